@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# memtrack: everything builds into $(BUILD); nothing generated is committed.
+#
+#   make            library, memtrack-load, examples, test programs
+#   make demo       install what is missing, build, trace examples/allocs
+#   make test       install what is missing, build, run every test
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make V=1        show the commands
+
+VERSION := 0.1.0
+BUILD ?= build
+PREFIX ?= /usr/local
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+# Warnings are errors in CI, so that none lands.
+WERROR := $(if $(CI),-Werror)
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -MMD -MP \
+	-D_GNU_SOURCE -Iinclude -Ibpf -I$(BUILD) -Iloader -DMEMTRACK_VERSION='"$(VERSION)"'
+BPF_CFLAGS := -g -O2 -target bpf -MMD -MP -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR) \
+	-I$(BUILD) -Ibpf -I/usr/include/$(MULTIARCH)
+LIB_LDLIBS := -lbpf -lelf -lz -lpthread
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# --------------------------------------------------------------------------
+# What there is
+
+LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbols.c \
+	libc_locate.c command_path.c event_queue.c event_names.c json_event.c \
+	jsonl_writer.c summary.c u64_map.c)
+CLI_SRCS := loader/memtrack-load.c loader/cli_options.c
+LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o)
+CLI_OBJS := $(CLI_SRCS:loader/%.c=$(BUILD)/cli/%.o)
+
+SONAME := libmemtrack.so.0
+LIB_A := $(BUILD)/libmemtrack.a
+LIB_SO := $(BUILD)/$(SONAME)
+CLI := $(BUILD)/memtrack-load
+
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%,$(wildcard tests/fixtures/*.c))
+FIXTURE_LIBS := $(BUILD)/tests/fixtures/libnomalloc.so $(BUILD)/tests/fixtures/libsymbols.so
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,\
+	$(wildcard tests/integration/test_*.c))
+TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard tests/lib/*.c))
+
+.PHONY: all lib cli examples tests demo test deps install clean format
+all: lib cli examples tests
+
+lib: $(LIB_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
+cli: $(CLI)
+examples: $(EXAMPLES)
+tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+# --------------------------------------------------------------------------
+# BPF: vmlinux.h from the running kernel's BTF, the object, its skeleton
+
+$(BUILD)/vmlinux.h:
+	$(Q)mkdir -p $(@D)
+	$(call msg,GEN,$@)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/memtrack.bpf.o: bpf/memtrack.bpf.c bpf/memtrack_events.h $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/memtrack.skel.h: $(BUILD)/memtrack.bpf.o
+	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name memtrack_bpf > $@.tmp
+	$(Q)mv $@.tmp $@
+
+# --------------------------------------------------------------------------
+# libmemtrack: static and shared (only the memtrack_* API exported)
+
+$(BUILD)/lib/%.o: loader/%.c $(BUILD)/memtrack.skel.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	$(call msg,AR,$@)$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) loader/libmemtrack.map
+	$(call msg,LD,$@)$(CC) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=loader/libmemtrack.map -o $@ $(LIB_OBJS) $(LDFLAGS) $(LIB_LDLIBS)
+
+$(BUILD)/libmemtrack.so: $(LIB_SO)
+	$(Q)ln -sf $(SONAME) $@
+
+$(BUILD)/memtrack.pc: loader/memtrack.pc.in Makefile
+	$(call msg,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# --------------------------------------------------------------------------
+# memtrack-load: a client of the static library
+
+$(BUILD)/cli/%.o: loader/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -c $< -o $@
+
+$(CLI): $(CLI_OBJS) $(LIB_A)
+	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
+
+# --------------------------------------------------------------------------
+# Examples use the shared library, as an application would
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libmemtrack.so
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' \
+		-lmemtrack -lpthread
+
+# --------------------------------------------------------------------------
+# Tests: fixtures are plain programs; unit tests link the objects they test
+
+$(BUILD)/tests/fixtures/%: tests/fixtures/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -O0 -fno-builtin -o $@ $< -lpthread
+
+$(BUILD)/tests/fixtures/lib%.so: tests/fixtures/lib/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+
+$(BUILD)/tests/lib/%.o: tests/lib/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(BUILD)/cli/cli_options.o
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(BUILD)/cli/cli_options.o \
+		$(LIB_A) $(LIB_LDLIBS) -lcmocka -lm
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) \
+		-lcmocka -ljson-c
+
+# --------------------------------------------------------------------------
+# The README's two commands
+
+deps:
+	$(Q)tools/deps.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory lib cli examples
+	$(BUILD)/memtrack-load -- $(BUILD)/examples/allocs
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+# --------------------------------------------------------------------------
+
+install: lib cli
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmemtrack.so
+	install -m 644 include/memtrack.h bpf/memtrack_events.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/memtrack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 docs/memtrack-load.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+format:
+	clang-format -i $(wildcard bpf/*.[ch] loader/*.[ch] include/*.h examples/*.c \
+		tests/*/*.[ch] tests/fixtures/lib/*.c)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/tests/*/*.d)

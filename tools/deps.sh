@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian packages memtrack needs to build and test: only the
+# missing ones, so a machine that has them all is not slowed down.
+set -eu
+
+PACKAGES="make gcc clang llvm pkg-config libbpf-dev libelf-dev libdw-dev zlib1g-dev
+bpftool libcmocka-dev libjson-c-dev"
+
+missing=""
+for pkg in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $pkg"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: these Debian packages are missing:$missing" >&2
+	echo "deps: run as root (sudo make ...) to install them" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; update only when an install needs it.
+if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; then
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing
+fi
