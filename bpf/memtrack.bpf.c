@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * memtrack's BPF side: allocator uprobes and process-tree tracepoints.
+ *
+ * Uprobes are attached system-wide (pid -1) to the allocator object, so a
+ * process keeps being traced across fork and exec; every handler first
+ * checks the `tracked` map, which the fork/exec/exit tracepoints keep equal
+ * to the set of processes the user asked for and their descendants.
+ *
+ * An allocator call is recorded at its return, from the arguments its entry
+ * saved. Allocator functions call each other (realloc(NULL, n) jumps to
+ * malloc, reallocarray to realloc, realloc(p, 0) calls free); only the
+ * outermost call, the one the program made, becomes an event.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "memtrack_events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load. */
+const volatile bool follow_children = true;
+const volatile __u64 page_size = 4096;
+
+#define E2BIG 7
+#define ENOMEM 12
+
+/* Processes being traced. Key: tgid. Value: unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+/* The outermost allocator call a thread is inside of. */
+struct call {
+	__u64 sp;      /* stack pointer at entry: tells nested calls from new ones */
+	__u64 args[3]; /* the arguments, as the function's enum mt_func defines them */
+	__u32 func;    /* enum mt_func */
+	__u32 depth;   /* allocator calls currently open on this thread */
+};
+
+/* Allocator calls in flight. Key: tid. Value: struct call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct call);
+} calls SEC(".maps");
+
+/* Events to user space; size set by user space before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Lost events. Key: enum mt_drop_reason. Value: count on this CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MT_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Failed allocator calls (NULL, or non-zero from posix_memalign). Key: enum mt_func. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MT_FN_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} failures SEC(".maps");
+
+static __always_inline void count(void *map, __u32 key)
+{
+	__u64 *n = bpf_map_lookup_elem(map, &key);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void count_update_error(long err)
+{
+	if (err == -E2BIG)
+		count(&drops, MT_DROP_MAP_FULL);
+	else if (err == -ENOMEM)
+		count(&drops, MT_DROP_NO_MEMORY);
+	else
+		count(&drops, MT_DROP_OTHER);
+}
+
+static __always_inline bool tgid_tracked(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+static __always_inline void fill_hdr(struct mt_event_hdr *hdr, __u32 type, __u32 pid, __u32 tid)
+{
+	hdr->timestamp = bpf_ktime_get_ns();
+	hdr->type = type;
+	hdr->pid = pid;
+	hdr->tid = tid;
+	hdr->_pad = 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Allocator calls                                                          */
+
+static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __u64 a0, __u64 a1,
+				      __u64 a2)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 sp = PT_REGS_SP(ctx);
+	struct call *open;
+	long err;
+
+	if (!tgid_tracked(id >> 32))
+		return 0;
+
+	open = bpf_map_lookup_elem(&calls, &tid);
+	if (open) {
+		/* Called from inside it (deeper stack), or tail-called (same stack). */
+		if (sp <= open->sp) {
+			open->depth++;
+			return 0;
+		}
+		/* Above the open call's frame: that call's return was never seen. */
+		count(&drops, MT_DROP_LOST_RETURN);
+	}
+
+	struct call c = {
+		.sp = sp,
+		.args = { a0, a1, a2 },
+		.func = func,
+		.depth = 1,
+	};
+	err = bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+	if (err)
+		count_update_error(err);
+	return 0;
+}
+
+/* Turn a finished outermost call into an event, or count its failure. */
+static __always_inline void call_record(const struct call *c, __u64 ret, __u32 pid, __u32 tid)
+{
+	__u64 addr = ret, size = 0, old_addr = 0, align = 0;
+	__u32 type;
+	bool failed = ret == 0;
+
+	switch (c->func) {
+	case MT_FN_MALLOC:
+		type = MT_EV_MALLOC;
+		size = c->args[0];
+		break;
+	case MT_FN_CALLOC:
+		type = MT_EV_CALLOC;
+		size = c->args[0] * c->args[1]; /* cannot overflow: calloc succeeded */
+		break;
+	case MT_FN_REALLOC:
+	case MT_FN_REALLOCARRAY:
+		type = MT_EV_REALLOC;
+		old_addr = c->args[0];
+		size = c->func == MT_FN_REALLOC ? c->args[1] : c->args[1] * c->args[2];
+		/* realloc(p, 0) frees p and may return NULL: a release, not a failure. */
+		failed = ret == 0 && !(size == 0 && old_addr != 0);
+		break;
+	case MT_FN_ALIGNED_ALLOC:
+	case MT_FN_MEMALIGN:
+		type = MT_EV_ALIGNED_ALLOC;
+		align = c->args[0];
+		size = c->args[1];
+		break;
+	case MT_FN_POSIX_MEMALIGN:
+		type = MT_EV_ALIGNED_ALLOC;
+		align = c->args[1];
+		size = c->args[2];
+		failed = (int)ret != 0; /* an error number, and *memptr is untouched */
+		if (!failed && bpf_probe_read_user(&addr, sizeof(addr), (void *)c->args[0])) {
+			count(&drops, MT_DROP_READ_FAULT);
+			return;
+		}
+		break;
+	case MT_FN_VALLOC:
+	case MT_FN_PVALLOC:
+		type = MT_EV_ALIGNED_ALLOC;
+		align = page_size;
+		size = c->args[0];
+		break;
+	default:
+		return;
+	}
+
+	if (failed) {
+		count(&failures, c->func);
+		return;
+	}
+
+	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(&drops, MT_DROP_RINGBUF_FULL);
+		return;
+	}
+	fill_hdr(&e->hdr, type, pid, tid);
+	e->addr = addr;
+	e->size = size;
+	e->old_addr = old_addr;
+	e->align = align;
+	e->func = c->func;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int call_exit(struct pt_regs *ctx, __u64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 sp = PT_REGS_SP(ctx); /* the return popped the return address: entry sp + 8 */
+	struct call *open, c;
+
+	open = bpf_map_lookup_elem(&calls, &tid);
+	if (!open)
+		return 0; /* entered before the probes were attached */
+	if (sp > open->sp + 8) {
+		/* Returning above the open call's frame: its return was lost. */
+		bpf_map_delete_elem(&calls, &tid);
+		count(&drops, MT_DROP_LOST_RETURN);
+		return 0;
+	}
+	if (--open->depth > 0)
+		return 0; /* a nested call returned; the outer one is still running */
+
+	c = *open;
+	bpf_map_delete_elem(&calls, &tid);
+	call_record(&c, ret, id >> 32, tid);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size)
+{
+	return call_enter(ctx, MT_FN_MALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 nmemb, __u64 size)
+{
+	return call_enter(ctx, MT_FN_CALLOC, nmemb, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, void *ptr, __u64 size)
+{
+	return call_enter(ctx, MT_FN_REALLOC, (__u64)ptr, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, void *ptr, __u64 nmemb, __u64 size)
+{
+	return call_enter(ctx, MT_FN_REALLOCARRAY, (__u64)ptr, nmemb, size);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 alignment, __u64 size)
+{
+	return call_enter(ctx, MT_FN_ALIGNED_ALLOC, alignment, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, void **memptr, __u64 alignment, __u64 size)
+{
+	return call_enter(ctx, MT_FN_POSIX_MEMALIGN, (__u64)memptr, alignment, size);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, __u64 alignment, __u64 size)
+{
+	return call_enter(ctx, MT_FN_MEMALIGN, alignment, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size)
+{
+	return call_enter(ctx, MT_FN_VALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, __u64 size)
+{
+	return call_enter(ctx, MT_FN_PVALLOC, size, 0, 0);
+}
+
+/* One return program for every allocator: the saved call says which it was. */
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, void *ret)
+{
+	return call_exit(ctx, (__u64)ret);
+}
+
+/* free() needs no return probe: it is recorded at entry, before the block can be reused. */
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct call *open;
+
+	if (!ptr) /* free(NULL) is not a free */
+		return 0;
+	if (!tgid_tracked(id >> 32))
+		return 0;
+	open = bpf_map_lookup_elem(&calls, &tid);
+	if (open && PT_REGS_SP(ctx) <= open->sp)
+		return 0; /* released inside realloc: the Realloc event says so */
+
+	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(&drops, MT_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	fill_hdr(&e->hdr, MT_EV_FREE, id >> 32, tid);
+	e->addr = (__u64)ptr;
+	e->size = 0;
+	e->old_addr = 0;
+	e->align = 0;
+	e->func = MT_FN_FREE;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The process tree                                                         */
+
+static __always_inline void emit_proc(__u32 type, struct task_struct *task, __u32 ppid)
+{
+	struct mt_proc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(&drops, MT_DROP_RINGBUF_FULL);
+		return;
+	}
+	fill_hdr(&e->hdr, type, BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, pid));
+	e->ppid = ppid;
+	e->exit_code = 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	e->filename[0] = '\0';
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+	long err;
+
+	if (ctgid == ptgid)
+		return 0; /* a new thread: it is traced with its process */
+	if (!follow_children || !tgid_tracked(ptgid))
+		return 0;
+	err = bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+	if (err) {
+		count_update_error(err); /* the child's events will all be lost */
+		return 0;
+	}
+	emit_proc(MT_EV_FORK, child, ptgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct mt_proc_event *e;
+
+	if (!tgid_tracked(tgid))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(&drops, MT_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	fill_hdr(&e->hdr, MT_EV_EXEC, tgid, BPF_CORE_READ(task, pid));
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->exit_code = 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct mt_proc_event *e;
+
+	/* A thread killed inside an allocator call never returns from it. */
+	bpf_map_delete_elem(&calls, &tid);
+
+	if (!tgid_tracked(tgid))
+		return 0;
+	/* signal->live was decremented just before: zero means the last thread is going. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		fill_hdr(&e->hdr, MT_EV_EXIT, tgid, tid);
+		e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+		e->exit_code = BPF_CORE_READ(task, exit_code);
+		BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+		e->filename[0] = '\0';
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		count(&drops, MT_DROP_RINGBUF_FULL);
+	}
+	bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The records that cross the BPF / user-space boundary.
+ *
+ * This is the only definition of them: bpf/memtrack.bpf.c writes them into
+ * the ring buffer, libmemtrack reads them and hands them to its users as
+ * they are (include/memtrack.h includes this file). Fixed-width types, no
+ * pointers, explicit padding, a size assertion on every record.
+ */
+#ifndef MEMTRACK_EVENTS_H
+#define MEMTRACK_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* What happened. Names for user space are in loader/event_names.c. */
+enum mt_event_type {
+	MT_EV_MALLOC = 1,
+	MT_EV_FREE = 2,
+	MT_EV_CALLOC = 3,
+	MT_EV_REALLOC = 4,	/* realloc and reallocarray */
+	MT_EV_ALIGNED_ALLOC = 5, /* aligned_alloc, posix_memalign, memalign, valloc, pvalloc */
+	MT_EV_MMAP = 6,		/* reserved for --mmap */
+	MT_EV_MUNMAP = 7,
+	MT_EV_BRK = 8,
+	MT_EV_FORK = 9,
+	MT_EV_EXEC = 10,
+	MT_EV_EXIT = 11,
+	MT_EV_TYPE_MAX,
+};
+
+/* The exact allocator function behind an allocation event. */
+enum mt_func {
+	MT_FN_MALLOC = 0,
+	MT_FN_CALLOC,
+	MT_FN_REALLOC,
+	MT_FN_REALLOCARRAY,
+	MT_FN_FREE,
+	MT_FN_ALIGNED_ALLOC,
+	MT_FN_POSIX_MEMALIGN,
+	MT_FN_MEMALIGN,
+	MT_FN_VALLOC,
+	MT_FN_PVALLOC,
+	MT_FN_MAX,
+};
+
+/*
+ * Why an event was lost. Every lost event increments exactly one of these
+ * per-CPU counters; user space sums them and always reports them.
+ */
+enum mt_drop_reason {
+	MT_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve() failed */
+	MT_DROP_MAP_FULL,	  /* a map update failed with -E2BIG */
+	MT_DROP_NO_MEMORY,	  /* a map update failed with -ENOMEM */
+	MT_DROP_READ_FAULT,	  /* user memory could not be read (posix_memalign's result) */
+	MT_DROP_LOST_RETURN,	  /* a call's return was never seen (the kernel skipped the uretprobe) */
+	MT_DROP_OTHER,		  /* any other map update failure */
+	MT_DROP_MAX,
+};
+
+#define MT_COMM_LEN 16
+#define MT_FILENAME_LEN 256
+
+/* Common to every record: what, when (CLOCK_MONOTONIC ns) and who. */
+struct mt_event_hdr {
+	__u64 timestamp;
+	__u32 type; /* enum mt_event_type */
+	__u32 pid;  /* thread-group id, as user space calls a pid */
+	__u32 tid;
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct mt_event_hdr) == 24, "mt_event_hdr layout");
+
+/*
+ * Malloc, Calloc, Realloc, AlignedAlloc and Free.
+ *
+ * Only successful calls become events; failures are counted per function.
+ * Realloc means: old_addr (if not 0) was released, addr (if not 0) now
+ * holds size bytes. realloc(p, 0) is therefore {old_addr = p, addr = 0}.
+ */
+struct mt_alloc_event {
+	struct mt_event_hdr hdr;
+	__u64 addr;	/* the block returned (Free: the block released) */
+	__u64 size;	/* bytes requested; calloc and reallocarray: nmemb * size */
+	__u64 old_addr; /* Realloc only */
+	__u64 align;	/* AlignedAlloc only */
+	__u32 func;	/* enum mt_func */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct mt_alloc_event) == 64, "mt_alloc_event layout");
+
+/* Fork, Exec and Exit of a tracked process. */
+struct mt_proc_event {
+	struct mt_event_hdr hdr;
+	__u32 ppid;	 /* Fork: the parent; Exec, Exit: the current parent */
+	__u32 exit_code; /* Exit: wait(2) status: (code << 8) | signal */
+	char comm[MT_COMM_LEN];
+	char filename[MT_FILENAME_LEN]; /* Exec only: the path passed to execve */
+};
+_Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 16 + 256, "mt_proc_event layout");
+
+/* Any record, as the ring buffer delivers it; hdr.type says which member. */
+union mt_event {
+	struct mt_event_hdr hdr;
+	struct mt_alloc_event alloc;
+	struct mt_proc_event proc;
+};
+
+#endif /* MEMTRACK_EVENTS_H */
