@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libmemtrack: trace every heap allocation and free of processes and their
+ * descendants, through uprobes on the allocator and BPF.
+ *
+ *	struct memtrack *t;
+ *	struct memtrack_opts opts = { .sz = sizeof(opts) };
+ *	if (memtrack_open(&opts, &t, NULL) == 0 && memtrack_add_pid(t, pid) == 0) {
+ *		union mt_event ev;
+ *		while (memtrack_tracked_count(t) > 0)
+ *			if (memtrack_next(t, &ev, 100) > 0)
+ *				handle(&ev);
+ *	}
+ *	memtrack_close(t);
+ *
+ * Functions that can fail return 0 (or a count) on success and a negative
+ * errno on failure; memtrack_last_error() then says what failed and what
+ * the user can do. Needs root, or CAP_BPF with CAP_PERFMON.
+ */
+#ifndef MEMTRACK_H
+#define MEMTRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "memtrack_events.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct memtrack;
+
+/*
+ * Called for each event, in ring-buffer order. Return 0 to go on; a
+ * negative value stops the current memtrack_poll() and is returned by it
+ * (the event itself counts as delivered).
+ */
+typedef int (*memtrack_event_fn)(void *ctx, const union mt_event *ev);
+
+enum memtrack_log_level {
+	MEMTRACK_LOG_WARN = 0, /* something is not traced, or not as asked */
+	MEMTRACK_LOG_INFO = 1, /* what was found and attached (-v) */
+	MEMTRACK_LOG_DEBUG = 2 /* libbpf's own messages (-vv) */
+};
+
+typedef void (*memtrack_log_fn)(void *ctx, enum memtrack_log_level level, const char *msg);
+
+struct memtrack_opts {
+	size_t sz; /* sizeof(struct memtrack_opts): lets the struct grow */
+	/* Do not follow processes forked by traced ones (threads always are). */
+	bool no_children;
+	/* Allocator objects to probe besides libc: paths or sonames. NULL-terminated; may be NULL. */
+	const char *const *libs;
+	/* Ring-buffer size in bytes: a power of two, at least one page. 0: 8 MiB. */
+	size_t ringbuf_size;
+	/* Event sink. NULL: events are queued for memtrack_next(). */
+	memtrack_event_fn on_event;
+	void *event_ctx;
+	/* Messages up to this level go to log (NULL: stderr, prefixed "memtrack: "). */
+	enum memtrack_log_level log_level;
+	memtrack_log_fn log;
+	void *log_ctx;
+};
+
+/* What kind of thing failed: lets a caller map failures to exit statuses. */
+enum memtrack_error_kind {
+	MEMTRACK_ERR_NONE = 0,
+	MEMTRACK_ERR_USAGE,	 /* invalid options or arguments */
+	MEMTRACK_ERR_NO_PROCESS, /* the PID does not exist, or exited during attach */
+	MEMTRACK_ERR_BPF,	 /* BPF unavailable: permission, no BTF, no uprobes */
+	MEMTRACK_ERR_ALLOCATOR,	 /* allocator library not found or has no malloc */
+	MEMTRACK_ERR_NOT_FOUND,	 /* the command to spawn does not exist */
+	MEMTRACK_ERR_NOT_EXEC,	 /* the command exists but cannot be executed */
+	MEMTRACK_ERR_OUTPUT,	 /* an output file cannot be opened or written */
+	MEMTRACK_ERR_RUNTIME,	 /* anything else */
+};
+
+struct memtrack_error {
+	enum memtrack_error_kind kind;
+	int code;	/* negative errno */
+	char msg[512];	/* one line, no trailing newline */
+};
+
+/* Totals the BPF side counts, summed over CPUs. */
+struct memtrack_counters {
+	unsigned long long drops[MT_DROP_MAX];	  /* lost events, by enum mt_drop_reason */
+	unsigned long long failures[MT_FN_MAX];	  /* failed calls, by enum mt_func */
+	unsigned long long events;		  /* events delivered to the caller */
+	unsigned long long by_type[MT_EV_TYPE_MAX]; /* of those, by enum mt_event_type */
+};
+
+/*
+ * Load the BPF programs and attach them to libc (found from this system's
+ * standard locations) and to opts->libs. Nothing is traced until
+ * memtrack_add_pid() or memtrack_spawn(). On failure *tracker is NULL and
+ * err (if not NULL) says why.
+ */
+int memtrack_open(const struct memtrack_opts *opts, struct memtrack **tracker,
+		  struct memtrack_error *err);
+
+/*
+ * Trace a running process (all its threads) and, unless no_children, every
+ * process it starts from now on. Probes the libc the process has mapped if
+ * it is not probed yet.
+ */
+int memtrack_add_pid(struct memtrack *t, pid_t pid);
+
+struct memtrack_spawn_opts {
+	size_t sz;
+	/* Run the command as this user and group (e.g. from SUDO_UID/SUDO_GID). -1: unchanged. */
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * Start argv[0] (searched in PATH when it has no '/') with argv, traced from
+ * its first instruction: the child is created stopped, tracked and probed
+ * before it execs. The caller reaps it with waitpid(). opts may be NULL.
+ */
+int memtrack_spawn(struct memtrack *t, char *const argv[], const struct memtrack_spawn_opts *opts,
+		   pid_t *pid);
+
+/*
+ * Wait up to timeout_ms (-1: forever) for events and deliver them: to
+ * on_event, or to the queue read by memtrack_next(). Returns the number
+ * delivered.
+ */
+int memtrack_poll(struct memtrack *t, int timeout_ms);
+
+/*
+ * Pull one event into *ev, waiting up to timeout_ms. Returns 1 if an event
+ * was stored, 0 on timeout. Only without on_event.
+ */
+int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms);
+
+/* Deliver whatever the ring buffer still holds, without waiting. */
+int memtrack_drain(struct memtrack *t);
+
+/*
+ * Poll in a background thread until memtrack_stop() or memtrack_close().
+ * on_event is then called from that thread; memtrack_next() may be called
+ * from any one other thread.
+ */
+int memtrack_start(struct memtrack *t);
+/* Stop the background thread after a final drain. */
+int memtrack_stop(struct memtrack *t);
+
+/* Processes traced right now; 0 once every one of them has exited. */
+int memtrack_tracked_count(struct memtrack *t);
+
+/* Drop and failure counters so far, summed over CPUs. */
+int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c);
+
+/* The libc and other objects probed, in the order they were attached. */
+size_t memtrack_probed_count(const struct memtrack *t);
+const char *memtrack_probed_path(const struct memtrack *t, size_t i);
+
+/* The error behind the last failing call on t. */
+const struct memtrack_error *memtrack_last_error(const struct memtrack *t);
+
+/* Stop polling, detach every probe, free everything. NULL is allowed. */
+void memtrack_close(struct memtrack *t);
+
+/*
+ * The seed API: trace one or several running processes with default
+ * options, a background poller already started. With on_event NULL, read
+ * events with memtrack_next(). Returns NULL on failure (err, if not NULL,
+ * says why).
+ */
+struct memtrack *memtrack_track(pid_t pid, memtrack_event_fn on_event, void *ctx,
+				struct memtrack_error *err);
+struct memtrack *memtrack_track_multiple(const pid_t *pids, size_t n, memtrack_event_fn on_event,
+					 void *ctx, struct memtrack_error *err);
+
+/* Names: "Malloc", "realloc", "ringbuf_full". NULL for values out of range. */
+const char *memtrack_event_type_name(unsigned int type);
+const char *memtrack_func_name(unsigned int func);
+const char *memtrack_drop_reason_name(unsigned int reason);
+
+/*
+ * One event as a JSON object on one line, ending in '\n' (the JSONL schema
+ * of the README). Returns the length written, or the length needed (as
+ * snprintf does) when it does not fit in size.
+ */
+int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size);
+
+/* The closing "Stats" record: event totals, failed calls and drops by reason. */
+int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long timestamp,
+			   char *buf, size_t size);
+
+/*
+ * A JSONL output file ("-": standard output), truncated on open, written
+ * only in whole lines so that a reader never sees half of one.
+ */
+struct memtrack_jsonl;
+struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err);
+int memtrack_jsonl_write_event(struct memtrack_jsonl *w, const union mt_event *ev);
+int memtrack_jsonl_write_stats(struct memtrack_jsonl *w, const struct memtrack_counters *c,
+			       unsigned long long timestamp);
+int memtrack_jsonl_flush(struct memtrack_jsonl *w);
+/* Flush and close; returns the first write error seen, if any. NULL is allowed. */
+int memtrack_jsonl_close(struct memtrack_jsonl *w);
+
+/*
+ * Per-process heap accounting, fed with events: the malloc_free columns.
+ * Blocks are followed by address, so a block freed by another thread or
+ * reused after free is accounted to the right life.
+ */
+struct memtrack_proc_stats {
+	pid_t pid;
+	pid_t ppid;
+	char comm[MT_COMM_LEN];
+	unsigned long long allocs;	/* successful allocation calls */
+	unsigned long long frees;	/* free() calls and blocks released by realloc */
+	unsigned long long alloc_bytes; /* Alloc: bytes allocated */
+	unsigned long long free_bytes;	/* Free: bytes released (including by exec) */
+	unsigned long long live_bytes;	/* Real: allocated and not yet released */
+	unsigned long long peak_bytes;	/* Real.max */
+	unsigned long long max_request; /* Req.max: largest single request */
+	unsigned long long unknown_frees; /* releases of blocks allocated before tracing */
+	bool exited;
+	unsigned int exit_status; /* wait(2) status, when exited */
+};
+
+struct memtrack_summary;
+struct memtrack_summary *memtrack_summary_new(void);
+/* Account one event. -ENOMEM only. */
+int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev);
+/* Processes seen, in the order they were first seen. */
+size_t memtrack_summary_count(const struct memtrack_summary *s);
+const struct memtrack_proc_stats *memtrack_summary_proc(const struct memtrack_summary *s,
+							size_t i);
+/*
+ * The per-process table, then the failed-call and drop lines (the drop line
+ * is printed even when nothing was dropped). c may be NULL.
+ */
+void memtrack_summary_print(const struct memtrack_summary *s, const struct memtrack_counters *c,
+			    FILE *out);
+void memtrack_summary_free(struct memtrack_summary *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMTRACK_H */

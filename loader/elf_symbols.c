@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_symbols.h"
+
+struct elf_handle {
+	int fd;
+	Elf *elf;
+};
+
+static int elf_handle_open(const char *path, struct elf_handle *h)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	h->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (h->fd < 0)
+		return -errno;
+	h->elf = elf_begin(h->fd, ELF_C_READ_MMAP, NULL);
+	if (!h->elf || elf_kind(h->elf) != ELF_K_ELF) {
+		if (h->elf)
+			elf_end(h->elf);
+		close(h->fd);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static void elf_handle_close(struct elf_handle *h)
+{
+	elf_end(h->elf);
+	close(h->fd);
+}
+
+/* A virtual address inside an executable segment, as an offset in the file. */
+static size_t vaddr_to_offset(Elf *elf, GElf_Addr vaddr)
+{
+	size_t nphdr;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &nphdr))
+		return 0;
+	for (size_t i = 0; i < nphdr; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_memsz)
+			return vaddr - ph.p_vaddr + ph.p_offset;
+	}
+	return 0;
+}
+
+/* Does a symbol name match, ignoring a "@VERSION" or "@@VERSION" suffix? */
+static bool name_matches(const char *symname, const char *want)
+{
+	size_t len = strlen(want);
+
+	return strncmp(symname, want, len) == 0 && (symname[len] == '\0' || symname[len] == '@');
+}
+
+/* Fill the offsets still 0 from one symbol table; returns how many it found. */
+static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *const *names,
+			  size_t n, size_t *offsets)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count, found = 0;
+	GElf_Sym sym;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	count = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < count; i++) {
+		const char *symname;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+		    !sym.st_value)
+			continue;
+		symname = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!symname)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			if (offsets[k] || !name_matches(symname, names[k]))
+				continue;
+			offsets[k] = vaddr_to_offset(elf, sym.st_value);
+			found += offsets[k] != 0;
+		}
+	}
+	return found;
+}
+
+int elf_function_offsets(const char *path, const char *const *names, size_t n, size_t *offsets)
+{
+	struct elf_handle h;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int err;
+
+	memset(offsets, 0, n * sizeof(*offsets));
+	err = elf_handle_open(path, &h);
+	if (err)
+		return err;
+	/* .symtab first: it also has local symbols; .dynsym then fills gaps. */
+	for (int pass = 0; pass < 2; pass++) {
+		Elf32_Word want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
+
+		scn = NULL;
+		while ((scn = elf_nextscn(h.elf, scn)) != NULL) {
+			if (gelf_getshdr(scn, &sh) && sh.sh_type == want)
+				scan_symtab(h.elf, scn, &sh, names, n, offsets);
+		}
+	}
+	elf_handle_close(&h);
+	return 0;
+}
+
+int elf_interpreter(const char *path, char *buf, size_t size)
+{
+	struct elf_handle h;
+	size_t nphdr, len;
+	GElf_Phdr ph;
+	const char *raw;
+	int err = elf_handle_open(path, &h);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	if (elf_getphdrnum(h.elf, &nphdr))
+		nphdr = 0;
+	for (size_t i = 0; i < nphdr; i++) {
+		if (!gelf_getphdr(h.elf, (int)i, &ph) || ph.p_type != PT_INTERP)
+			continue;
+		raw = elf_rawfile(h.elf, &len);
+		if (!raw || ph.p_offset + ph.p_filesz > len || ph.p_filesz == 0) {
+			err = -ENOEXEC;
+			break;
+		}
+		len = strnlen(raw + ph.p_offset, ph.p_filesz);
+		if (len + 1 > size) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(buf, raw + ph.p_offset, len);
+		buf[len] = '\0';
+		err = 0;
+		break;
+	}
+	elf_handle_close(&h);
+	return err;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one place that reads ELF files (with libelf): where functions are,
+ * as the file offsets uprobes are attached at, and which dynamic loader an
+ * executable asks for.
+ */
+#ifndef MEMTRACK_ELF_SYMBOLS_H
+#define MEMTRACK_ELF_SYMBOLS_H
+
+#include <stddef.h>
+
+/*
+ * For each of the n names, the file offset of the function of that name
+ * defined in path (from .symtab, else .dynsym), or 0 if it has none.
+ * Returns 0, or -errno: -ENOENT/-EACCES opening it, -ENOEXEC if it is not ELF.
+ */
+int elf_function_offsets(const char *path, const char *const *names, size_t n, size_t *offsets);
+
+/*
+ * The PT_INTERP path of an executable (its dynamic loader) into buf.
+ * Returns 0, -ENOENT if it has none (statically linked), -ENOEXEC if not ELF.
+ */
+int elf_interpreter(const char *path, char *buf, size_t size);
+
+#endif /* MEMTRACK_ELF_SYMBOLS_H */

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_symbols.h"
+#include "libc_locate.h"
+
+/* Where distributions put libc when nothing better is known, most likely first. */
+static const char *const standard_dirs[] = {
+	"/lib/x86_64-linux-gnu",   "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+	"/usr/lib/aarch64-linux-gnu", "/lib64",		    "/usr/lib64",
+	"/lib",			   "/usr/lib",
+};
+
+/* Nix keeps glibc in a store path of its own. */
+static const char nix_libc_glob[] = "/nix/store/*-glibc-*/lib/libc.so.6";
+
+bool libc_is_libc_name(const char *name)
+{
+	if (strcmp(name, "libc.so.6") == 0)
+		return true;
+	/* glibc before 2.34 on some distributions: libc-2.31.so */
+	if (strncmp(name, "libc-", 5) == 0 && isdigit((unsigned char)name[5])) {
+		size_t len = strlen(name);
+
+		return len > 8 && strcmp(name + len - 3, ".so") == 0;
+	}
+	/* musl's dynamic loader is its libc: ld-musl-x86_64.so.1 */
+	return strncmp(name, "ld-musl-", 8) == 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static int copy_path(char *buf, size_t size, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (len + 1 > size)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	return 0;
+}
+
+int libc_from_maps(FILE *maps, char *buf, size_t size)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int err = -ENOENT;
+
+	/* start-end perms offset dev inode path */
+	while (getline(&line, &cap, maps) > 0) {
+		char *path = strchr(line, '/');
+		char *nl;
+
+		if (!path)
+			continue;
+		nl = strchr(path, '\n');
+		if (nl)
+			*nl = '\0';
+		/* A deleted or replaced file still maps, but cannot be opened by path. */
+		if (strstr(path, " (deleted)"))
+			continue;
+		if (libc_is_libc_name(base_name(path))) {
+			err = copy_path(buf, size, path);
+			break;
+		}
+	}
+	free(line);
+	return err;
+}
+
+int libc_of_pid(pid_t pid, char *buf, size_t size)
+{
+	char maps_path[64], found[PATH_MAX];
+	FILE *maps;
+	int err, n;
+
+	snprintf(maps_path, sizeof(maps_path), "/proc/%d/maps", (int)pid);
+	maps = fopen(maps_path, "re");
+	if (!maps)
+		return errno == ENOENT ? -ESRCH : -errno;
+	err = libc_from_maps(maps, found, sizeof(found));
+	fclose(maps);
+	if (err)
+		return err;
+	n = snprintf(buf, size, "/proc/%d/root%s", (int)pid, found);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The interpreter of a "#!" script, or -ENOEXEC. */
+static int script_interpreter(const char *path, char *buf, size_t size)
+{
+	char line[PATH_MAX + 3];
+	ssize_t len;
+	size_t start = 2, end;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	len = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (len < 3 || line[0] != '#' || line[1] != '!')
+		return -ENOEXEC;
+	line[len] = '\0';
+	while (line[start] == ' ' || line[start] == '\t')
+		start++;
+	end = start;
+	while (line[end] && !isspace((unsigned char)line[end]))
+		end++;
+	if (end == start || end - start + 1 > size)
+		return -ENOEXEC;
+	memcpy(buf, line + start, end - start);
+	buf[end - start] = '\0';
+	return 0;
+}
+
+int libc_of_executable(const char *path, char *buf, size_t size)
+{
+	char current[PATH_MAX], interp[PATH_MAX], real[PATH_MAX], candidate[PATH_MAX + 16];
+	int err = copy_path(current, sizeof(current), path);
+
+	/* A script's interpreter may itself be a script: follow a few levels, as the kernel does. */
+	for (int depth = 0; !err && depth < 4; depth++) {
+		char *slash;
+
+		err = elf_interpreter(current, interp, sizeof(interp));
+		if (err == -ENOEXEC) {
+			err = script_interpreter(current, interp, sizeof(interp));
+			if (!err)
+				err = copy_path(current, sizeof(current), interp);
+			continue;
+		}
+		if (err)
+			return err;
+		if (!realpath(interp, real))
+			return -errno;
+		if (libc_is_libc_name(base_name(real)))
+			return copy_path(buf, size, real); /* musl */
+		slash = strrchr(real, '/');
+		*slash = '\0';
+		snprintf(candidate, sizeof(candidate), "%s/libc.so.6", real);
+		if (access(candidate, R_OK) == 0)
+			return copy_path(buf, size, candidate);
+		return -ENOENT;
+	}
+	return err ? err : -ELOOP;
+}
+
+int libc_default(char *buf, size_t size)
+{
+	char candidate[PATH_MAX];
+	FILE *maps = fopen("/proc/self/maps", "re");
+	glob_t g;
+	int err = -ENOENT;
+
+	if (maps) {
+		err = libc_from_maps(maps, buf, size);
+		fclose(maps);
+		if (!err)
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(standard_dirs) / sizeof(standard_dirs[0]); i++) {
+		snprintf(candidate, sizeof(candidate), "%s/libc.so.6", standard_dirs[i]);
+		if (access(candidate, R_OK) == 0)
+			return copy_path(buf, size, candidate);
+	}
+	if (glob(nix_libc_glob, 0, NULL, &g) == 0) {
+		/* Store paths sort by hash, not version: any one is as good a guess. */
+		err = copy_path(buf, size, g.gl_pathv[0]);
+		globfree(&g);
+		return err;
+	}
+	return -ENOENT;
+}
+
+int library_locate(const char *name, char *buf, size_t size)
+{
+	char candidate[PATH_MAX];
+
+	if (strchr(name, '/'))
+		return copy_path(buf, size, name);
+	for (size_t i = 0; i < sizeof(standard_dirs) / sizeof(standard_dirs[0]); i++) {
+		snprintf(candidate, sizeof(candidate), "%s/%s", standard_dirs[i], name);
+		if (access(candidate, R_OK) == 0)
+			return copy_path(buf, size, candidate);
+	}
+	return -ENOENT;
+}

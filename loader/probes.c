@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Putting the allocator probes on an object: one table of functions, one
+ * loop. Probes are system-wide (pid -1); the BPF side keeps only tracked
+ * processes, which is what lets a traced process's children and exec'd
+ * images be seen without attaching anything new.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bpf/libbpf.h>
+
+#include "elf_symbols.h"
+#include "memtrack.skel.h"
+#include "tracker.h"
+
+struct alloc_probe {
+	const char *symbol;
+	enum mt_func func;
+	bool required; /* without it there is nothing useful to trace */
+};
+
+/*
+ * Where two names are one function (glibc 2.36's aligned_alloc is its
+ * memalign), only the first in this order is probed, and events carry its
+ * name: the kernel cannot tell which name the program called.
+ */
+static const struct alloc_probe alloc_probes[] = {
+	{ "malloc", MT_FN_MALLOC, true },
+	{ "free", MT_FN_FREE, true },
+	{ "calloc", MT_FN_CALLOC, false },
+	{ "realloc", MT_FN_REALLOC, false },
+	{ "reallocarray", MT_FN_REALLOCARRAY, false },
+	{ "aligned_alloc", MT_FN_ALIGNED_ALLOC, false },
+	{ "posix_memalign", MT_FN_POSIX_MEMALIGN, false },
+	{ "memalign", MT_FN_MEMALIGN, false },
+	{ "valloc", MT_FN_VALLOC, false },
+	{ "pvalloc", MT_FN_PVALLOC, false },
+};
+#define NPROBES (sizeof(alloc_probes) / sizeof(alloc_probes[0]))
+
+static struct bpf_program *entry_program(struct memtrack_bpf *skel, enum mt_func func)
+{
+	switch (func) {
+	case MT_FN_MALLOC: return skel->progs.malloc_enter;
+	case MT_FN_FREE: return skel->progs.free_enter;
+	case MT_FN_CALLOC: return skel->progs.calloc_enter;
+	case MT_FN_REALLOC: return skel->progs.realloc_enter;
+	case MT_FN_REALLOCARRAY: return skel->progs.reallocarray_enter;
+	case MT_FN_ALIGNED_ALLOC: return skel->progs.aligned_alloc_enter;
+	case MT_FN_POSIX_MEMALIGN: return skel->progs.posix_memalign_enter;
+	case MT_FN_MEMALIGN: return skel->progs.memalign_enter;
+	case MT_FN_VALLOC: return skel->progs.valloc_enter;
+	case MT_FN_PVALLOC: return skel->progs.pvalloc_enter;
+	default: return NULL;
+	}
+}
+
+static const char *attach_hint(int err)
+{
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		return " (need CAP_BPF and CAP_PERFMON, or root)";
+	case -ENOENT:
+	case -EOPNOTSUPP:
+		return " (does this kernel have CONFIG_UPROBE_EVENTS?)";
+	default:
+		return "";
+	}
+}
+
+static int attach_one(struct memtrack *t, struct probed_object *obj, struct bpf_program *prog,
+		      size_t offset, bool retprobe, const char *symbol)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe);
+	struct bpf_link *link, **links;
+	int err;
+
+	link = bpf_program__attach_uprobe_opts(prog, -1, obj->path, offset, &uo);
+	if (!link) {
+		err = -errno;
+		return tracker_fail(t, MEMTRACK_ERR_BPF, err, "cannot attach %s to %s in %s: %s%s",
+				    retprobe ? "uretprobe" : "uprobe", symbol, obj->path,
+				    strerror(-err), attach_hint(err));
+	}
+	links = realloc(obj->links, (obj->nlinks + 1) * sizeof(*links));
+	if (!links) {
+		bpf_link__destroy(link);
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	}
+	links[obj->nlinks++] = link;
+	obj->links = links;
+	return 0;
+}
+
+/* Is offsets[i] a repeat of an earlier table entry's (an alias)? */
+static int alias_of(const size_t *offsets, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (offsets[k] && offsets[k] == offsets[i])
+			return (int)k;
+	return -1;
+}
+
+static int attach_table(struct memtrack *t, struct probed_object *obj, const size_t *offsets)
+{
+	int err;
+
+	/*
+	 * Return probes first: a call entered between an entry probe and its
+	 * return probe would leave an open call that never closes.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < NPROBES; i++) {
+			const struct alloc_probe *p = &alloc_probes[i];
+			bool retprobe = pass == 0;
+
+			if (!offsets[i] || alias_of(offsets, i) >= 0)
+				continue;
+			if (retprobe && p->func == MT_FN_FREE)
+				continue; /* free is recorded at entry */
+			err = attach_one(t, obj,
+					 retprobe ? t->skel->progs.alloc_exit
+						  : entry_program(t->skel, p->func),
+					 offsets[i], retprobe, p->symbol);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static void report_skipped(struct memtrack *t, const struct probed_object *obj,
+			   const size_t *offsets)
+{
+	for (size_t i = 0; i < NPROBES; i++) {
+		int alias = alias_of(offsets, i);
+
+		if (!offsets[i])
+			tracker_log(t, MEMTRACK_LOG_WARN, "%s has no %s; its calls are not traced",
+				    obj->path, alloc_probes[i].symbol);
+		else if (alias >= 0)
+			tracker_log(t, MEMTRACK_LOG_INFO,
+				    "%s: %s is the same function as %s; its calls are reported as %s",
+				    obj->path, alloc_probes[i].symbol, alloc_probes[alias].symbol,
+				    alloc_probes[alias].symbol);
+	}
+}
+
+static void object_release(struct probed_object *obj)
+{
+	for (size_t i = 0; i < obj->nlinks; i++)
+		bpf_link__destroy(obj->links[i]);
+	free(obj->links);
+	free(obj->path);
+	memset(obj, 0, sizeof(*obj));
+}
+
+int probes_attach_object(struct memtrack *t, const char *path, int flags)
+{
+	const char *names[NPROBES];
+	size_t offsets[NPROBES];
+	struct probed_object obj = { 0 }, *objects;
+	struct stat st;
+	int err;
+
+	if (stat(path, &st))
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -errno, "cannot open allocator %s: %s",
+				    path, strerror(errno));
+	for (size_t i = 0; i < t->nobjects; i++)
+		if (t->objects[i].dev == st.st_dev && t->objects[i].ino == st.st_ino)
+			return 0; /* probed already, perhaps under another name */
+
+	for (size_t i = 0; i < NPROBES; i++)
+		names[i] = alloc_probes[i].symbol;
+	err = elf_function_offsets(path, names, NPROBES, offsets);
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot read allocator %s: %s",
+				    path, err == -ENOEXEC ? "not an ELF file" : strerror(-err));
+	for (size_t i = 0; i < NPROBES; i++) {
+		if (alloc_probes[i].required && !offsets[i]) {
+			if (!(flags & PROBE_REQUIRE_MALLOC))
+				return -ENOENT;
+			return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+					    "%s has no %s function: is it an allocator?", path,
+					    alloc_probes[i].symbol);
+		}
+	}
+
+	obj.dev = st.st_dev;
+	obj.ino = st.st_ino;
+	obj.path = strdup(path);
+	if (!obj.path)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	err = attach_table(t, &obj, offsets);
+	if (err) {
+		object_release(&obj);
+		return err;
+	}
+	objects = realloc(t->objects, (t->nobjects + 1) * sizeof(*objects));
+	if (!objects) {
+		object_release(&obj);
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	}
+	report_skipped(t, &obj, offsets);
+	tracker_log(t, MEMTRACK_LOG_INFO, "probing allocator functions in %s (%zu probes)", path,
+		    obj.nlinks);
+	objects[t->nobjects++] = obj;
+	t->objects = objects;
+	return 0;
+}
+
+void probes_detach_all(struct memtrack *t)
+{
+	for (size_t i = 0; i < t->nobjects; i++)
+		object_release(&t->objects[i]);
+	free(t->objects);
+	t->objects = NULL;
+	t->nobjects = 0;
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Starting a command under trace. The child is forked and waits on a pipe
+ * until it is in the traced set and its allocator is probed; only then does
+ * it exec, so its first instruction is already traced. Between fork and
+ * exec it makes system calls only (no malloc: it would be traced as the
+ * command's). If exec fails, the errno comes back through a close-on-exec
+ * pipe and the child _exit()s.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "command_path.h"
+#include "libc_locate.h"
+#include "tracker.h"
+
+extern char **environ;
+
+/* Probe the allocator the executable will use once it runs. */
+static int probe_for_executable(struct memtrack *t, const char *path)
+{
+	char libc[PATH_MAX];
+	int err = libc_of_executable(path, libc, sizeof(libc));
+
+	if (err == -ENOEXEC)
+		return tracker_fail(t, MEMTRACK_ERR_NOT_EXEC, err, "cannot execute %s: %s", path,
+				    strerror(-err));
+	if (!err) {
+		tracker_log(t, MEMTRACK_LOG_INFO, "%s will load %s", path, libc);
+		return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+	}
+	if (err == -ENOENT && probes_attach_object(t, path, 0) == 0) {
+		tracker_log(t, MEMTRACK_LOG_INFO, "%s is statically linked: probing its own malloc",
+			    path);
+		return 0;
+	}
+	/* Not statically linked with a malloc of its own, or an unusual layout: use ours. */
+	err = libc_default(libc, sizeof(libc));
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err,
+				    "cannot find the C library %s will use: name it with -l", path);
+	tracker_log(t, MEMTRACK_LOG_INFO, "%s: using this system's libc %s", path, libc);
+	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+}
+
+struct identity {
+	bool change;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+};
+
+/* Everything the child needs to switch user, looked up before fork (lookups allocate). */
+static int identity_prepare(struct memtrack *t, const struct memtrack_spawn_opts *opts,
+			    struct identity *id)
+{
+	struct passwd *pw;
+
+	memset(id, 0, sizeof(*id));
+	if (!opts || opts->uid == (uid_t)-1)
+		return 0;
+	id->change = true;
+	id->uid = opts->uid;
+	id->gid = opts->gid == (gid_t)-1 ? getgid() : opts->gid;
+	pw = getpwuid(id->uid);
+	if (!pw)
+		return 0; /* an unnamed uid: no supplementary groups */
+	id->ngroups = 64;
+	for (;;) {
+		int n = id->ngroups;
+		gid_t *groups = realloc(id->groups, (size_t)n * sizeof(gid_t));
+
+		if (!groups)
+			return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		id->groups = groups;
+		if (getgrouplist(pw->pw_name, id->gid, id->groups, &n) >= 0) {
+			id->ngroups = n;
+			return 0;
+		}
+		id->ngroups = n > id->ngroups ? n : id->ngroups * 2;
+	}
+}
+
+static int identity_apply(const struct identity *id)
+{
+	if (!id->change)
+		return 0;
+	if (setgroups((size_t)id->ngroups, id->groups) || setgid(id->gid) || setuid(id->uid))
+		return errno;
+	return 0;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	while (len && write(fd, buf, len) < 0 && errno == EINTR)
+		;
+}
+
+static __attribute__((noreturn)) void child_main(const char *path, char *const argv[],
+						  const struct identity *id, int go_fd, int status_fd)
+{
+	char go;
+	sigset_t none;
+	int err;
+	ssize_t n;
+
+	do
+		n = read(go_fd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127); /* the tracer gave up on us */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	err = identity_apply(id);
+	if (!err) {
+		execve(path, argv, environ);
+		err = errno;
+	}
+	write_all(status_fd, &err, sizeof(err));
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* Did the child report an exec failure? Returns its errno, or 0 once exec closed the pipe. */
+static int read_exec_status(int fd)
+{
+	int child_errno = 0;
+	ssize_t n;
+
+	do
+		n = read(fd, &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	return n == sizeof(child_errno) ? child_errno : 0;
+}
+
+int memtrack_spawn(struct memtrack *t, char *const argv[], const struct memtrack_spawn_opts *opts,
+		   pid_t *pid_out)
+{
+	char path[PATH_MAX];
+	struct identity id;
+	int go[2] = { -1, -1 }, status[2] = { -1, -1 };
+	int err, child_errno;
+	pid_t pid;
+
+	if (!argv || !argv[0] || !argv[0][0])
+		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL, "no command to run");
+	err = command_resolve(argv[0], getenv("PATH"), path, sizeof(path));
+	if (err == -ENOENT)
+		return tracker_fail(t, MEMTRACK_ERR_NOT_FOUND, err, "%s: %s", argv[0],
+				    strchr(argv[0], '/') ? strerror(ENOENT) : "command not found");
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_NOT_EXEC, err, "cannot execute %s: %s", argv[0],
+				    strerror(-err));
+	err = probe_for_executable(t, path);
+	if (err)
+		return err;
+	err = identity_prepare(t, opts, &id);
+	if (err)
+		goto out;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+		err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -errno, "cannot create a pipe: %s",
+				   strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -errno, "cannot fork: %s",
+				   strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		close(status[0]);
+		child_main(path, argv, &id, go[0], status[1]);
+	}
+	close(go[0]);
+	close(status[1]);
+	go[0] = status[1] = -1;
+
+	err = tracker_track_pid(t, pid);
+	if (err) {
+		close(go[1]); /* the child reads EOF and exits */
+		go[1] = -1;
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	write_all(go[1], "g", 1);
+	close(go[1]);
+	go[1] = -1;
+	child_errno = read_exec_status(status[0]);
+	if (child_errno) {
+		waitpid(pid, NULL, 0);
+		tracker_untrack_pid(t, pid);
+		err = tracker_fail(t,
+				   child_errno == ENOENT ? MEMTRACK_ERR_NOT_FOUND
+							 : MEMTRACK_ERR_NOT_EXEC,
+				   -child_errno, "cannot execute %s: %s", path,
+				   strerror(child_errno));
+		goto out;
+	}
+	tracker_log(t, MEMTRACK_LOG_INFO, "started %s as process %d", path, (int)pid);
+	*pid_out = pid;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (status[i] >= 0)
+			close(status[i]);
+	}
+	free(id.groups);
+	return err;
+}

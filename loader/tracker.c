@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The tracker's lifecycle: open the skeleton, size its maps, load, attach
+ * the process-tree tracepoints, then deliver ring-buffer events until
+ * closed. Allocator probes are added per target (add_pid.c, spawn.c).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libc_locate.h"
+#include "memtrack.skel.h"
+#include "tracker.h"
+
+#define DEFAULT_RINGBUF_SIZE (8u << 20)
+#define POLLER_TIMEOUT_MS 100
+/* Pull mode: the poller waits while this many events are unread. */
+#define QUEUE_HIGH_MARK 65536
+
+/* libbpf has one print hook per process; it goes to the last tracker that asked for debug. */
+static struct memtrack *libbpf_log_target;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	struct memtrack *t = libbpf_log_target;
+	char msg[1024];
+	size_t len;
+
+	if (!t || t->log_level < MEMTRACK_LOG_DEBUG || level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	if (len && msg[len - 1] == '\n')
+		msg[len - 1] = '\0';
+	tracker_log(t, MEMTRACK_LOG_DEBUG, "libbpf: %s", msg);
+	return 0;
+}
+
+void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (level > t->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (t->log)
+		t->log(t->log_ctx, level, msg);
+	else
+		fprintf(stderr, "memtrack: %s%s\n", level == MEMTRACK_LOG_WARN ? "warning: " : "",
+			msg);
+}
+
+void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
+	       const char *fmt, va_list ap)
+{
+	if (!err)
+		return;
+	err->kind = kind;
+	err->code = code;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+}
+
+int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_set(&t->err, kind, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int open_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int open_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_set(err, kind, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static bool is_power_of_two(size_t n)
+{
+	return n && !(n & (n - 1));
+}
+
+/* Ring-buffer callback: hand one record to the caller, or queue it for memtrack_next(). */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct memtrack *t = ctx;
+	int err;
+
+	if (size < sizeof(struct mt_event_hdr))
+		return 0;
+	t->delivered++;
+	if (((const struct mt_event_hdr *)data)->type < MT_EV_TYPE_MAX)
+		t->by_type[((const struct mt_event_hdr *)data)->type]++;
+	if (t->on_event) {
+		union mt_event ev;
+
+		/* Records are shorter than the union for small types: copy, never over-read. */
+		memset(&ev, 0, sizeof(ev));
+		memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+		return t->on_event(t->event_ctx, &ev);
+	}
+	pthread_mutex_lock(&t->lock);
+	err = event_queue_push(&t->queue, data, size < sizeof(union mt_event) ? size
+									  : sizeof(union mt_event));
+	pthread_cond_signal(&t->ready);
+	pthread_mutex_unlock(&t->lock);
+	return err;
+}
+
+static const char *load_hint(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return " (need CAP_BPF and CAP_PERFMON, or root)";
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return " (this kernel has no BTF: /sys/kernel/btf/vmlinux is missing)";
+	return " (run with -v for libbpf's messages)";
+}
+
+static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
+			struct memtrack_error *err)
+{
+	size_t rb_size = opts->ringbuf_size ? opts->ringbuf_size : DEFAULT_RINGBUF_SIZE;
+	long page = sysconf(_SC_PAGESIZE);
+	int e;
+
+	if (!is_power_of_two(rb_size) || rb_size < (size_t)page)
+		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				 "ring-buffer size %zu is not a power of two of at least %ld bytes",
+				 rb_size, page);
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return open_fail(err, MEMTRACK_ERR_BPF, -ENOTSUP,
+				 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); "
+				 "memtrack needs a kernel built with CONFIG_DEBUG_INFO_BTF");
+
+	t->skel = memtrack_bpf__open();
+	if (!t->skel)
+		return open_fail(err, MEMTRACK_ERR_BPF, -errno, "cannot open BPF object: %s",
+				 strerror(errno));
+	t->skel->rodata->follow_children = !opts->no_children;
+	t->skel->rodata->page_size = (__u64)page;
+	e = bpf_map__set_max_entries(t->skel->maps.events, (__u32)rb_size);
+	if (e)
+		return open_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
+				 strerror(-e));
+	e = memtrack_bpf__load(t->skel);
+	if (e)
+		return open_fail(err, MEMTRACK_ERR_BPF, e, "cannot load BPF programs: %s%s",
+				 strerror(-e), load_hint(e));
+	e = memtrack_bpf__attach(t->skel); /* the tracepoints; uprobes have no auto-attach */
+	if (e)
+		return open_fail(err, MEMTRACK_ERR_BPF, e,
+				 "cannot attach the fork/exec/exit tracepoints: %s%s", strerror(-e),
+				 load_hint(e));
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
+	if (!t->rb)
+		return open_fail(err, MEMTRACK_ERR_BPF, -errno, "cannot open the ring buffer: %s",
+				 strerror(errno));
+	return 0;
+}
+
+int memtrack_open(const struct memtrack_opts *opts, struct memtrack **tracker,
+		  struct memtrack_error *err)
+{
+	struct memtrack_opts defaults = { .sz = sizeof(defaults) };
+	struct memtrack *t;
+	int e;
+
+	*tracker = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->sz < sizeof(size_t) || opts->sz > sizeof(*opts))
+		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				 "struct memtrack_opts has an unknown size %zu", opts->sz);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return open_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	t->on_event = opts->on_event;
+	t->event_ctx = opts->event_ctx;
+	t->log_level = opts->log_level;
+	t->log = opts->log;
+	t->log_ctx = opts->log_ctx;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->ready, NULL);
+
+	if (t->log_level >= MEMTRACK_LOG_DEBUG)
+		libbpf_log_target = t;
+	libbpf_set_print(libbpf_print);
+
+	e = tracker_load(t, opts, err);
+	for (const char *const *lib = opts->libs; !e && lib && *lib; lib++) {
+		char path[PATH_MAX];
+
+		e = library_locate(*lib, path, sizeof(path));
+		if (e)
+			tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, e,
+				     "cannot find allocator library %s: %s", *lib, strerror(-e));
+		else
+			e = probes_attach_object(t, path, PROBE_REQUIRE_MALLOC);
+		if (e && err)
+			*err = t->err;
+	}
+	if (e) {
+		memtrack_close(t);
+		return e;
+	}
+	*tracker = t;
+	return 0;
+}
+
+int tracker_track_pid(struct memtrack *t, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(t->skel->maps.tracked, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -errno,
+				    "cannot add process %d to the traced set: %s", (int)pid,
+				    strerror(errno));
+	return 0;
+}
+
+void tracker_untrack_pid(struct memtrack *t, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	bpf_map__delete_elem(t->skel->maps.tracked, &key, sizeof(key), 0);
+}
+
+int memtrack_poll(struct memtrack *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n == -EINTR)
+		return 0;
+	if (n < 0)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, n, "cannot read the ring buffer: %s",
+				    strerror(-n));
+	return n;
+}
+
+int memtrack_drain(struct memtrack *t)
+{
+	int n = ring_buffer__consume(t->rb);
+
+	if (n < 0)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, n, "cannot read the ring buffer: %s",
+				    strerror(-n));
+	return n;
+}
+
+int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms)
+{
+	struct timespec deadline;
+	int got = 0, err = 0;
+
+	if (t->on_event)
+		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL,
+				    "memtrack_next() needs a tracker opened without on_event");
+	if (!t->poller_running) {
+		pthread_mutex_lock(&t->lock);
+		got = event_queue_pop(&t->queue, ev);
+		pthread_mutex_unlock(&t->lock);
+		if (!got) {
+			err = memtrack_poll(t, timeout_ms);
+			pthread_mutex_lock(&t->lock);
+			got = err >= 0 && event_queue_pop(&t->queue, ev);
+			pthread_mutex_unlock(&t->lock);
+		}
+		return err < 0 ? err : got;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&t->lock);
+	while (!(got = event_queue_pop(&t->queue, ev)) && t->poller_running && !err) {
+		if (timeout_ms < 0)
+			err = pthread_cond_wait(&t->ready, &t->lock);
+		else
+			err = pthread_cond_timedwait(&t->ready, &t->lock, &deadline);
+	}
+	pthread_cond_signal(&t->ready); /* room again: wake a waiting poller */
+	pthread_mutex_unlock(&t->lock);
+	return got;
+}
+
+static void *poller_main(void *arg)
+{
+	struct memtrack *t = arg;
+	sigset_t all;
+
+	/* Signals belong to the application's threads, not to this one. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!t->poller_stop) {
+		int n;
+
+		if (!t->on_event) {
+			pthread_mutex_lock(&t->lock);
+			while (t->queue.len >= QUEUE_HIGH_MARK && !t->poller_stop)
+				pthread_cond_wait(&t->ready, &t->lock);
+			pthread_mutex_unlock(&t->lock);
+		}
+		n = memtrack_poll(t, POLLER_TIMEOUT_MS);
+		if (n < 0) {
+			t->poller_error = n;
+			break;
+		}
+	}
+	memtrack_drain(t);
+	pthread_mutex_lock(&t->lock);
+	t->poller_running = false;
+	pthread_cond_broadcast(&t->ready);
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+int memtrack_start(struct memtrack *t)
+{
+	int err;
+
+	if (t->poller_started)
+		return 0;
+	t->poller_stop = false;
+	t->poller_running = true;
+	err = pthread_create(&t->poller, NULL, poller_main, t);
+	if (err) {
+		t->poller_running = false;
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -err,
+				    "cannot start the poller thread: %s", strerror(err));
+	}
+	t->poller_started = true;
+	return 0;
+}
+
+int memtrack_stop(struct memtrack *t)
+{
+	if (t->poller_started) {
+		pthread_mutex_lock(&t->lock);
+		t->poller_stop = true;
+		pthread_cond_broadcast(&t->ready);
+		pthread_mutex_unlock(&t->lock);
+		pthread_join(t->poller, NULL);
+		t->poller_started = false;
+	}
+	return t->poller_error;
+}
+
+int memtrack_tracked_count(struct memtrack *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.tracked);
+	__u32 key, next;
+	int n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		n++;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+/* Sum one per-CPU counter array into out[0..n). */
+static int sum_percpu(struct memtrack *t, struct bpf_map *map, unsigned long long *out, __u32 n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *values;
+
+	if (ncpu <= 0)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, ncpu, "cannot count CPUs");
+	values = calloc((size_t)ncpu, sizeof(*values));
+	if (!values)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	for (__u32 key = 0; key < n; key++) {
+		out[key] = 0;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), values,
+					 sizeof(*values) * (size_t)ncpu, 0)) {
+			int err = -errno;
+
+			free(values);
+			return tracker_fail(t, MEMTRACK_ERR_RUNTIME, err,
+					    "cannot read the %s counters: %s", bpf_map__name(map),
+					    strerror(-err));
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			out[key] += values[cpu];
+	}
+	free(values);
+	return 0;
+}
+
+int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = sum_percpu(t, t->skel->maps.drops, c->drops, MT_DROP_MAX);
+	if (!err)
+		err = sum_percpu(t, t->skel->maps.failures, c->failures, MT_FN_MAX);
+	c->events = t->delivered;
+	memcpy(c->by_type, t->by_type, sizeof(c->by_type));
+	return err;
+}
+
+size_t memtrack_probed_count(const struct memtrack *t)
+{
+	return t->nobjects;
+}
+
+const char *memtrack_probed_path(const struct memtrack *t, size_t i)
+{
+	return i < t->nobjects ? t->objects[i].path : NULL;
+}
+
+const struct memtrack_error *memtrack_last_error(const struct memtrack *t)
+{
+	return &t->err;
+}
+
+void memtrack_close(struct memtrack *t)
+{
+	if (!t)
+		return;
+	memtrack_stop(t);
+	probes_detach_all(t);
+	ring_buffer__free(t->rb);
+	memtrack_bpf__destroy(t->skel);
+	if (libbpf_log_target == t)
+		libbpf_log_target = NULL;
+	event_queue_free(&t->queue);
+	pthread_cond_destroy(&t->ready);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The tracker's state, shared by the files that make up libmemtrack's core. */
+#ifndef MEMTRACK_TRACKER_H
+#define MEMTRACK_TRACKER_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "memtrack.h"
+#include "event_queue.h"
+
+struct memtrack_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+/* One allocator object with probes on it, known by device and inode. */
+struct probed_object {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	struct bpf_link **links;
+	size_t nlinks;
+};
+
+struct memtrack {
+	struct memtrack_bpf *skel;
+	struct ring_buffer *rb;
+
+	memtrack_event_fn on_event;
+	void *event_ctx;
+	enum memtrack_log_level log_level;
+	memtrack_log_fn log;
+	void *log_ctx;
+
+	struct probed_object *objects;
+	size_t nobjects;
+
+	/* Pull mode: events waiting for memtrack_next(). Guarded by lock. */
+	struct event_queue queue;
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+
+	/* The background poller, if memtrack_start() was called. */
+	pthread_t poller;
+	bool poller_started; /* a thread exists and must be joined */
+	bool poller_running; /* its loop has not ended: memtrack_next() may wait on it */
+	volatile bool poller_stop;
+	int poller_error;
+
+	unsigned long long delivered;
+	unsigned long long by_type[MT_EV_TYPE_MAX];
+	struct memtrack_error err;
+};
+
+/* Record an error on t (and return code, a negative errno). */
+int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
+	       const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* probes.c: put the allocator probes on one object (once per device and inode). */
+#define PROBE_REQUIRE_MALLOC 1 /* fail with MEMTRACK_ERR_ALLOCATOR if it has no malloc */
+int probes_attach_object(struct memtrack *t, const char *path, int flags);
+void probes_detach_all(struct memtrack *t);
+
+/* Put pid in the BPF map of traced processes. */
+int tracker_track_pid(struct memtrack *t, pid_t pid);
+void tracker_untrack_pid(struct memtrack *t, pid_t pid);
+
+#endif /* MEMTRACK_TRACKER_H */
