@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_options.h"
+
+#ifndef MEMTRACK_VERSION
+#define MEMTRACK_VERSION "unknown"
+#endif
+
+static const char usage_text[] =
+	"Usage: memtrack-load [OPTIONS] [--] COMMAND [ARGS...]\n"
+	"       memtrack-load [OPTIONS] -p PID [-p PID...]\n"
+	"\n"
+	"Trace every heap allocation and free of a command, or of running processes,\n"
+	"and of every process they start, through uprobes on the allocator.\n"
+	"\n"
+	"  -o, --output FILE        write every event as JSONL to FILE ('-': stdout)\n"
+	"  -p, --pid PID            trace a running process; repeat for several\n"
+	"  -d, --duration SEC       stop tracing after SEC seconds (fractions allowed)\n"
+	"      --no-children        do not follow processes started by traced ones\n"
+	"                           (their threads are always followed)\n"
+	"  -l, --lib PATH           also probe the allocator in PATH (a file or a\n"
+	"                           library name); repeat for several\n"
+	"      --ringbuf-size BYTES ring buffer size, a power of two of at least one\n"
+	"                           page; K, M and G suffixes (default 8M)\n"
+	"      --strict             exit with status 7 if any event was dropped\n"
+	"  -v, --verbose            say what is probed; twice: libbpf's messages too\n"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n"
+	"\n"
+	"At exit, a per-process summary and the drop counts go to standard error.\n"
+	"Exit status: the command's own (128+N if signal N killed it); 0 with -p;\n"
+	"1 runtime error, 2 usage, 3 no such process, 4 BPF unavailable, 5 allocator\n"
+	"not found, 6 output not writable, 7 events dropped with --strict,\n"
+	"126 command not executable, 127 command not found.\n"
+	"\n"
+	"Examples:\n"
+	"  memtrack-load -- ./server --port 8080     # summary of a command's tree\n"
+	"  memtrack-load -o events.jsonl -- make -j2 # every event, as JSONL\n"
+	"  memtrack-load -o - ./app | jq 'select(.size > 65536)'\n"
+	"  memtrack-load -p 1234 -d 30               # a running process, 30 seconds\n"
+	"  memtrack-load --strict -o ev.jsonl -- ./bench   # fail if an event is lost\n"
+	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n";
+
+enum { OPT_NO_CHILDREN = 256, OPT_RINGBUF_SIZE, OPT_STRICT };
+
+static const struct option long_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
+	{ "lib", required_argument, NULL, 'l' },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static enum cli_parse_result usage_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum cli_parse_result usage_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return CLI_USAGE;
+}
+
+int cli_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || (shift && v > (SIZE_MAX >> shift)))
+		return -EINVAL;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return -EINVAL;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+static int parse_duration(const char *s, double *sec)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0)
+		return -EINVAL;
+	*sec = v;
+	return 0;
+}
+
+static int push(void *arrp, size_t *n, size_t elem, const void *value, size_t extra)
+{
+	void **arr = arrp;
+	char *grown = realloc(*arr, (*n + 1 + extra) * elem);
+
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *n * elem, value, elem);
+	memset(grown + (*n + 1) * elem, 0, extra * elem);
+	*arr = grown;
+	(*n)++;
+	return 0;
+}
+
+enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, char *err,
+				size_t errlen)
+{
+	int c;
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	/* '+': stop at the command's name, so its own options are left alone. ':': we report. */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:o:p:d:l:vhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'p':
+			if (parse_pid(optarg, &pid))
+				return usage_error(err, errlen, "invalid PID '%s'", optarg);
+			if (push(&o->pids, &o->npids, sizeof(pid), &pid, 0))
+				return usage_error(err, errlen, "out of memory");
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o->duration))
+				return usage_error(err, errlen,
+						   "invalid duration '%s' (seconds, more than 0)",
+						   optarg);
+			break;
+		case OPT_NO_CHILDREN:
+			o->no_children = true;
+			break;
+		case 'l':
+			if (!*optarg)
+				return usage_error(err, errlen, "empty allocator path for -l");
+			if (push(&o->libs, &o->nlibs, sizeof(char *), &optarg, 1))
+				return usage_error(err, errlen, "out of memory");
+			break;
+		case OPT_RINGBUF_SIZE:
+			if (cli_parse_size(optarg, &o->ringbuf_size) ||
+			    !o->ringbuf_size || (o->ringbuf_size & (o->ringbuf_size - 1)))
+				return usage_error(err, errlen,
+						   "invalid ring-buffer size '%s' (a power of two "
+						   "of at least one page, such as 4M)",
+						   optarg);
+			break;
+		case OPT_STRICT:
+			o->strict = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CLI_DONE;
+		case 'V':
+			printf("memtrack-load %s\n", MEMTRACK_VERSION);
+			return CLI_DONE;
+		case ':':
+			return usage_error(err, errlen, "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error(err, errlen, "unknown option '-%c'", optopt);
+			return usage_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->argv = &argv[optind];
+	if (o->argv && o->npids)
+		return usage_error(err, errlen, "give a command or -p PID, not both");
+	if (!o->argv && !o->npids)
+		return usage_error(err, errlen, "no command to run and no -p PID to trace");
+	return CLI_RUN;
+}
+
+void cli_options_free(struct cli_options *o)
+{
+	free(o->pids);
+	free(o->libs);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* memtrack-load's command line, parsed into one struct (no globals). */
+#ifndef MEMTRACK_CLI_OPTIONS_H
+#define MEMTRACK_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cli_options {
+	const char *output;   /* -o FILE, "-" for stdout; NULL: no event stream */
+	pid_t *pids;	      /* -p PID... */
+	size_t npids;
+	const char **libs;    /* -l PATH..., NULL-terminated */
+	size_t nlibs;
+	double duration;      /* -d SEC; 0: until the traced processes exit */
+	bool no_children;
+	bool strict;
+	size_t ringbuf_size;  /* 0: the library's default */
+	int verbose;
+	char **argv;	      /* the command, NULL-terminated; NULL with -p */
+};
+
+enum cli_parse_result {
+	CLI_RUN = 0,   /* options are valid: trace */
+	CLI_DONE = 1,  /* --help or --version was printed: exit 0 */
+	CLI_USAGE = 2, /* invalid: the message is in err */
+};
+
+enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, char *err,
+				size_t errlen);
+void cli_options_free(struct cli_options *o);
+
+/* "4096", "64K", "8M", "1G" as bytes; -EINVAL if malformed. */
+int cli_parse_size(const char *s, size_t *out);
+
+#endif /* MEMTRACK_CLI_OPTIONS_H */
