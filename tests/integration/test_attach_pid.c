@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* memtrack-load -p: attaching to processes that already run, and their new children. */
+#include <fcntl.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_support.h"
+
+extern char **environ;
+
+struct waiter {
+	pid_t pid;
+	int go_fd; /* write a byte here to let it allocate */
+	char pid_text[16];
+};
+
+/* Start the waiter fixture, blocked on its stdin until released. */
+static void waiter_start(struct waiter *w)
+{
+	const char *argv[] = { build_path("tests/fixtures/waiter"), NULL };
+	posix_spawn_file_actions_t fa;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
+	assert_int_equal(posix_spawn(&w->pid, argv[0], &fa, NULL, (char *const *)argv, environ),
+			 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	w->go_fd = p[1];
+	snprintf(w->pid_text, sizeof(w->pid_text), "%d", (int)w->pid);
+}
+
+static void waiter_release_and_reap(struct waiter *w)
+{
+	int wstatus;
+
+	assert_int_equal(write(w->go_fd, "g", 1), 1);
+	close(w->go_fd);
+	assert_int_equal(waitpid(w->pid, &wstatus, 0), w->pid);
+	assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+}
+
+static void expect_waiter_events(const struct trace *tr, const struct waiter *w)
+{
+	struct json_object *fork_ev = NULL;
+	char *seq = trace_sequence(tr, w->pid, 0);
+
+	/* Only what it did after the attach: its own pair, then its child's. */
+	assert_string_equal(seq, "Malloc:5555 Free");
+	free(seq);
+	for (size_t i = 0; i < tr->nev && !fork_ev; i++)
+		if (jstr(tr->ev[i], "type") && !strcmp(jstr(tr->ev[i], "type"), "Fork") &&
+		    jint(tr->ev[i], "ppid") == w->pid)
+			fork_ev = tr->ev[i];
+	assert_non_null(fork_ev);
+	seq = trace_sequence(tr, (long)jint(fork_ev, "pid"), 0);
+	assert_string_equal(seq, "Malloc:6666 Free");
+	free(seq);
+	assert_non_null(trace_find(tr, "Exit", w->pid));
+}
+
+static void test_attach_running_process(void **state)
+{
+	struct waiter w;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	waiter_start(&w);
+	const char *opts[] = { "-v", "-p", w.pid_text, NULL };
+	trace_start(&tr, opts, NULL, -1);
+	trace_wait_stderr(&tr, "tracing process", 30000);
+	waiter_release_and_reap(&w);
+	trace_finish(&tr);
+	if (tr.status != 0)
+		fail_msg("memtrack-load -p exited %d; stderr:\n%s", tr.status, tr.err);
+	expect_waiter_events(&tr, &w);
+	trace_free(&tr);
+}
+
+static void test_attach_two_processes(void **state)
+{
+	struct waiter a, b;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	waiter_start(&a);
+	waiter_start(&b);
+	const char *opts[] = { "-v", "-p", a.pid_text, "-p", b.pid_text, NULL };
+	trace_start(&tr, opts, NULL, -1);
+	trace_wait_stderr(&tr, b.pid_text, 30000);
+	trace_wait_stderr(&tr, "tracing process", 30000);
+	/* memtrack-load ends only when both are gone */
+	waiter_release_and_reap(&a);
+	waiter_release_and_reap(&b);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 0);
+	expect_waiter_events(&tr, &a);
+	expect_waiter_events(&tr, &b);
+	trace_free(&tr);
+}
+
+static void test_duration_ends_attach(void **state)
+{
+	struct waiter w;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	waiter_start(&w);
+	const char *opts[] = { "-d", "0.5", "-p", w.pid_text, NULL };
+	trace_run(&tr, opts, NULL); /* the waiter is still blocked: -d must end it */
+	assert_int_equal(tr.status, 0);
+	assert_non_null(trace_stats(&tr));
+	assert_non_null(strstr(tr.err, "events dropped"));
+	waiter_release_and_reap(&w);
+	trace_free(&tr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_running_process),
+		cmocka_unit_test(test_attach_two_processes),
+		cmocka_unit_test(test_duration_ends_attach),
+	};
+
+	return cmocka_run_group_tests_name("attach_pid", tests, NULL, NULL);
+}

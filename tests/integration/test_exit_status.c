@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* memtrack-load exits as the command did, and --strict fails a run that lost events. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_support.h"
+
+static void run_exit_status(const char *arg, int expected_status, int expected_signal)
+{
+	const char *cmd[] = { build_path("tests/fixtures/exit_status"), arg, NULL };
+	struct json_object *exit_ev;
+	struct trace tr;
+	long pid;
+
+	trace_run(&tr, NULL, cmd);
+	assert_int_equal(tr.status, expected_status);
+	pid = trace_exec_pid(&tr, "exit_status");
+	exit_ev = trace_find(&tr, "Exit", pid);
+	assert_non_null(exit_ev);
+	assert_int_equal(jint(exit_ev, "signal"), expected_signal);
+	if (!expected_signal)
+		assert_int_equal(jint(exit_ev, "exit_code"), expected_status);
+	/* The report is written even when the command fails. */
+	assert_non_null(trace_stats(&tr));
+	assert_non_null(strstr(tr.err, "events dropped"));
+	trace_free(&tr);
+}
+
+static void test_exit_code_passes_through(void **state)
+{
+	(void)state;
+	REQUIRE_BPF();
+	run_exit_status("0", 0, 0);
+	run_exit_status("42", 42, 0);
+}
+
+static void test_killed_command_is_128_plus_signal(void **state)
+{
+	(void)state;
+	REQUIRE_BPF();
+	run_exit_status("-9", 128 + SIGKILL, SIGKILL);
+	run_exit_status("-6", 128 + SIGABRT, SIGABRT);
+}
+
+/* Wait until a process is a zombie (it exited and nobody reaped it yet). */
+static void wait_zombie(long pid)
+{
+	char path[64], stat[256];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	for (int i = 0; i < 3000; i++) {
+		int fd = open(path, O_RDONLY);
+		ssize_t n = fd >= 0 ? read(fd, stat, sizeof(stat) - 1) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			stat[n] = '\0';
+			if (strstr(stat, ") Z "))
+				return;
+		}
+		usleep(10000);
+	}
+	fail_msg("process %ld did not finish", pid);
+}
+
+/*
+ * A one-page ring buffer and a consumer that is stopped while the fixture
+ * makes 4000 events: most are dropped, the drops are counted by reason, and
+ * --strict turns them into exit status 7.
+ */
+static void test_strict_fails_on_drops(void **state)
+{
+	const char *opts[] = { "-v", "--strict", "--ringbuf-size", "4096", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/burst"), NULL };
+	struct json_object *drops;
+	struct trace tr;
+	int go[2];
+	long pid;
+	char *started;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	trace_start(&tr, opts, cmd, go[0]);
+	close(go[0]);
+	trace_wait_stderr(&tr, "as process ", 30000);
+	started = strstr(tr.err, "as process ");
+	pid = strtol(started + strlen("as process "), NULL, 10);
+	assert_true(pid > 0);
+
+	assert_int_equal(kill(tr.pid, SIGSTOP), 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	wait_zombie(pid);
+	assert_int_equal(kill(tr.pid, SIGCONT), 0);
+	trace_finish(&tr);
+
+	assert_int_equal(tr.status, 7);
+	assert_non_null(strstr(tr.err, "(--strict)"));
+	json_object_object_get_ex(trace_stats(&tr), "drops", &drops);
+	assert_true(jint(drops, "ringbuf_full") > 0);
+	assert_int_equal(jint(trace_stats(&tr), "dropped"), jint(drops, "ringbuf_full"));
+	trace_free(&tr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_code_passes_through),
+		cmocka_unit_test(test_killed_command_is_128_plus_signal),
+		cmocka_unit_test(test_strict_fails_on_drops),
+	};
+
+	return cmocka_run_group_tests_name("exit_status", tests, NULL, NULL);
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The process tree: forked children, exec'd images, threads, --no-children. */
+#include <string.h>
+
+#include "test_support.h"
+
+static void expect_sequence(const struct trace *tr, long pid, long tid, const char *expected)
+{
+	char *seen = trace_sequence(tr, pid, tid);
+
+	assert_string_equal(seen, expected);
+	free(seen);
+}
+
+static void expect_success(const struct trace *tr)
+{
+	if (tr->status != 0)
+		fail_msg("memtrack-load exited %d; stderr:\n%s", tr->status, tr->err);
+}
+
+static void test_fork_child_attributed_to_child(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/fork_child"), NULL };
+	struct json_object *fork_ev, *exit_ev;
+	struct trace tr;
+	long parent, child;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, NULL, cmd);
+	expect_success(&tr);
+	parent = trace_exec_pid(&tr, "fork_child");
+	fork_ev = trace_find(&tr, "Fork", -1);
+	assert_non_null(fork_ev);
+	child = (long)jint(fork_ev, "pid");
+	assert_int_equal(jint(fork_ev, "ppid"), parent);
+	assert_true(child != parent);
+
+	expect_sequence(&tr, parent, 0, "Malloc:111 Free Malloc:333 Free");
+	expect_sequence(&tr, child, 0, "Malloc:222 Free");
+	/* The child's exit is its own event, and it leaves before the parent. */
+	exit_ev = trace_find(&tr, "Exit", child);
+	assert_non_null(exit_ev);
+	assert_int_equal(jint(exit_ev, "exit_code"), 0);
+	assert_non_null(trace_find(&tr, "Exit", parent));
+	trace_free(&tr);
+}
+
+static void test_exec_in_place_keeps_tracing(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/exec_second"),
+			      build_path("tests/fixtures/second"), NULL };
+	struct trace tr;
+	long pid;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, NULL, cmd);
+	expect_success(&tr);
+	pid = trace_exec_pid(&tr, "exec_second");
+	/* Same process, new image: its allocations continue under the same pid. */
+	assert_int_equal(trace_exec_pid(&tr, "/second"), pid);
+	assert_int_equal(trace_count(&tr, "Exec", pid), 2);
+	expect_sequence(&tr, pid, 0, "Malloc:1111 Free Malloc:4444 Free");
+	trace_free(&tr);
+}
+
+static void test_fork_and_exec_child(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/exec_second"), "--fork",
+			      build_path("tests/fixtures/second"), NULL };
+	struct trace tr;
+	long parent, child;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, NULL, cmd);
+	expect_success(&tr);
+	parent = trace_exec_pid(&tr, "exec_second");
+	child = trace_exec_pid(&tr, "/second");
+	assert_true(child > 0 && child != parent);
+	assert_int_equal(jint(trace_find(&tr, "Fork", child), "ppid"), parent);
+	expect_sequence(&tr, parent, 0, "Malloc:1111 Free");
+	expect_sequence(&tr, child, 0, "Malloc:4444 Free");
+	trace_free(&tr);
+}
+
+static void test_no_children(void **state)
+{
+	const char *opts[] = { "--no-children", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/fork_child"), NULL };
+	struct trace tr;
+	long parent;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	expect_success(&tr);
+	parent = trace_exec_pid(&tr, "fork_child");
+	expect_sequence(&tr, parent, 0, "Malloc:111 Free Malloc:333 Free");
+	/* No Fork, and no event from any other process. */
+	assert_int_equal(trace_count(&tr, "Fork", -1), 0);
+	for (size_t i = 0; i + 1 < tr.nev; i++)
+		assert_int_equal(jint(tr.ev[i], "pid"), parent);
+	trace_free(&tr);
+}
+
+/* Each worker thread's 50 mallocs and 50 frees, attributed to that thread, not mixed up. */
+static void test_two_threads(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/threads"), NULL };
+	char expected[2048];
+	struct trace tr;
+	long pid, tids[2] = { 0, 0 };
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, NULL, cmd);
+	expect_success(&tr);
+	pid = trace_exec_pid(&tr, "threads");
+	for (size_t i = 0; i < tr.nev; i++) {
+		long long size = jint(tr.ev[i], "size");
+
+		if (size == 2001 || size == 2002) {
+			long tid = (long)jint(tr.ev[i], "tid");
+			long *slot = &tids[size - 2001];
+
+			assert_int_equal(jint(tr.ev[i], "pid"), pid);
+			assert_true(tid != pid); /* not the main thread */
+			if (!*slot)
+				*slot = tid;
+			assert_int_equal(*slot, tid);
+		}
+	}
+	assert_true(tids[0] > 0 && tids[1] > 0 && tids[0] != tids[1]);
+	for (int t = 0; t < 2; t++) {
+		expected[0] = '\0';
+		for (int i = 0; i < 50; i++)
+			snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
+				 "%sMalloc:%d", i ? " " : "", 2001 + t);
+		for (int i = 0; i < 50; i++)
+			strcat(expected, " Free");
+		/* glibc frees the thread's tcache as the thread exits (it was never malloc'd) */
+		strcat(expected, " Free");
+		expect_sequence(&tr, pid, tids[t], expected);
+	}
+	trace_free(&tr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fork_child_attributed_to_child),
+		cmocka_unit_test(test_exec_in_place_keeps_tracing),
+		cmocka_unit_test(test_fork_and_exec_child),
+		cmocka_unit_test(test_no_children),
+		cmocka_unit_test(test_two_threads),
+	};
+
+	return cmocka_run_group_tests_name("process_tree", tests, NULL, NULL);
+}

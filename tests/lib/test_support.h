@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the tests share: cmocka, running memtrack-load on a fixture and
+ * reading back its JSONL, and the rule that a test needing BPF skips with
+ * a reason outside CI but fails inside it.
+ */
+#ifndef MEMTRACK_TEST_SUPPORT_H
+#define MEMTRACK_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+/* $BUILD/rel (BUILD defaults to "build"); a fresh string each call, freed at exit. */
+const char *build_path(const char *rel);
+
+/* Why BPF tracing cannot run here, or NULL if it can. */
+const char *bpf_unavailable_reason(void);
+
+#define REQUIRE_BPF()                                                                   \
+	do {                                                                            \
+		const char *why_ = bpf_unavailable_reason();                            \
+		if (why_) {                                                             \
+			if (getenv("CI"))                                               \
+				fail_msg("BPF is required under CI, but %s", why_);     \
+			print_message("skipped: %s\n", why_);                           \
+			skip();                                                         \
+		}                                                                       \
+	} while (0)
+
+/* One run of memtrack-load. */
+struct trace {
+	pid_t pid;		 /* memtrack-load itself, while it runs */
+	int err_fd;		 /* read end of its stderr, while it runs */
+	int status;		 /* its exit status (128+N if signal N killed it) */
+	char *err;		 /* everything it wrote on stderr */
+	size_t err_len;
+	char out_path[64];	 /* the JSONL file given with -o */
+	struct json_object **ev; /* every line of it, parsed */
+	size_t nev;
+};
+
+/*
+ * Start memtrack-load with opts (NULL-terminated; "-o FILE" is added) and,
+ * if cmd is not NULL, "--" and cmd. stdin_fd, if >= 0, becomes its stdin.
+ */
+void trace_start(struct trace *tr, const char *const *opts, const char *const *cmd, int stdin_fd);
+/* Read its stderr until text appears (fails the test after timeout_ms). */
+void trace_wait_stderr(struct trace *tr, const char *text, int timeout_ms);
+/* Wait for it to exit, then read its stderr and JSONL. */
+void trace_finish(struct trace *tr);
+/* trace_start + trace_finish. */
+void trace_run(struct trace *tr, const char *const *opts, const char *const *cmd);
+void trace_free(struct trace *tr);
+
+/* The pid of the first Exec event whose filename ends with suffix, or -1. */
+long trace_exec_pid(const struct trace *tr, const char *suffix);
+/* The first event of this type (and pid, unless pid is -1), or NULL. */
+struct json_object *trace_find(const struct trace *tr, const char *type, long pid);
+size_t trace_count(const struct trace *tr, const char *type, long pid);
+/* The closing Stats record, or NULL if the last line is not one. */
+struct json_object *trace_stats(const struct trace *tr);
+
+/*
+ * One process's (and, if tid > 0, one thread's) allocation events as text,
+ * space-separated: "Malloc:100 Free Calloc:400 Realloc:1000 AlignedAlloc:512@128".
+ * Freed by the caller.
+ */
+char *trace_sequence(const struct trace *tr, long pid, long tid);
+/* The same, with the func of every Realloc and AlignedAlloc: "realloc aligned_alloc ...". */
+char *trace_funcs(const struct trace *tr, long pid);
+
+/*
+ * Replay one process's events by address: every Free and Realloc must
+ * release a block that process holds. Returns the blocks still held at the
+ * end; fails the test on a release of an unknown block.
+ */
+long trace_check_blocks(const struct trace *tr, long pid);
+
+/* An integer field (-1 if absent) and a string field (NULL if absent). */
+long long jint(struct json_object *o, const char *key);
+const char *jstr(struct json_object *o, const char *key);
+
+/* Run a command to completion, stdout and stderr to /dev/null; its exit status. */
+int run_quiet(const char *const *argv);
+
+#endif /* MEMTRACK_TEST_SUPPORT_H */
