@@ -81,6 +81,8 @@ void trace_start(struct trace *tr, const char *const *opts, const char *const *c
 	assert_int_equal(pipe2(errpipe, O_CLOEXEC), 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, errpipe[1], STDERR_FILENO);
+	/* The traced command's own output is not what the tests read. */
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	if (stdin_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
 	assert_int_equal(posix_spawn(&tr->pid, argv[0], &fa, NULL, (char *const *)argv, environ),
