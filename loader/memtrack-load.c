@@ -177,10 +177,9 @@ static int finish(struct memtrack *t, struct run *r, struct child *c, bool stric
 	r->out = NULL;
 	memtrack_summary_print(r->summary, &counters, stderr);
 
-	if (stop_signal && stop_signal != SIGPIPE) {
+	if (c->pid > 0 && stop_signal && stop_signal != SIGPIPE) {
 		/* Ctrl-C reaches the command too: give it a moment to finish. */
-		for (int waited = 0; waited < SIGNAL_GRACE_MS && c->pid > 0 && !c->reaped;
-		     waited += 10) {
+		for (int waited = 0; waited < SIGNAL_GRACE_MS && !c->reaped; waited += 10) {
 			usleep(10000);
 			reap(c, WNOHANG);
 		}

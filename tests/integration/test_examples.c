@@ -1,38 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The examples do what their comments promise, traced for real. */
-#include <fcntl.h>
-#include <spawn.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "test_support.h"
-
-extern char **environ;
-
-/* Run a program, capturing stdout and stderr together; its exit status. */
-static int run_capture(const char *const *argv, char *out, size_t size)
-{
-	posix_spawn_file_actions_t fa;
-	int p[2], wstatus;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	assert_int_equal(pipe(p), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
-	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	while (len + 1 < size && (n = read(p[0], out + len, size - len - 1)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(p[0]);
-	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
-	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-}
 
 /* allocs: one event of each kind, and two leaks left in the summary. */
 static void test_allocs_shows_every_kind(void **state)

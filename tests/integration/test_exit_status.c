@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -107,12 +108,106 @@ static void test_strict_fails_on_drops(void **state)
 	trace_free(&tr);
 }
 
+/* Ctrl-C ends a -p trace cleanly: status 0, Stats record and summary written. */
+static void test_sigint_ends_attach_cleanly(void **state)
+{
+	const char *waiter[] = { build_path("tests/fixtures/waiter"), NULL };
+	char pid_text[16];
+	const char *opts[] = { "-v", "-p", pid_text, NULL };
+	struct trace tr;
+	pid_t pid;
+	int go[2];
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(go[0], STDIN_FILENO);
+		execv(waiter[0], (char *const *)waiter);
+		_exit(127);
+	}
+	close(go[0]);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+	trace_start(&tr, opts, NULL, -1);
+	trace_wait_stderr(&tr, "tracing process", 30000);
+	assert_int_equal(kill(tr.pid, SIGINT), 0);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 0);
+	assert_non_null(trace_stats(&tr));
+	assert_non_null(strstr(tr.err, "Real.max"));
+	assert_non_null(strstr(tr.err, "events dropped"));
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	trace_free(&tr);
+}
+
+/*
+ * SIGTERM to memtrack-load alone: it reports, gives the command a moment,
+ * and since the command is still running, exits 128+SIGTERM.
+ */
+static void test_sigterm_with_command_still_running(void **state)
+{
+	const char *opts[] = { "-v", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/waiter"), NULL };
+	struct trace tr;
+	int go[2];
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	trace_start(&tr, opts, cmd, go[0]);
+	close(go[0]);
+	trace_wait_stderr(&tr, "as process ", 30000);
+	assert_int_equal(kill(tr.pid, SIGTERM), 0);
+	/* The waiter holds memtrack-load's stderr open: release it only once memtrack-load is done. */
+	wait_zombie(tr.pid);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 128 + SIGTERM);
+	assert_non_null(trace_stats(&tr));
+	assert_non_null(strstr(tr.err, "events dropped"));
+	trace_free(&tr);
+}
+
+/* Under sudo, the command runs as the user who ran sudo. */
+static void test_command_runs_as_sudo_user(void **state)
+{
+	const char *cmd[] = { "/bin/sh", "-c", "[ \"$(id -u):$(id -g)\" = 65534:65534 ]", NULL };
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	/* Without SUDO_*, it runs as us (root): the check fails. */
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
+	trace_run(&tr, NULL, cmd);
+	assert_int_equal(tr.status, 1);
+	trace_free(&tr);
+
+	setenv("SUDO_UID", "65534", 1);
+	setenv("SUDO_GID", "65534", 1);
+	trace_run(&tr, NULL, cmd);
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
+	if (tr.status != 0)
+		fail_msg("the command did not run as 65534:65534 (status %d):\n%s", tr.status,
+			 tr.err);
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_code_passes_through),
 		cmocka_unit_test(test_killed_command_is_128_plus_signal),
 		cmocka_unit_test(test_strict_fails_on_drops),
+		cmocka_unit_test(test_sigint_ends_attach_cleanly),
+		cmocka_unit_test(test_sigterm_with_command_still_running),
+		cmocka_unit_test(test_command_runs_as_sudo_user),
 	};
 
 	return cmocka_run_group_tests_name("exit_status", tests, NULL, NULL);

@@ -372,3 +372,29 @@ int run_quiet(const char *const *argv)
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
 }
+
+int run_capture(const char *const *argv, char *out, size_t size)
+{
+	posix_spawn_file_actions_t fa;
+	int p[2], wstatus;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	while (len + 1 < size && (n = read(p[0], out + len, size - len - 1)) > 0)
+		len += (size_t)n;
+	/* Drain the rest so the child never blocks on a full pipe. */
+	while (read(p[0], (char[512]){ 0 }, 512) > 0)
+		;
+	out[len] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+}

@@ -91,5 +91,7 @@ const char *jstr(struct json_object *o, const char *key);
 
 /* Run a command to completion, stdout and stderr to /dev/null; its exit status. */
 int run_quiet(const char *const *argv);
+/* Run a command to completion, its stdout and stderr (together) into out; its exit status. */
+int run_capture(const char *const *argv, char *out, size_t size);
 
 #endif /* MEMTRACK_TEST_SUPPORT_H */
