@@ -36,9 +36,14 @@ static void jb_putc(struct jbuf *b, char c)
 	b->len++;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+/*
+ * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0.
+ * The second byte's range rules out overlong forms, surrogates and code
+ * points past U+10FFFF (Unicode table 3-7).
+ */
 static size_t utf8_sequence(const unsigned char *s, size_t n)
 {
+	unsigned char lo = 0x80, hi = 0xbf;
 	size_t len;
 
 	if (s[0] < 0x80)
@@ -51,9 +56,17 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 		len = 4;
 	else
 		return 0;
-	if (len > n)
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (len > n || s[1] < lo || s[1] > hi)
 		return 0;
-	for (size_t i = 1; i < len; i++)
+	for (size_t i = 2; i < len; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	return len;
