@@ -151,8 +151,11 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 	pid_t pid;
 
 	memset(o, 0, sizeof(*o));
-	/* '+': stop at the command's name, so its own options are left alone. ':': we report. */
-	optind = 1;
+	/*
+	 * '+': stop at the command's name, so its own options are left alone.
+	 * ':': we report. optind = 0 makes glibc forget a cluster left half-read.
+	 */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:o:p:d:l:vhV", long_options, NULL)) != -1) {
 		switch (c) {
@@ -203,10 +206,17 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 		case ':':
 			return usage_error(err, errlen, "option '%s' needs a value",
 					   argv[optind - 1]);
-		default:
-			if (optopt)
-				return usage_error(err, errlen, "unknown option '-%c'", optopt);
-			return usage_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		default: {
+			const char *arg = argv[optind - 1];
+
+			/* A long option: optopt is 0 if unknown, else it was given a value it refuses. */
+			if (strncmp(arg, "--", 2) == 0 && optopt)
+				return usage_error(err, errlen, "option '%.*s' takes no value",
+						   (int)strcspn(arg, "="), arg);
+			if (strncmp(arg, "--", 2) == 0)
+				return usage_error(err, errlen, "unknown option '%s'", arg);
+			return usage_error(err, errlen, "unknown option '-%c'", optopt);
+		}
 		}
 	}
 	if (optind < argc)

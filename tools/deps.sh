@@ -3,7 +3,7 @@
 # missing ones, so a machine that has them all is not slowed down.
 set -eu
 
-PACKAGES="make gcc clang llvm pkg-config libbpf-dev libelf-dev libdw-dev zlib1g-dev
+PACKAGES="make gcc binutils clang llvm pkg-config libbpf-dev libelf-dev libdw-dev zlib1g-dev
 bpftool libcmocka-dev libjson-c-dev"
 
 missing=""
