@@ -38,6 +38,7 @@ struct {
 /* The outermost allocator call a thread is inside of. */
 struct call {
 	__u64 sp;      /* stack pointer at entry: tells nested calls from new ones */
+	__u64 ip;      /* the function's address: which object the allocator is in */
 	__u64 args[3]; /* the arguments, as the function's enum mt_func defines them */
 	__u32 func;    /* enum mt_func */
 	__u32 depth;   /* allocator calls currently open on this thread */
@@ -108,6 +109,60 @@ static __always_inline void fill_hdr(struct mt_event_hdr *hdr, __u32 type, __u32
 /* ---------------------------------------------------------------------- */
 /* Allocator calls                                                          */
 
+/* The file behind one address of the current process, as bpf_find_vma() finds it. */
+struct mapped_file {
+	bool file; /* false: anonymous or special, such as the uretprobe trampoline's page */
+	__u32 dev;
+	__u64 ino;
+};
+
+static long mapped_file_cb(struct task_struct *task, struct vm_area_struct *vma,
+			   struct mapped_file *out)
+{
+	struct file *f = BPF_CORE_READ(vma, vm_file);
+
+	if (f) {
+		out->file = true;
+		out->ino = BPF_CORE_READ(f, f_inode, i_ino);
+		out->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	}
+	return 0;
+}
+
+/* 0, or an error if it cannot tell (no mapping there, or mmap_lock busy). */
+static __always_inline long mapped_file_of(__u64 addr, struct mapped_file *out)
+{
+	out->file = false;
+	out->dev = 0;
+	out->ino = 0;
+	return bpf_find_vma(bpf_get_current_task_btf(), addr, mapped_file_cb, out, 0);
+}
+
+/*
+ * Is a call made now, with stack pointer sp, part of the open call c? It is
+ * if c tail-called it (same stack, and the return address is the uretprobe
+ * trampoline that c's return probe put there) or c called it (deeper stack,
+ * returning into the allocator object c runs in). Anything else means c
+ * ended without its return being seen (longjmp, or the kernel set no return
+ * probe) and this is a new call; a signal handler interrupting c looks the
+ * same, and wins.
+ */
+static __always_inline bool inside_open_call(const struct call *c, __u64 sp)
+{
+	struct mapped_file caller, callee;
+	__u64 ra;
+
+	if (sp > c->sp)
+		return false;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) || mapped_file_of(ra, &caller))
+		return true; /* cannot tell: the usual case */
+	if (!caller.file)
+		return sp == c->sp;
+	if (mapped_file_of(c->ip, &callee))
+		return true;
+	return caller.ino == callee.ino && caller.dev == callee.dev;
+}
+
 static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __u64 a0, __u64 a1,
 				      __u64 a2)
 {
@@ -122,12 +177,11 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 
 	open = bpf_map_lookup_elem(&calls, &tid);
 	if (open) {
-		/* Called from inside it (deeper stack), or tail-called (same stack). */
-		if (sp <= open->sp) {
+		if (inside_open_call(open, sp)) {
 			open->depth++;
 			return 0;
 		}
-		/* Above the open call's frame: that call's return was never seen. */
+		/* The open call is over, but its return was never seen. */
 		count(&drops, MT_DROP_LOST_RETURN);
 	}
 
@@ -137,6 +191,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 		.func = func,
 		.depth = 1,
 	};
+	c.ip = PT_REGS_IP(ctx);
 	err = bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 	if (err)
 		count_update_error(err);
@@ -163,7 +218,21 @@ static __always_inline void call_record(const struct call *c, __u64 ret, __u32 p
 	case MT_FN_REALLOCARRAY:
 		type = MT_EV_REALLOC;
 		old_addr = c->args[0];
-		size = c->func == MT_FN_REALLOC ? c->args[1] : c->args[1] * c->args[2];
+		size = c->args[1];
+		if (c->func == MT_FN_REALLOCARRAY && size) {
+			__u64 limit = ~0ULL / size;
+
+			/* Hide the overflow idiom from clang: it would need a 128-bit multiply. */
+			asm volatile("" : "+r"(limit));
+			/* nmemb * size overflowing is reallocarray's ENOMEM, not realloc(p, 0) */
+			if (c->args[2] > limit) {
+				count(&failures, c->func);
+				return;
+			}
+			size *= c->args[2];
+		} else if (c->func == MT_FN_REALLOCARRAY) {
+			size = 0;
+		}
 		/* realloc(p, 0) frees p and may return NULL: a release, not a failure. */
 		failed = ret == 0 && !(size == 0 && old_addr != 0);
 		break;
@@ -312,7 +381,7 @@ int BPF_KPROBE(free_enter, void *ptr)
 	if (!tgid_tracked(id >> 32))
 		return 0;
 	open = bpf_map_lookup_elem(&calls, &tid);
-	if (open && PT_REGS_SP(ctx) <= open->sp)
+	if (open && inside_open_call(open, PT_REGS_SP(ctx)))
 		return 0; /* released inside realloc: the Realloc event says so */
 
 	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -120,14 +120,18 @@ static void test_failures_are_not_allocations(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	pid = trace_fixture(&tr, "tests/fixtures/failures", NULL);
-	/* malloc(huge), calloc overflow and realloc(p, huge) fail; free(NULL) is no free */
+	/*
+	 * malloc(huge), calloc overflow, realloc(p, huge) and reallocarray overflow
+	 * fail (the last is not realloc(p, 0): p stays live); free(NULL) is no free
+	 */
 	expect_sequence(&tr, pid, "Malloc:64 Free");
 	assert_int_equal(trace_check_blocks(&tr, pid), 0);
 	json_object_object_get_ex(trace_stats(&tr), "failed", &failed);
 	assert_int_equal(jint(failed, "malloc"), 1);
 	assert_int_equal(jint(failed, "calloc"), 1);
 	assert_int_equal(jint(failed, "realloc"), 1);
-	assert_non_null(strstr(tr.err, "3 failed calls"));
+	assert_int_equal(jint(failed, "reallocarray"), 1);
+	assert_non_null(strstr(tr.err, "4 failed calls"));
 	trace_free(&tr);
 }
 
@@ -155,6 +159,25 @@ static void test_reused_address(void **state)
 	trace_free(&tr);
 }
 
+/* A call whose return is never seen is counted, and hides nothing after it. */
+static void test_lost_return_is_counted_and_contained(void **state)
+{
+	struct json_object *drops;
+	struct trace tr;
+	long pid;
+
+	(void)state;
+	REQUIRE_BPF();
+	pid = trace_fixture(&tr, "tests/fixtures/lost_return", NULL);
+	expect_sequence(&tr, pid,
+			"Malloc:16 Malloc:200 Free Malloc:200 Free Malloc:200 Free Malloc:200 Free "
+			"Malloc:200 Free Free");
+	json_object_object_get_ex(trace_stats(&tr), "drops", &drops);
+	assert_int_equal(jint(drops, "lost_return"), 1);
+	assert_int_equal(jint(trace_stats(&tr), "dropped"), 1);
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_aligned_family),
 		cmocka_unit_test(test_failures_are_not_allocations),
 		cmocka_unit_test(test_reused_address),
+		cmocka_unit_test(test_lost_return_is_counted_and_contained),
 	};
 
 	return cmocka_run_group_tests_name("alloc_sequences", tests, NULL, NULL);
