@@ -39,7 +39,7 @@ endif
 # --------------------------------------------------------------------------
 # What there is
 
-LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbols.c \
+LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbols.c proc_status.c \
 	libc_locate.c command_path.c event_queue.c event_names.c json_event.c \
 	jsonl_writer.c summary.c u64_map.c)
 CLI_SRCS := loader/memtrack-load.c loader/cli_options.c
@@ -127,6 +127,11 @@ $(BUILD)/tests/fixtures/%: tests/fixtures/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -O0 -fno-builtin -o $@ $< -lpthread
 
+# static_*: linked statically, so that their malloc is their own
+$(BUILD)/tests/fixtures/static_%: tests/fixtures/static_%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -O0 -fno-builtin -static -o $@ $<
+
 $(BUILD)/tests/fixtures/lib%.so: tests/fixtures/lib/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
@@ -139,6 +144,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(BUILD)/cli/cli_options.o
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(BUILD)/cli/cli_options.o \
 		$(LIB_A) $(LIB_LDLIBS) -lcmocka -lm
+
+# test_library drives libmemtrack itself
+$(BUILD)/tests/integration/test_library: tests/integration/test_library.c $(TEST_LIB_OBJS) $(LIB_A)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) \
+		$(LIB_LDLIBS) -lcmocka -ljson-c
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS)
 	$(Q)mkdir -p $(@D)

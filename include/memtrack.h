@@ -5,11 +5,13 @@
  *
  *	struct memtrack *t;
  *	struct memtrack_opts opts = { .sz = sizeof(opts) };
+ *	union mt_event ev;
  *	if (memtrack_open(&opts, &t, NULL) == 0 && memtrack_add_pid(t, pid) == 0) {
- *		union mt_event ev;
  *		while (memtrack_tracked_count(t) > 0)
  *			if (memtrack_next(t, &ev, 100) > 0)
  *				handle(&ev);
+ *		while (memtrack_next(t, &ev, 0) > 0)	// what is left, up to the Exit
+ *			handle(&ev);
  *	}
  *	memtrack_close(t);
  *
@@ -48,6 +50,7 @@ enum memtrack_log_level {
 
 typedef void (*memtrack_log_fn)(void *ctx, enum memtrack_log_level level, const char *msg);
 
+/* Fields past sz (from an older caller) and zero-initialised fields take their defaults. */
 struct memtrack_opts {
 	size_t sz; /* sizeof(struct memtrack_opts): lets the struct grow */
 	/* Do not follow processes forked by traced ones (threads always are). */
@@ -108,11 +111,15 @@ int memtrack_open(const struct memtrack_opts *opts, struct memtrack **tracker,
  */
 int memtrack_add_pid(struct memtrack *t, pid_t pid);
 
+/* Zero-initialised fields leave the command as the caller is. */
 struct memtrack_spawn_opts {
-	size_t sz;
-	/* Run the command as this user and group (e.g. from SUDO_UID/SUDO_GID). -1: unchanged. */
+	size_t sz; /* sizeof(struct memtrack_spawn_opts) */
+	/* Run the command as uid:gid with uid's supplementary groups (memtrack-load: SUDO_UID/GID). */
+	bool set_user;
 	uid_t uid;
 	gid_t gid;
+	/* If > 0, this descriptor becomes the command's standard output (memtrack-load -o -). */
+	int stdout_fd;
 };
 
 /*
@@ -132,7 +139,8 @@ int memtrack_poll(struct memtrack *t, int timeout_ms);
 
 /*
  * Pull one event into *ev, waiting up to timeout_ms. Returns 1 if an event
- * was stored, 0 on timeout. Only without on_event.
+ * was stored, 0 on timeout (or, with a background poller, once it has
+ * stopped and everything is read). Only without on_event.
  */
 int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms);
 

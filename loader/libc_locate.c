@@ -197,3 +197,17 @@ int library_locate(const char *name, char *buf, size_t size)
 	}
 	return -ENOENT;
 }
+
+const char *path_for_display(const char *path)
+{
+	const char *p = path;
+
+	if (strncmp(p, "/proc/", 6) != 0)
+		return path;
+	p += 6;
+	if (!isdigit((unsigned char)*p))
+		return path;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return strncmp(p, "/root/", 6) == 0 ? p + 5 : path;
+}

@@ -44,4 +44,7 @@ int libc_default(char *buf, size_t size);
  */
 int library_locate(const char *name, char *buf, size_t size);
 
+/* A path for messages: "/proc/PID/root/usr/lib/x" is shown as "/usr/lib/x". */
+const char *path_for_display(const char *path);
+
 #endif /* MEMTRACK_LIBC_LOCATE_H */

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "elf_symbols.h"
+#include "libc_locate.h"
 #include "memtrack.skel.h"
 #include "tracker.h"
 
@@ -141,12 +142,12 @@ static void report_skipped(struct memtrack *t, const struct probed_object *obj,
 
 		if (!offsets[i])
 			tracker_log(t, MEMTRACK_LOG_WARN, "%s has no %s; its calls are not traced",
-				    obj->path, alloc_probes[i].symbol);
+				    path_for_display(obj->path), alloc_probes[i].symbol);
 		else if (alias >= 0)
 			tracker_log(t, MEMTRACK_LOG_INFO,
 				    "%s: %s is the same function as %s; its calls are reported as %s",
-				    obj->path, alloc_probes[i].symbol, alloc_probes[alias].symbol,
-				    alloc_probes[alias].symbol);
+				    path_for_display(obj->path), alloc_probes[i].symbol,
+				    alloc_probes[alias].symbol, alloc_probes[alias].symbol);
 	}
 }
 
@@ -206,8 +207,8 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	}
 	report_skipped(t, &obj, offsets);
-	tracker_log(t, MEMTRACK_LOG_INFO, "probing allocator functions in %s (%zu probes)", path,
-		    obj.nlinks);
+	tracker_log(t, MEMTRACK_LOG_INFO, "probing allocator functions in %s (%zu probes)",
+		    path_for_display(path), obj.nlinks);
 	objects[t->nobjects++] = obj;
 	t->objects = objects;
 	return 0;

@@ -68,11 +68,11 @@ static int identity_prepare(struct memtrack *t, const struct memtrack_spawn_opts
 	struct passwd *pw;
 
 	memset(id, 0, sizeof(*id));
-	if (!opts || opts->uid == (uid_t)-1)
+	if (!opts->set_user)
 		return 0;
 	id->change = true;
 	id->uid = opts->uid;
-	id->gid = opts->gid == (gid_t)-1 ? getgid() : opts->gid;
+	id->gid = opts->gid;
 	pw = getpwuid(id->uid);
 	if (!pw)
 		return 0; /* an unnamed uid: no supplementary groups */
@@ -108,11 +108,12 @@ static void write_all(int fd, const void *buf, size_t len)
 }
 
 static __attribute__((noreturn)) void child_main(const char *path, char *const argv[],
-						  const struct identity *id, int go_fd, int status_fd)
+						  const struct identity *id, int stdout_fd, int go_fd,
+						  int status_fd)
 {
 	char go;
 	sigset_t none;
-	int err;
+	int err = 0;
 	ssize_t n;
 
 	do
@@ -122,7 +123,10 @@ static __attribute__((noreturn)) void child_main(const char *path, char *const a
 		_exit(127); /* the tracer gave up on us */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	err = identity_apply(id);
+	if (stdout_fd > 0 && stdout_fd != STDOUT_FILENO && dup2(stdout_fd, STDOUT_FILENO) < 0)
+		err = errno;
+	if (!err)
+		err = identity_apply(id);
 	if (!err) {
 		execve(path, argv, environ);
 		err = errno;
@@ -143,15 +147,19 @@ static int read_exec_status(int fd)
 	return n == sizeof(child_errno) ? child_errno : 0;
 }
 
-int memtrack_spawn(struct memtrack *t, char *const argv[], const struct memtrack_spawn_opts *opts,
-		   pid_t *pid_out)
+int memtrack_spawn(struct memtrack *t, char *const argv[],
+		   const struct memtrack_spawn_opts *caller_opts, pid_t *pid_out)
 {
+	struct memtrack_spawn_opts opts;
 	char path[PATH_MAX];
 	struct identity id;
 	int go[2] = { -1, -1 }, status[2] = { -1, -1 };
 	int err, child_errno;
 	pid_t pid;
 
+	if (opts_copy(&opts, sizeof(opts), caller_opts))
+		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL,
+				    "struct memtrack_spawn_opts: sz must be set");
 	if (!argv || !argv[0] || !argv[0][0])
 		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL, "no command to run");
 	err = command_resolve(argv[0], getenv("PATH"), path, sizeof(path));
@@ -164,7 +172,7 @@ int memtrack_spawn(struct memtrack *t, char *const argv[], const struct memtrack
 	err = probe_for_executable(t, path);
 	if (err)
 		return err;
-	err = identity_prepare(t, opts, &id);
+	err = identity_prepare(t, &opts, &id);
 	if (err)
 		goto out;
 
@@ -182,7 +190,7 @@ int memtrack_spawn(struct memtrack *t, char *const argv[], const struct memtrack
 	if (pid == 0) {
 		close(go[1]);
 		close(status[0]);
-		child_main(path, argv, &id, go[0], status[1]);
+		child_main(path, argv, &id, opts.stdout_fd, go[0], status[1]);
 	}
 	close(go[0]);
 	close(status[1]);

@@ -20,6 +20,8 @@
 #include "tracker.h"
 
 #define DEFAULT_RINGBUF_SIZE (8u << 20)
+/* The kernel's BPF ring buffer is limited to just under 4 GiB; its memory is charged to us. */
+#define MAX_RINGBUF_SIZE (1u << 30)
 #define POLLER_TIMEOUT_MS 100
 /* Pull mode: the poller waits while this many events are unread. */
 #define QUEUE_HIGH_MARK 65536
@@ -104,18 +106,25 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct memtrack *t = ctx;
 	int err;
 
-	if (size < sizeof(struct mt_event_hdr))
+	const struct mt_event_hdr *hdr = data;
+
+	if (size < sizeof(*hdr))
 		return 0;
 	t->delivered++;
-	if (((const struct mt_event_hdr *)data)->type < MT_EV_TYPE_MAX)
-		t->by_type[((const struct mt_event_hdr *)data)->type]++;
+	if (hdr->type < MT_EV_TYPE_MAX)
+		t->by_type[hdr->type]++;
+	if (hdr->type == MT_EV_EXEC)
+		tracker_probe_exec(t, (pid_t)hdr->pid);
 	if (t->on_event) {
 		union mt_event ev;
 
 		/* Records are shorter than the union for small types: copy, never over-read. */
 		memset(&ev, 0, sizeof(ev));
 		memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
-		return t->on_event(t->event_ctx, &ev);
+		err = t->on_event(t->event_ctx, &ev);
+		if (err < 0)
+			t->callback_stop = true;
+		return err;
 	}
 	pthread_mutex_lock(&t->lock);
 	err = event_queue_push(&t->queue, data, size < sizeof(union mt_event) ? size
@@ -141,9 +150,9 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	long page = sysconf(_SC_PAGESIZE);
 	int e;
 
-	if (!is_power_of_two(rb_size) || rb_size < (size_t)page)
+	if (!is_power_of_two(rb_size) || rb_size < (size_t)page || rb_size > MAX_RINGBUF_SIZE)
 		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
-				 "ring-buffer size %zu is not a power of two of at least %ld bytes",
+				 "ring-buffer size %zu is not a power of two from %ld bytes to 1G",
 				 rb_size, page);
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return open_fail(err, MEMTRACK_ERR_BPF, -ENOTSUP,
@@ -176,19 +185,31 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	return 0;
 }
 
-int memtrack_open(const struct memtrack_opts *opts, struct memtrack **tracker,
+int opts_copy(void *dst, size_t dst_size, const void *src)
+{
+	size_t src_sz = src ? *(const size_t *)src : 0;
+
+	memset(dst, 0, dst_size);
+	if (!src)
+		return 0;
+	if (src_sz < sizeof(size_t))
+		return -EINVAL;
+	/* A newer caller's extra fields are ignored; an older caller's missing ones stay 0. */
+	memcpy(dst, src, src_sz < dst_size ? src_sz : dst_size);
+	return 0;
+}
+
+int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tracker,
 		  struct memtrack_error *err)
 {
-	struct memtrack_opts defaults = { .sz = sizeof(defaults) };
+	struct memtrack_opts o, *opts = &o;
 	struct memtrack *t;
 	int e;
 
 	*tracker = NULL;
-	if (!opts)
-		opts = &defaults;
-	if (opts->sz < sizeof(size_t) || opts->sz > sizeof(*opts))
+	if (opts_copy(&o, sizeof(o), caller_opts))
 		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
-				 "struct memtrack_opts has an unknown size %zu", opts->sz);
+				 "struct memtrack_opts: sz must be set to sizeof(struct memtrack_opts)");
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return open_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
@@ -245,10 +266,13 @@ void tracker_untrack_pid(struct memtrack *t, pid_t pid)
 	bpf_map__delete_elem(t->skel->maps.tracked, &key, sizeof(key), 0);
 }
 
-int memtrack_poll(struct memtrack *t, int timeout_ms)
+/* A ring-buffer call's result: a count, the callback's stop value, or an error. */
+static int ring_result(struct memtrack *t, int n)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
-
+	if (t->callback_stop) {
+		t->callback_stop = false;
+		return n; /* the callback's own negative value, as documented */
+	}
 	if (n == -EINTR)
 		return 0;
 	if (n < 0)
@@ -257,14 +281,14 @@ int memtrack_poll(struct memtrack *t, int timeout_ms)
 	return n;
 }
 
+int memtrack_poll(struct memtrack *t, int timeout_ms)
+{
+	return ring_result(t, ring_buffer__poll(t->rb, timeout_ms));
+}
+
 int memtrack_drain(struct memtrack *t)
 {
-	int n = ring_buffer__consume(t->rb);
-
-	if (n < 0)
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, n, "cannot read the ring buffer: %s",
-				    strerror(-n));
-	return n;
+	return ring_result(t, ring_buffer__consume(t->rb));
 }
 
 int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms)
@@ -330,7 +354,9 @@ static void *poller_main(void *arg)
 			break;
 		}
 	}
-	memtrack_drain(t);
+	/* What is left goes out too, unless the callback asked to stop. */
+	if (!t->poller_error)
+		memtrack_drain(t);
 	pthread_mutex_lock(&t->lock);
 	t->poller_running = false;
 	pthread_cond_broadcast(&t->ready);

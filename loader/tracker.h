@@ -49,10 +49,18 @@ struct memtrack {
 	volatile bool poller_stop;
 	int poller_error;
 
+	bool callback_stop; /* on_event asked to stop: not a ring-buffer error */
 	unsigned long long delivered;
 	unsigned long long by_type[MT_EV_TYPE_MAX];
 	struct memtrack_error err;
 };
+
+/*
+ * Copy a caller's options struct of size src_sz (its first member) into a
+ * zeroed dst of our size: fields an older caller does not know stay 0.
+ * -EINVAL if src_sz is too small to hold the size itself.
+ */
+int opts_copy(void *dst, size_t dst_size, const void *src);
 
 /* Record an error on t (and return code, a negative errno). */
 int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
@@ -67,6 +75,9 @@ void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const 
 #define PROBE_REQUIRE_MALLOC 1 /* fail with MEMTRACK_ERR_ALLOCATOR if it has no malloc */
 int probes_attach_object(struct memtrack *t, const char *path, int flags);
 void probes_detach_all(struct memtrack *t);
+
+/* A traced process exec'd: probe its new image's allocator if it is new (add_pid.c). */
+void tracker_probe_exec(struct memtrack *t, pid_t pid);
 
 /* Put pid in the BPF map of traced processes. */
 int tracker_track_pid(struct memtrack *t, pid_t pid);

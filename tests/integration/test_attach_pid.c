@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* memtrack-load -p: attaching to processes that already run, and their new children. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <string.h>
@@ -72,7 +73,7 @@ static void test_attach_running_process(void **state)
 	REQUIRE_BPF();
 	waiter_start(&w);
 	const char *opts[] = { "-v", "-p", w.pid_text, NULL };
-	trace_start(&tr, opts, NULL, -1);
+	trace_start(&tr, opts, NULL, -1, 0);
 	trace_wait_stderr(&tr, "tracing process", 30000);
 	waiter_release_and_reap(&w);
 	trace_finish(&tr);
@@ -92,7 +93,7 @@ static void test_attach_two_processes(void **state)
 	waiter_start(&a);
 	waiter_start(&b);
 	const char *opts[] = { "-v", "-p", a.pid_text, "-p", b.pid_text, NULL };
-	trace_start(&tr, opts, NULL, -1);
+	trace_start(&tr, opts, NULL, -1, 0);
 	trace_wait_stderr(&tr, b.pid_text, 30000);
 	trace_wait_stderr(&tr, "tracing process", 30000);
 	/* memtrack-load ends only when both are gone */
@@ -122,12 +123,64 @@ static void test_duration_ends_attach(void **state)
 	trace_free(&tr);
 }
 
+/* -p with a thread id traces the process the thread belongs to. */
+static void test_attach_by_thread_id(void **state)
+{
+	const char *argv[] = { build_path("tests/fixtures/thread_waiter"), NULL };
+	posix_spawn_file_actions_t fa;
+	char task_dir[64], tid_text[16] = "";
+	struct trace tr;
+	struct dirent *d;
+	DIR *dir;
+	pid_t pid;
+	int p[2];
+	char *seq;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	/* Its second thread's id, once it exists. */
+	snprintf(task_dir, sizeof(task_dir), "/proc/%d/task", (int)pid);
+	for (int tries = 0; !tid_text[0] && tries < 500; tries++) {
+		dir = opendir(task_dir);
+		assert_non_null(dir);
+		while ((d = readdir(dir)))
+			if (d->d_name[0] != '.' && atoi(d->d_name) != pid)
+				snprintf(tid_text, sizeof(tid_text), "%.15s", d->d_name);
+		closedir(dir);
+		if (!tid_text[0])
+			usleep(10000);
+	}
+	assert_true(tid_text[0] != '\0');
+
+	const char *opts[] = { "-v", "-p", tid_text, NULL };
+	trace_start(&tr, opts, NULL, -1, 0);
+	trace_wait_stderr(&tr, "tracing process", 30000);
+	assert_int_equal(write(p[1], "g", 1), 1);
+	close(p[1]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 0);
+	assert_non_null(strstr(tr.err, "is a thread of process"));
+	seq = trace_sequence(&tr, pid, atol(tid_text));
+	/* and glibc frees the thread's tcache as it exits */
+	assert_string_equal(seq, "Malloc:5555 Free Free");
+	free(seq);
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_running_process),
 		cmocka_unit_test(test_attach_two_processes),
 		cmocka_unit_test(test_duration_ends_attach),
+		cmocka_unit_test(test_attach_by_thread_id),
 	};
 
 	return cmocka_run_group_tests_name("attach_pid", tests, NULL, NULL);

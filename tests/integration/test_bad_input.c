@@ -50,13 +50,15 @@ static void test_usage_errors(void **state)
 	expect_refusal(bad_duration, 2, "invalid duration '-1'");
 }
 
-static void test_ringbuf_smaller_than_a_page(void **state)
+static void test_ringbuf_size_out_of_range(void **state)
 {
-	const char *args[] = { "--ringbuf-size", "1024", "--", "/bin/true", NULL };
+	const char *small[] = { "--ringbuf-size", "1024", "--", "/bin/true", NULL };
+	const char *large[] = { "--ringbuf-size", "2G", "--", "/bin/true", NULL };
 
 	(void)state;
 	REQUIRE_BPF();
-	expect_refusal(args, 2, "at least 4096 bytes");
+	expect_refusal(small, 2, "from 4096 bytes to 1G");
+	expect_refusal(large, 2, "from 4096 bytes to 1G");
 }
 
 static void test_missing_command(void **state)
@@ -157,7 +159,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_errors),
-		cmocka_unit_test(test_ringbuf_smaller_than_a_page),
+		cmocka_unit_test(test_ringbuf_size_out_of_range),
 		cmocka_unit_test(test_missing_command),
 		cmocka_unit_test(test_non_executable_file),
 		cmocka_unit_test(test_dead_pid),

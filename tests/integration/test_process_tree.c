@@ -147,6 +147,54 @@ static void test_two_threads(void **state)
 	trace_free(&tr);
 }
 
+/* A statically linked command: its own malloc is probed before it runs. */
+static void test_static_command(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/static_alloc"), NULL };
+	struct trace tr;
+	long pid;
+	char *seq;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, NULL, cmd);
+	expect_success(&tr);
+	pid = trace_exec_pid(&tr, "static_alloc");
+	seq = trace_sequence(&tr, pid, 0);
+	/* glibc's static startup allocates too; the fixture's pair comes last */
+	assert_non_null(strstr(seq, "Malloc:7777 Free"));
+	assert_null(strstr(tr.err, "probed only now"));
+	free(seq);
+	trace_free(&tr);
+}
+
+/*
+ * A traced process execs a static binary: its malloc is probed when the
+ * Exec event arrives (with a warning that early calls may be missed).
+ */
+static void test_exec_into_static_binary(void **state)
+{
+	char script[512];
+	const char *cmd[] = { "/bin/sh", "-c", script, NULL };
+	struct trace tr;
+	long pid;
+	char *seq;
+
+	(void)state;
+	REQUIRE_BPF();
+	/* the fixture waits 500 ms before allocating: time for the probes to arrive */
+	snprintf(script, sizeof(script), "exec %s 500", build_path("tests/fixtures/static_alloc"));
+	trace_run(&tr, NULL, cmd);
+	expect_success(&tr);
+	pid = trace_exec_pid(&tr, "static_alloc");
+	assert_true(pid > 0);
+	assert_non_null(strstr(tr.err, "which has its own malloc: probed only now"));
+	seq = trace_sequence(&tr, pid, 0);
+	assert_non_null(strstr(seq, "Malloc:7777 Free"));
+	free(seq);
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +203,8 @@ int main(void)
 		cmocka_unit_test(test_fork_and_exec_child),
 		cmocka_unit_test(test_no_children),
 		cmocka_unit_test(test_two_threads),
+		cmocka_unit_test(test_static_command),
+		cmocka_unit_test(test_exec_into_static_binary),
 	};
 
 	return cmocka_run_group_tests_name("process_tree", tests, NULL, NULL);
