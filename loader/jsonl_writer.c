@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "memtrack.h"
@@ -19,6 +20,8 @@
 struct memtrack_jsonl {
 	int fd;
 	bool close_fd;
+	bool regular;	/* a regular file: a failed write can be cut back to whole lines */
+	off_t written;	/* bytes of whole lines in the file */
 	size_t len;
 	int error; /* first write error, negative errno */
 	char buf[JSONL_BUFFER];
@@ -38,6 +41,7 @@ static void output_fail(struct memtrack_error *err, int code, const char *fmt, .
 struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err)
 {
 	struct memtrack_jsonl *w = calloc(1, sizeof(*w));
+	struct stat st;
 
 	if (!w) {
 		output_fail(err, -ENOMEM, "out of memory");
@@ -54,6 +58,7 @@ struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_err
 		return NULL;
 	}
 	w->close_fd = true;
+	w->regular = fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode);
 	return w;
 }
 
@@ -69,6 +74,14 @@ int memtrack_jsonl_flush(struct memtrack_jsonl *w)
 		else if (n > 0)
 			done += (size_t)n;
 	}
+	if (w->error && w->regular && done) {
+		/* Out of space mid-buffer: cut the file back to its last whole line. */
+		while (done && w->buf[done - 1] != '\n')
+			done--;
+		if (ftruncate(w->fd, w->written + (off_t)done) == 0)
+			lseek(w->fd, w->written + (off_t)done, SEEK_SET);
+	}
+	w->written += (off_t)done;
 	w->len = 0;
 	return w->error;
 }

@@ -31,7 +31,7 @@ enum {
 };
 
 #define POLL_MS 100
-/* After Ctrl-C, how long the command gets to finish before we report without it. */
+/* After Ctrl-C, how long the command gets to finish (still traced) before we report. */
 #define SIGNAL_GRACE_MS 1000
 
 static volatile sig_atomic_t stop_signal;
@@ -41,25 +41,31 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-/* Handlers, not SIG_IGN: the command gets default dispositions back at exec. */
+/*
+ * Catch what stops a trace, with handlers rather than SIG_IGN so that the
+ * command gets the default dispositions back at exec. A signal we were
+ * started with ignored (nohup) stays ignored, for us and for the command.
+ */
 static void install_signal_handlers(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa = { .sa_handler = on_signal }, old;
 
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* A closed stdout reader: write() fails with EPIPE and we stop cleanly. */
-	sigaction(SIGPIPE, &sa, NULL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		/* SIGPIPE: a closed stdout reader makes write() fail with EPIPE instead. */
+		sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 struct run {
 	struct memtrack_jsonl *out;
 	const char *out_path;
 	struct memtrack_summary *summary;
-	int write_error;
-	int verbose;
+	int write_error;  /* negative errno from writing the JSONL */
+	bool out_of_memory;
 };
 
 static int on_event(void *ctx, const union mt_event *ev)
@@ -69,7 +75,7 @@ static int on_event(void *ctx, const union mt_event *ev)
 	if (r->out && !r->write_error)
 		r->write_error = memtrack_jsonl_write_event(r->out, ev);
 	if (memtrack_summary_add(r->summary, ev))
-		r->write_error = -ENOMEM;
+		r->out_of_memory = true;
 	return 0;
 }
 
@@ -115,17 +121,22 @@ static unsigned long long now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
-/* The traced command runs as the user who ran sudo, as it would without it. */
-static void sudo_identity(struct memtrack_spawn_opts *so)
+/*
+ * How the command runs: as the user who ran sudo, as it would without it;
+ * and with its stdout on our stderr when our stdout carries the JSONL.
+ */
+static void spawn_options(struct memtrack_spawn_opts *so, const char *output)
 {
 	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
 
-	so->uid = (uid_t)-1;
-	so->gid = (gid_t)-1;
-	if (geteuid() != 0 || !uid || !gid)
-		return;
-	so->uid = (uid_t)strtoul(uid, NULL, 10);
-	so->gid = (gid_t)strtoul(gid, NULL, 10);
+	so->sz = sizeof(*so);
+	if (geteuid() == 0 && uid && gid) {
+		so->set_user = true;
+		so->uid = (uid_t)strtoul(uid, NULL, 10);
+		so->gid = (gid_t)strtoul(gid, NULL, 10);
+	}
+	if (output && strcmp(output, "-") == 0)
+		so->stdout_fd = STDERR_FILENO;
 }
 
 struct child {
@@ -140,68 +151,80 @@ static void reap(struct child *c, int flags)
 		c->reaped = true;
 }
 
+/* One round: deliver events, flush the JSONL, reap the command if it is done. */
+static bool poll_round(struct memtrack *t, struct run *r, struct child *c)
+{
+	if (memtrack_poll(t, POLL_MS) < 0) {
+		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
+		return false;
+	}
+	if (r->out && !r->write_error)
+		r->write_error = memtrack_jsonl_flush(r->out);
+	reap(c, WNOHANG);
+	return !r->write_error && !r->out_of_memory;
+}
+
 /* Poll until every traced process has exited, the duration is over, a signal, or an error. */
 static void trace_loop(struct memtrack *t, struct run *r, struct child *c, double duration)
 {
 	unsigned long long deadline = duration > 0 ? now_ns() + (unsigned long long)(duration * 1e9)
 						   : 0;
 
-	while (!stop_signal && !r->write_error) {
-		if (memtrack_poll(t, POLL_MS) < 0) {
-			fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
-			break;
-		}
-		if (r->out && !r->write_error)
-			r->write_error = memtrack_jsonl_flush(r->out);
-		reap(c, WNOHANG);
+	while (!stop_signal && poll_round(t, r, c)) {
 		if (memtrack_tracked_count(t) == 0)
-			break;
+			return;
 		if (deadline && now_ns() >= deadline)
-			break;
+			return;
+	}
+	/* Ctrl-C reaches the command too: keep tracing while it finishes, for a moment. */
+	if (c->pid > 0 && stop_signal && stop_signal != SIGPIPE) {
+		unsigned long long end = now_ns() + SIGNAL_GRACE_MS * 1000000ull;
+
+		while (!c->reaped && memtrack_tracked_count(t) > 0 && now_ns() < end &&
+		       poll_round(t, r, c))
+			;
 	}
 }
 
-static int finish(struct memtrack *t, struct run *r, struct child *c, bool strict)
+/* Drain, then the Stats record and the summary. Returns the total of dropped events. */
+static unsigned long long report(struct memtrack *t, struct run *r)
 {
 	struct memtrack_counters counters;
 	unsigned long long dropped = 0;
-	int status = 0;
+	int err;
 
 	memtrack_drain(t);
 	if (memtrack_read_counters(t, &counters))
 		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
 	if (r->out && !r->write_error)
 		r->write_error = memtrack_jsonl_write_stats(r->out, &counters, now_ns());
-	if (memtrack_jsonl_close(r->out) && !r->write_error)
-		r->write_error = -EIO;
+	err = memtrack_jsonl_close(r->out);
+	if (err && !r->write_error)
+		r->write_error = err;
 	r->out = NULL;
 	memtrack_summary_print(r->summary, &counters, stderr);
-
-	if (c->pid > 0 && stop_signal && stop_signal != SIGPIPE) {
-		/* Ctrl-C reaches the command too: give it a moment to finish. */
-		for (int waited = 0; waited < SIGNAL_GRACE_MS && !c->reaped; waited += 10) {
-			usleep(10000);
-			reap(c, WNOHANG);
-		}
-		status = c->reaped ? status_of_wait(c->wstatus) : 128 + stop_signal;
-	} else if (c->pid > 0) {
-		if (memtrack_tracked_count(t) == 0)
-			reap(c, 0);
-		status = c->reaped ? status_of_wait(c->wstatus) : 0;
-	}
-	if (r->write_error) {
-		fprintf(stderr, "memtrack-load: cannot write %s: %s\n",
-			strcmp(r->out_path, "-") ? r->out_path : "standard output",
-			strerror(-r->write_error));
-		return EXIT_RUNTIME;
-	}
 	for (unsigned i = 0; i < MT_DROP_MAX; i++)
 		dropped += counters.drops[i];
-	if (strict && dropped && status == 0) {
-		fprintf(stderr, "memtrack-load: %llu events were dropped (--strict)\n", dropped);
-		return EXIT_DROPPED;
+	return dropped;
+}
+
+/*
+ * The command's status. If every traced process has exited, so has the
+ * command and waitpid() returns at once. Otherwise (after -d) it still
+ * runs, untraced: wait for it as a wrapper like time(1) does, unless a
+ * signal stopped us.
+ */
+static int command_status(struct child *c, bool exited)
+{
+	while (!c->reaped && (exited || !stop_signal)) {
+		if (waitpid(c->pid, &c->wstatus, 0) == c->pid)
+			c->reaped = true;
+		else if (errno != EINTR)
+			break;
 	}
-	return status;
+	if (c->reaped)
+		return status_of_wait(c->wstatus);
+	return stop_signal ? 128 + stop_signal : EXIT_RUNTIME;
 }
 
 int main(int argc, char **argv)
@@ -211,6 +234,8 @@ int main(int argc, char **argv)
 	struct memtrack *t = NULL;
 	struct run r = { 0 };
 	struct child c = { 0 };
+	unsigned long long dropped;
+	bool all_exited;
 	char msg[256];
 	int status;
 
@@ -257,9 +282,9 @@ int main(int argc, char **argv)
 	}
 	install_signal_handlers();
 	if (o.argv) {
-		struct memtrack_spawn_opts so = { .sz = sizeof(so) };
+		struct memtrack_spawn_opts so = { 0 };
 
-		sudo_identity(&so);
+		spawn_options(&so, o.output);
 		if (memtrack_spawn(t, o.argv, &so, &c.pid)) {
 			status = fail(memtrack_last_error(t));
 			goto out;
@@ -271,8 +296,26 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+
 	trace_loop(t, &r, &c, o.duration);
-	status = finish(t, &r, &c, o.strict);
+	dropped = report(t, &r);
+	all_exited = memtrack_tracked_count(t) == 0;
+	memtrack_close(t); /* detach now: the command may run on after -d */
+	t = NULL;
+
+	status = c.pid > 0 ? command_status(&c, all_exited) : 0;
+	if (r.out_of_memory) {
+		fprintf(stderr, "memtrack-load: out of memory: the summary is incomplete\n");
+		status = EXIT_RUNTIME;
+	} else if (r.write_error) {
+		fprintf(stderr, "memtrack-load: cannot write %s: %s\n",
+			strcmp(r.out_path, "-") ? r.out_path : "standard output",
+			strerror(-r.write_error));
+		status = EXIT_RUNTIME;
+	} else if (o.strict && dropped && status == 0) {
+		fprintf(stderr, "memtrack-load: %llu events were dropped (--strict)\n", dropped);
+		status = EXIT_DROPPED;
+	}
 out:
 	memtrack_close(t);
 	memtrack_jsonl_close(r.out);

@@ -86,7 +86,7 @@ static void test_strict_fails_on_drops(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
-	trace_start(&tr, opts, cmd, go[0]);
+	trace_start(&tr, opts, cmd, go[0], 0);
 	close(go[0]);
 	trace_wait_stderr(&tr, "as process ", 30000);
 	started = strstr(tr.err, "as process ");
@@ -130,7 +130,7 @@ static void test_sigint_ends_attach_cleanly(void **state)
 	}
 	close(go[0]);
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-	trace_start(&tr, opts, NULL, -1);
+	trace_start(&tr, opts, NULL, -1, 0);
 	trace_wait_stderr(&tr, "tracing process", 30000);
 	assert_int_equal(kill(tr.pid, SIGINT), 0);
 	trace_finish(&tr);
@@ -158,7 +158,7 @@ static void test_sigterm_with_command_still_running(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
-	trace_start(&tr, opts, cmd, go[0]);
+	trace_start(&tr, opts, cmd, go[0], 0);
 	close(go[0]);
 	trace_wait_stderr(&tr, "as process ", 30000);
 	assert_int_equal(kill(tr.pid, SIGTERM), 0);
@@ -199,6 +199,94 @@ static void test_command_runs_as_sudo_user(void **state)
 	trace_free(&tr);
 }
 
+/* Has process pid installed a handler for sig? (SigCgt in /proc/PID/status) */
+static bool catches(long pid, int sig)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "SigCgt:", 7) == 0)
+			found = (strtoull(line + 7, NULL, 16) >> (sig - 1)) & 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Ctrl-C from a terminal reaches memtrack-load and the command together.
+ * The command cleans up (100 allocations) and exits 0: all of it is traced,
+ * and the status is the command's.
+ */
+static void test_ctrl_c_traces_the_command_to_its_end(void **state)
+{
+	const char *opts[] = { "-v", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/sigint_allocs"), NULL };
+	struct trace tr;
+	long pid;
+	char *seq, expected[2048] = "";
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_start(&tr, opts, cmd, -1, TRACE_OWN_GROUP);
+	trace_wait_stderr(&tr, "as process ", 30000);
+	pid = strtol(strstr(tr.err, "as process ") + strlen("as process "), NULL, 10);
+	for (int i = 0; i < 3000 && !catches(pid, SIGINT); i++)
+		usleep(1000);
+	assert_true(catches(pid, SIGINT));
+	assert_int_equal(kill(-tr.pid, SIGINT), 0); /* the whole job, as the terminal does */
+	trace_finish(&tr);
+	if (tr.status != 0)
+		fail_msg("memtrack-load exited %d:\n%s", tr.status, tr.err);
+	for (int i = 0; i < 100; i++)
+		strcat(expected, i ? " Malloc:300 Free" : "Malloc:300 Free");
+	seq = trace_sequence(&tr, pid, 0);
+	assert_string_equal(seq, expected);
+	free(seq);
+	assert_non_null(trace_find(&tr, "Exit", pid));
+	trace_free(&tr);
+}
+
+/* -d ends the trace, not the command: memtrack-load still exits with its status. */
+static void test_duration_then_command_status(void **state)
+{
+	const char *opts[] = { "-d", "0.3", NULL };
+	const char *cmd[] = { "/bin/sh", "-c", "sleep 1; exit 4", NULL };
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	assert_int_equal(tr.status, 4);
+	assert_non_null(trace_stats(&tr));
+	/* the trace stopped at 0.3 s: the shell's exit is not in it */
+	assert_null(trace_find(&tr, "Exit", -1));
+	trace_free(&tr);
+}
+
+/* A signal ignored when memtrack-load starts (nohup) stays ignored for the command. */
+static void test_ignored_signal_stays_ignored(void **state)
+{
+	const char *cmd[] = { "/bin/sh", "-c", "kill -HUP $$; exit 0", NULL };
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, NULL, cmd);
+	assert_int_equal(tr.status, 128 + SIGHUP); /* the control: SIGHUP kills the shell */
+	trace_free(&tr);
+
+	signal(SIGHUP, SIG_IGN);
+	trace_run(&tr, NULL, cmd);
+	signal(SIGHUP, SIG_DFL);
+	assert_int_equal(tr.status, 0);
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +296,9 @@ int main(void)
 		cmocka_unit_test(test_sigint_ends_attach_cleanly),
 		cmocka_unit_test(test_sigterm_with_command_still_running),
 		cmocka_unit_test(test_command_runs_as_sudo_user),
+		cmocka_unit_test(test_ctrl_c_traces_the_command_to_its_end),
+		cmocka_unit_test(test_duration_then_command_status),
+		cmocka_unit_test(test_ignored_signal_stays_ignored),
 	};
 
 	return cmocka_run_group_tests_name("exit_status", tests, NULL, NULL);

@@ -1,8 +1,28 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* What memtrack-load writes: JSONL on stdout with -o -, and the summary on stderr. */
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test_support.h"
+
+extern char **environ;
+
+/* Read all of fd into buf (NUL-terminated); the length. */
+static size_t read_all(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size && (n = read(fd, buf + len, size - len - 1)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return len;
+}
 
 /* -o - puts only JSONL on stdout: every line parses, the last is Stats. */
 static void test_jsonl_on_stdout(void **state)
@@ -73,11 +93,100 @@ static void test_summary_columns(void **state)
 	trace_free(&tr);
 }
 
+/* With -o -, the command's own stdout goes to stderr, so that stdout is pure JSONL. */
+static void test_command_output_moves_to_stderr(void **state)
+{
+	const char *argv[] = { build_path("memtrack-load"), "-o", "-", "--", "/bin/echo",
+			       "hello from the command", NULL };
+	posix_spawn_file_actions_t fa;
+	char out[65536], err[8192], *line, *save = NULL;
+	int outp[2], errp[2], wstatus;
+	pid_t pid;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(pipe(outp), 0);
+	assert_int_equal(pipe(errp), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(outp[1]);
+	close(errp[1]);
+	read_all(outp[0], out, sizeof(out)); /* small enough for stderr's pipe meanwhile */
+	read_all(errp[0], err, sizeof(err));
+	close(outp[0]);
+	close(errp[0]);
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+
+	assert_non_null(strstr(err, "hello from the command"));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *o = json_tokener_parse(line);
+
+		if (!o)
+			fail_msg("stdout has a line that is not JSON: %s", line);
+		json_object_put(o);
+	}
+}
+
+/*
+ * The disk fills up mid-run: memtrack-load fails with the real reason, and
+ * the file it leaves holds whole lines only.
+ */
+static void test_full_disk_leaves_whole_lines(void **state)
+{
+	char dir[] = "/tmp/memtrack-full-XXXXXX", path[64], *text, *line, *save = NULL;
+	const char *argv[] = { build_path("memtrack-load"), "-o", path, "--",
+			       build_path("tests/fixtures/malloc_free"), NULL };
+	char out[8192];
+	size_t lines = 0;
+	FILE *f;
+	long len;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	/* 16 KiB: less than the ~25 KiB of JSONL the fixture makes */
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=16k"))
+		fail_msg("cannot mount a tmpfs on %s", dir);
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	assert_int_equal(run_capture(argv, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "cannot write"));
+	assert_non_null(strstr(out, "No space left on device"));
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	assert_true(len > 0);
+	text = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	assert_int_equal(text[len - 1], '\n');
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *o = json_tokener_parse(line);
+
+		if (!o)
+			fail_msg("line %zu is not whole JSON: %s", lines + 1, line);
+		json_object_put(o);
+		lines++;
+	}
+	assert_true(lines > 10);
+	free(text);
+	umount(dir);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsonl_on_stdout),
 		cmocka_unit_test(test_summary_columns),
+		cmocka_unit_test(test_command_output_moves_to_stderr),
+		cmocka_unit_test(test_full_disk_leaves_whole_lines),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);

@@ -53,10 +53,12 @@ static void append_err(struct trace *tr, const char *buf, size_t len)
 	tr->err[tr->err_len] = '\0';
 }
 
-void trace_start(struct trace *tr, const char *const *opts, const char *const *cmd, int stdin_fd)
+void trace_start(struct trace *tr, const char *const *opts, const char *const *cmd, int stdin_fd,
+		 int flags)
 {
 	const char *argv[MAX_ARGS];
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int errpipe[2], fd, n = 0;
 
 	memset(tr, 0, sizeof(*tr));
@@ -85,8 +87,14 @@ void trace_start(struct trace *tr, const char *const *opts, const char *const *c
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	if (stdin_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
-	assert_int_equal(posix_spawn(&tr->pid, argv[0], &fa, NULL, (char *const *)argv, environ),
+	posix_spawnattr_init(&attr);
+	if (flags & TRACE_OWN_GROUP) {
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&attr, 0);
+	}
+	assert_int_equal(posix_spawn(&tr->pid, argv[0], &fa, &attr, (char *const *)argv, environ),
 			 0);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(errpipe[1]);
 	tr->err_fd = errpipe[0];
@@ -167,7 +175,7 @@ void trace_finish(struct trace *tr)
 
 void trace_run(struct trace *tr, const char *const *opts, const char *const *cmd)
 {
-	trace_start(tr, opts, cmd, -1);
+	trace_start(tr, opts, cmd, -1, 0);
 	trace_finish(tr);
 }
 

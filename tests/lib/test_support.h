@@ -48,11 +48,15 @@ struct trace {
 	size_t nev;
 };
 
+/* trace_start flags */
+#define TRACE_OWN_GROUP 1 /* in a process group of its own, as a shell job: kill(-tr->pid) */
+
 /*
  * Start memtrack-load with opts (NULL-terminated; "-o FILE" is added) and,
  * if cmd is not NULL, "--" and cmd. stdin_fd, if >= 0, becomes its stdin.
  */
-void trace_start(struct trace *tr, const char *const *opts, const char *const *cmd, int stdin_fd);
+void trace_start(struct trace *tr, const char *const *opts, const char *const *cmd, int stdin_fd,
+		 int flags);
 /* Read its stderr until text appears (fails the test after timeout_ms). */
 void trace_wait_stderr(struct trace *tr, const char *text, int timeout_ms);
 /* Wait for it to exit, then read its stderr and JSONL. */
