@@ -23,7 +23,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WERROR := $(if $(CI),-Werror)
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -MMD -MP \
-	-D_GNU_SOURCE -Iinclude -Ibpf -I$(BUILD) -Iloader -DMEMTRACK_VERSION='"$(VERSION)"'
+	-D_GNU_SOURCE -Iinclude -Ibpf -Iusdt -I$(BUILD) -Iloader -DMEMTRACK_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -MMD -MP -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR) \
 	-I$(BUILD) -Ibpf -I/usr/include/$(MULTIARCH)
 LIB_LDLIBS := -lbpf -lelf -lz -lpthread
@@ -51,19 +51,32 @@ LIB_A := $(BUILD)/libmemtrack.a
 LIB_SO := $(BUILD)/$(SONAME)
 CLI := $(BUILD)/memtrack-load
 
+# The USDT shim. USDT=libbpf builds the probes with libbpf/usdt's usdt.h
+# (USDT_INCLUDE: the directory holding it) instead of systemtap's <sys/sdt.h>.
+SHIM := $(BUILD)/libmemtrack-usdt.so
+SHIM_SRCS := shim/usdt_shim.c shim/real_allocator.c shim/probe_sites.c
+USDT ?= sdt
+ifeq ($(USDT),libbpf)
+USDT_CFLAGS := -DMEMTRACK_USDT_LIBBPF $(if $(USDT_INCLUDE),-I$(USDT_INCLUDE))
+endif
+# No red zone: the kernel's optimized probe is a call, which writes below the stack pointer.
+SHIM_CFLAGS := -fPIC -fvisibility=hidden -Iusdt -Ishim $(USDT_CFLAGS)
+SHIM_NOP5 := -DMEMTRACK_USDT_NOP5 -mno-red-zone
+
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%,$(wildcard tests/fixtures/*.c))
-FIXTURE_LIBS := $(BUILD)/tests/fixtures/libnomalloc.so $(BUILD)/tests/fixtures/libsymbols.so
+FIXTURE_LIBS := $(patsubst tests/fixtures/lib/%.c,$(BUILD)/tests/fixtures/lib%.so,$(wildcard tests/fixtures/lib/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,\
 	$(wildcard tests/integration/test_*.c))
 TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard tests/lib/*.c))
 
-.PHONY: all lib cli examples tests demo test deps install clean format
-all: lib cli examples tests
+.PHONY: all lib cli shim examples tests demo test deps install clean format
+all: lib cli shim examples tests
 
 lib: $(LIB_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
 cli: $(CLI)
+shim: $(SHIM) $(BUILD)/bench/libmemtrack-usdt-nop1.so
 examples: $(EXAMPLES)
 tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
@@ -107,10 +120,21 @@ $(BUILD)/memtrack.pc: loader/memtrack.pc.in Makefile
 
 $(BUILD)/cli/%.o: loader/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' -c $< -o $@
 
 $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
+
+# --------------------------------------------------------------------------
+# libmemtrack-usdt.so: probes on 5-byte nops; the 1-byte nop build is for bench/
+
+$(SHIM): $(SHIM_SRCS) $(wildcard shim/*.h usdt/*.h)
+	$(Q)mkdir -p $(@D)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) $(SHIM_CFLAGS) $(SHIM_NOP5) -shared -o $@ $(SHIM_SRCS) -ldl
+
+$(BUILD)/bench/libmemtrack-usdt-nop1.so: $(SHIM_SRCS) $(wildcard shim/*.h usdt/*.h)
+	$(Q)mkdir -p $(@D)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) $(SHIM_CFLAGS) -shared -o $@ $(SHIM_SRCS) -ldl
 
 # --------------------------------------------------------------------------
 # Examples use the shared library, as an application would
@@ -134,7 +158,7 @@ $(BUILD)/tests/fixtures/static_%: tests/fixtures/static_%.c
 
 $(BUILD)/tests/fixtures/lib%.so: tests/fixtures/lib/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -fno-builtin -shared -fPIC -o $@ $<
 
 $(BUILD)/tests/lib/%.o: tests/lib/%.c
 	$(Q)mkdir -p $(@D)
@@ -172,19 +196,20 @@ test: deps
 
 # --------------------------------------------------------------------------
 
-install: lib cli
+install: lib cli shim
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(SHIM) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmemtrack.so
-	install -m 644 include/memtrack.h bpf/memtrack_events.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/memtrack.h bpf/memtrack_events.h usdt/memtrack_usdt.h \
+		$(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/memtrack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 docs/memtrack-load.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] loader/*.[ch] include/*.h examples/*.c \
+	clang-format -i $(wildcard bpf/*.[ch] loader/*.[ch] include/*.h shim/*.[ch] usdt/*.h examples/*.c \
 		tests/*/*.[ch] tests/fixtures/lib/*.c)
 
 clean:

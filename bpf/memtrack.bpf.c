@@ -11,11 +11,17 @@
  * saved. Allocator functions call each other (realloc(NULL, n) jumps to
  * malloc, reallocarray to realloc, realloc(p, 0) calls free); only the
  * outermost call, the one the program made, becomes an event.
+ *
+ * The other source, the memtrack USDT provider (usdt/memtrack_usdt.h, fired
+ * by libmemtrack-usdt.so or by an application's own allocator), gives each
+ * call in one probe hit with the result; usdt_call turns it into the same
+ * events.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/usdt.bpf.h>
 #include "memtrack_events.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -51,6 +57,25 @@ struct {
 	__type(key, __u32);
 	__type(value, struct call);
 } calls SEC(".maps");
+
+/*
+ * The last block each thread freed, and the stack pointer it was freed at.
+ * free has no return probe, so a free() that passes the block on to
+ * another probed free() (a wrapper's free calling libc's) is told apart by
+ * this: the same block, on the same stack or deeper. An allocation
+ * returning that address again ends the record. Key: tid.
+ */
+struct last_free {
+	__u64 ptr;
+	__u64 sp;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct last_free);
+} frees SEC(".maps");
 
 /* Events to user space; size set by user space before load. */
 struct {
@@ -139,25 +164,32 @@ static __always_inline long mapped_file_of(__u64 addr, struct mapped_file *out)
 }
 
 /*
- * Is a call made now, with stack pointer sp, part of the open call c? It is
- * if c tail-called it (same stack, and the return address is the uretprobe
- * trampoline that c's return probe put there) or c called it (deeper stack,
- * returning into the allocator object c runs in). Anything else means c
- * ended without its return being seen (longjmp, or the kernel set no return
- * probe) and this is a new call; a signal handler interrupting c looks the
- * same, and wins.
+ * Is a call made now, with stack pointer sp, part of the open call c?
+ *
+ * Only while c still runs: then its return address has been replaced by
+ * the uretprobe trampoline, on a page no file backs. Finding a file-backed
+ * address in that slot means c ended without its return being seen
+ * (longjmp, or the kernel set no return probe).
+ *
+ * And only if the new call comes from c: it runs on c's stack or deeper,
+ * and returns into the object c runs in (c called it), or to a trampoline
+ * (c, or a function c called, jumped to it). A signal handler interrupting
+ * c fails this test; its call is recorded, and c counts as lost.
  */
 static __always_inline bool inside_open_call(const struct call *c, __u64 sp)
 {
-	struct mapped_file caller, callee;
-	__u64 ra;
+	struct mapped_file caller, callee, slot_file;
+	__u64 ra, slot;
 
 	if (sp > c->sp)
 		return false;
+	if (bpf_probe_read_user(&slot, sizeof(slot), (void *)c->sp) == 0 &&
+	    mapped_file_of(slot, &slot_file) == 0 && slot_file.file)
+		return false; /* c is over */
 	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) || mapped_file_of(ra, &caller))
 		return true; /* cannot tell: the usual case */
 	if (!caller.file)
-		return sp == c->sp;
+		return true; /* jumped to from inside c */
 	if (mapped_file_of(c->ip, &callee))
 		return true;
 	return caller.ino == callee.ino && caller.dev == callee.dev;
@@ -196,6 +228,25 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 	if (err)
 		count_update_error(err);
 	return 0;
+}
+
+static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64 size,
+				       __u64 old_addr, __u64 align, __u32 pid, __u32 tid)
+{
+	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(&drops, MT_DROP_RINGBUF_FULL);
+		return;
+	}
+	fill_hdr(&e->hdr, type, pid, tid);
+	e->addr = addr;
+	e->size = size;
+	e->old_addr = old_addr;
+	e->align = align;
+	e->func = func;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
 }
 
 /* Turn a finished outermost call into an event, or count its failure. */
@@ -266,20 +317,12 @@ static __always_inline void call_record(const struct call *c, __u64 ret, __u32 p
 		count(&failures, c->func);
 		return;
 	}
+	/* The block can be freed again now: a free of it is a new one. */
+	struct last_free *lf = bpf_map_lookup_elem(&frees, &tid);
 
-	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(&drops, MT_DROP_RINGBUF_FULL);
-		return;
-	}
-	fill_hdr(&e->hdr, type, pid, tid);
-	e->addr = addr;
-	e->size = size;
-	e->old_addr = old_addr;
-	e->align = align;
-	e->func = c->func;
-	e->_pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	if (lf && lf->ptr == addr)
+		bpf_map_delete_elem(&frees, &tid);
+	emit_alloc(type, c->func, addr, size, old_addr, align, pid, tid);
 }
 
 static __always_inline int call_exit(struct pt_regs *ctx, __u64 ret)
@@ -374,29 +417,79 @@ int BPF_KPROBE(free_enter, void *ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
+	__u64 sp = PT_REGS_SP(ctx);
+	struct last_free *lf, now = { (__u64)ptr, sp };
 	struct call *open;
+	long err;
 
 	if (!ptr) /* free(NULL) is not a free */
 		return 0;
 	if (!tgid_tracked(id >> 32))
 		return 0;
 	open = bpf_map_lookup_elem(&calls, &tid);
-	if (open && inside_open_call(open, PT_REGS_SP(ctx)))
+	if (open && inside_open_call(open, sp))
 		return 0; /* released inside realloc: the Realloc event says so */
+	lf = bpf_map_lookup_elem(&frees, &tid);
+	if (lf && lf->ptr == (__u64)ptr && sp <= lf->sp)
+		return 0; /* a wrapper's free passing the block on */
+	err = bpf_map_update_elem(&frees, &tid, &now, BPF_ANY);
+	if (err)
+		count_update_error(err);
 
-	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(&drops, MT_DROP_RINGBUF_FULL);
+	emit_alloc(MT_EV_FREE, MT_FN_FREE, (__u64)ptr, 0, 0, 0, id >> 32, tid);
+	return 0;
+}
+
+/*
+ * memtrack:<func>(ptr, size, old_ptr, align, ret), fired after the call;
+ * the attach cookie is the enum mt_func of the probe.
+ */
+SEC("usdt")
+int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long ret)
+{
+	__u32 func = (__u32)bpf_usdt_cookie(ctx);
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 type;
+	bool failed = ptr == 0;
+
+	if (!tgid_tracked(id >> 32))
+		return 0;
+	switch (func) {
+	case MT_FN_MALLOC:
+		type = MT_EV_MALLOC;
+		break;
+	case MT_FN_CALLOC:
+		type = MT_EV_CALLOC;
+		break;
+	case MT_FN_REALLOC:
+	case MT_FN_REALLOCARRAY:
+		type = MT_EV_REALLOC;
+		failed = ptr == 0 && !(size == 0 && old_ptr != 0); /* realloc(p, 0) releases p */
+		break;
+	case MT_FN_FREE:
+		if (!ptr)
+			return 0;
+		type = MT_EV_FREE;
+		failed = false;
+		break;
+	case MT_FN_POSIX_MEMALIGN:
+		failed = ret != 0;
+		/* fall through */
+	case MT_FN_ALIGNED_ALLOC:
+	case MT_FN_MEMALIGN:
+	case MT_FN_VALLOC:
+	case MT_FN_PVALLOC:
+		type = MT_EV_ALIGNED_ALLOC;
+		break;
+	default:
 		return 0;
 	}
-	fill_hdr(&e->hdr, MT_EV_FREE, id >> 32, tid);
-	e->addr = (__u64)ptr;
-	e->size = 0;
-	e->old_addr = 0;
-	e->align = 0;
-	e->func = MT_FN_FREE;
-	e->_pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	if (failed) {
+		count(&failures, func);
+		return 0;
+	}
+	emit_alloc(type, func, ptr, size, type == MT_EV_REALLOC ? old_ptr : 0, align, id >> 32,
+		   (__u32)id);
 	return 0;
 }
 
@@ -471,6 +564,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 
 	/* A thread killed inside an allocator call never returns from it. */
 	bpf_map_delete_elem(&calls, &tid);
+	bpf_map_delete_elem(&frees, &tid);
 
 	if (!tgid_tracked(tgid))
 		return 0;

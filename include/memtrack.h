@@ -50,6 +50,18 @@ enum memtrack_log_level {
 
 typedef void (*memtrack_log_fn)(void *ctx, enum memtrack_log_level level, const char *msg);
 
+/* Where events come from. */
+enum memtrack_source {
+	/* uprobes and uretprobes on the allocator functions: works on any program */
+	MEMTRACK_SOURCE_UPROBE = 0,
+	/*
+	 * the memtrack USDT probes (usdt/memtrack_usdt.h): fired by
+	 * libmemtrack-usdt.so, which spawned commands get preloaded, or by a
+	 * program's own annotated allocator; one cheap probe per call
+	 */
+	MEMTRACK_SOURCE_USDT = 1,
+};
+
 /* Fields past sz (from an older caller) and zero-initialised fields take their defaults. */
 struct memtrack_opts {
 	size_t sz; /* sizeof(struct memtrack_opts): lets the struct grow */
@@ -66,6 +78,10 @@ struct memtrack_opts {
 	enum memtrack_log_level log_level;
 	memtrack_log_fn log;
 	void *log_ctx;
+	/* Where events come from; with MEMTRACK_SOURCE_USDT, libs name objects with memtrack probes. */
+	enum memtrack_source source;
+	/* libmemtrack-usdt.so, for memtrack_spawn() with the USDT source. NULL: not available. */
+	const char *usdt_shim;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */
@@ -105,9 +121,11 @@ int memtrack_open(const struct memtrack_opts *opts, struct memtrack **tracker,
 		  struct memtrack_error *err);
 
 /*
- * Trace a running process (all its threads) and, unless no_children, every
- * process it starts from now on. Probes the libc the process has mapped if
- * it is not probed yet.
+ * Trace a running process (all its threads; a thread id means its process)
+ * and, unless no_children, every process it starts from now on. Probes the
+ * libc it has mapped (a static executable: its own malloc) if not probed
+ * yet; with the USDT source, every mapped object that has memtrack probes
+ * (MEMTRACK_ERR_ALLOCATOR if none has).
  */
 int memtrack_add_pid(struct memtrack *t, pid_t pid);
 
@@ -126,6 +144,9 @@ struct memtrack_spawn_opts {
  * Start argv[0] (searched in PATH when it has no '/') with argv, traced from
  * its first instruction: the child is created stopped, tracked and probed
  * before it execs. The caller reaps it with waitpid(). opts may be NULL.
+ * With the USDT source, the command runs with usdt_shim appended to its
+ * LD_PRELOAD; the shim puts LD_PRELOAD back as it was for the command's own
+ * children.
  */
 int memtrack_spawn(struct memtrack *t, char *const argv[], const struct memtrack_spawn_opts *opts,
 		   pid_t *pid);
@@ -163,8 +184,8 @@ int memtrack_tracked_count(struct memtrack *t);
 int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c);
 
 /* The libc and other objects probed, in the order they were attached. */
-size_t memtrack_probed_count(const struct memtrack *t);
-const char *memtrack_probed_path(const struct memtrack *t, size_t i);
+size_t memtrack_probed_count(struct memtrack *t);
+const char *memtrack_probed_path(struct memtrack *t, size_t i);
 
 /* The error behind the last failing call on t. */
 const struct memtrack_error *memtrack_last_error(const struct memtrack *t);

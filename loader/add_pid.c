@@ -8,13 +8,18 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libc_locate.h"
 #include "proc_status.h"
 #include "tracker.h"
 
-/* The executable of a process, as a path this process can open (through /proc/PID/root). */
+/*
+ * The executable of a process, as a path this process can open: as it is
+ * if the process sees our root directory (it then stays valid when the
+ * process exits), else through /proc/PID/root.
+ */
 static int executable_of(pid_t pid, char *buf, size_t size)
 {
 	char link[64], target[PATH_MAX];
@@ -24,9 +29,12 @@ static int executable_of(pid_t pid, char *buf, size_t size)
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	len = readlink(link, target, sizeof(target) - 1);
 	if (len < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
+		return -errno; /* ENOENT: gone, or a kernel thread */
 	target[len] = '\0';
-	n = snprintf(buf, size, "/proc/%d/root%s", (int)pid, target);
+	if (proc_same_root(pid))
+		n = snprintf(buf, size, "%s", target);
+	else
+		n = snprintf(buf, size, "/proc/%d/root%s", (int)pid, target);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -36,6 +44,10 @@ static int probe_static_executable(struct memtrack *t, pid_t pid)
 	char exe[PATH_MAX + 64];
 	int err = executable_of(pid, exe, sizeof(exe));
 
+	if (err == -ENOENT && proc_running(pid))
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err,
+				    "process %d has no executable (a kernel thread?): nothing to trace",
+				    (int)pid);
 	if (err)
 		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
 				    "cannot read the executable of process %d: %s", (int)pid,
@@ -59,17 +71,84 @@ static int attach_failed(struct memtrack *t, pid_t pid, int err)
 			    (int)pid);
 }
 
-int memtrack_add_pid(struct memtrack *t, pid_t pid)
+struct usdt_scan {
+	struct memtrack *t;
+	pid_t pid;
+	bool same_root;
+	int found; /* objects of the process with memtrack probes */
+};
+
+static int attach_mapped_usdt(void *ctx, const char *path)
+{
+	struct usdt_scan *s = ctx;
+	char full[PATH_MAX + 64];
+	int err;
+
+	if (s->same_root)
+		snprintf(full, sizeof(full), "%s", path);
+	else
+		snprintf(full, sizeof(full), "/proc/%d/root%s", (int)s->pid, path);
+	err = probes_attach_usdt(s->t, full, 0);
+	if (err == -ENOENT)
+		return 0;
+	if (!err)
+		s->found++;
+	return err;
+}
+
+/* The USDT source: every object the process maps that has memtrack probes. */
+static int probe_process_usdt(struct memtrack *t, pid_t pid)
+{
+	struct usdt_scan s = { t, pid, proc_same_root(pid), 0 };
+	FILE *maps = maps_open(pid);
+	int err;
+
+	if (!maps)
+		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, -errno,
+				    "cannot read the mappings of process %d: %s", (int)pid,
+				    strerror(errno));
+	err = maps_for_each_file(maps, attach_mapped_usdt, &s);
+	fclose(maps);
+	if (err)
+		return err;
+	if (!s.found)
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+				    "process %d has no memtrack USDT probes: start it with "
+				    "LD_PRELOAD=libmemtrack-usdt.so, or use the uprobe source",
+				    (int)pid);
+	return 0;
+}
+
+/* The uprobe source: the libc the process maps, or a static executable's own malloc. */
+static int probe_process_allocator(struct memtrack *t, pid_t pid)
+{
+	char libc[PATH_MAX];
+	int err = libc_of_pid(pid, libc, sizeof(libc));
+
+	if (err == -ENOENT)
+		return probe_static_executable(t, pid);
+	if (err == -ESRCH)
+		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
+				    "process %d exited during attach", (int)pid);
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
+				    "cannot read the mappings of process %d: %s%s", (int)pid,
+				    strerror(-err),
+				    err == -EACCES ? " (need root or CAP_SYS_PTRACE)" : "");
+	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+}
+
+static int add_pid(struct memtrack *t, pid_t pid)
 {
 	struct proc_status st;
-	char libc[PATH_MAX];
+	pid_t view;
 	int err;
 
 	if (pid <= 0)
 		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL, "invalid PID %d", (int)pid);
 	err = proc_status_read(pid, &st);
-	if (err == -ESRCH || (!err && (st.state == 'Z' || st.state == 'X')))
-		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, -ESRCH, "no process with PID %d",
+	if (err == -ESRCH)
+		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err, "no process with PID %d",
 				    (int)pid);
 	if (err)
 		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
@@ -80,20 +159,13 @@ int memtrack_add_pid(struct memtrack *t, pid_t pid)
 			    (int)pid, (int)st.tgid, (int)st.tgid);
 		pid = st.tgid;
 	}
+	/* Its mappings, as a thread that still runs sees them (the leader may be a zombie). */
+	view = proc_live_thread(pid);
+	if (view < 0)
+		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, -ESRCH, "no process with PID %d",
+				    (int)pid);
 
-	err = libc_of_pid(pid, libc, sizeof(libc));
-	if (err == -ENOENT)
-		err = probe_static_executable(t, pid);
-	else if (err == -ESRCH)
-		err = tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
-				   "process %d exited during attach", (int)pid);
-	else if (err)
-		err = tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
-				   "cannot read the mappings of process %d: %s%s", (int)pid,
-				   strerror(-err),
-				   err == -EACCES ? " (need root or CAP_SYS_PTRACE)" : "");
-	else
-		err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+	err = t->usdt ? probe_process_usdt(t, view) : probe_process_allocator(t, view);
 	if (err)
 		return attach_failed(t, pid, err);
 
@@ -109,25 +181,47 @@ int memtrack_add_pid(struct memtrack *t, pid_t pid)
 	return 0;
 }
 
-void tracker_probe_exec(struct memtrack *t, pid_t pid)
+int memtrack_add_pid(struct memtrack *t, pid_t pid)
 {
-	struct memtrack_error saved = t->err; /* this runs while delivering events: leave t->err */
+	int err;
+
+	pthread_mutex_lock(&t->probe_lock);
+	err = add_pid(t, pid);
+	pthread_mutex_unlock(&t->probe_lock);
+	return err;
+}
+
+/* Probe what a process's new image needs; runs while events are delivered. */
+static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err_out)
+{
 	char exe[PATH_MAX + 64], libc[PATH_MAX];
 	size_t before = t->nobjects;
 	int err = executable_of(pid, exe, sizeof(exe));
 
 	if (err)
 		return; /* gone already */
-	err = libc_of_executable(exe, libc, sizeof(libc));
-	if (!err)
-		err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
-	else if (err == -ENOENT)
-		err = probes_attach_object(t, exe, 0);
+	if (!proc_same_root(pid)) {
+		tracker_log(t, MEMTRACK_LOG_INFO,
+			    "process %d exec'd %s in another root: its allocator is not probed",
+			    (int)pid, path_for_display(exe));
+		return;
+	}
+	if (t->usdt) {
+		/* its own memtrack probes, if it has any (the shim is not preloaded into children) */
+		err = probes_attach_usdt(t, exe, 0);
+	} else {
+		err = libc_of_executable(exe, libc, sizeof(libc));
+		if (!err)
+			err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+		else if (err == -ENOENT)
+			err = probes_attach_object(t, exe, 0);
+	}
 	if (t->nobjects > before && strcmp(t->objects[before].path, exe) == 0)
 		tracker_log(t, MEMTRACK_LOG_WARN,
-			    "process %d exec'd %s, which has its own malloc: probed only now, "
+			    "process %d exec'd %s, which has its own %s: probed only now, "
 			    "its first allocations may be missed",
-			    (int)pid, path_for_display(exe));
+			    (int)pid, path_for_display(exe),
+			    t->usdt ? "memtrack probes" : "malloc");
 	else if (t->nobjects > before)
 		tracker_log(t, MEMTRACK_LOG_WARN,
 			    "process %d exec'd %s, which uses %s: probed only now, "
@@ -135,8 +229,19 @@ void tracker_probe_exec(struct memtrack *t, pid_t pid)
 			    (int)pid, path_for_display(exe), path_for_display(t->objects[before].path));
 	else if (err && err != -ENOENT)
 		tracker_log(t, MEMTRACK_LOG_INFO, "cannot probe the allocator of %s (process %d): %s",
-			    path_for_display(exe), (int)pid, t->err.msg);
-	t->err = saved;
+			    path_for_display(exe), (int)pid, err_out->msg);
+}
+
+void tracker_probe_exec(struct memtrack *t, pid_t pid)
+{
+	struct memtrack_error err = { 0 };
+
+	/* This thread's failures here are not the caller's: keep them off t->err. */
+	pthread_mutex_lock(&t->probe_lock);
+	tracker_errors_to(&err);
+	probe_exec(t, pid, &err);
+	tracker_errors_to(NULL);
+	pthread_mutex_unlock(&t->probe_lock);
 }
 
 struct memtrack *memtrack_track_multiple(const pid_t *pids, size_t n, memtrack_event_fn on_event,

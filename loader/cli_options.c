@@ -22,7 +22,8 @@ static const char usage_text[] =
 	"Trace every heap allocation and free of a command, or of running processes,\n"
 	"and of every process they start, through uprobes on the allocator.\n"
 	"\n"
-	"  -o, --output FILE        write every event as JSONL to FILE ('-': stdout)\n"
+	"  -o, --output FILE        write every event as JSONL to FILE ('-': stdout,\n"
+	"                           and the command's own stdout goes to stderr)\n"
 	"  -p, --pid PID            trace a running process; repeat for several\n"
 	"  -d, --duration SEC       stop tracing after SEC seconds (fractions allowed)\n"
 	"      --no-children        do not follow processes started by traced ones\n"
@@ -32,6 +33,9 @@ static const char usage_text[] =
 	"      --ringbuf-size BYTES ring buffer size, a power of two from one page to\n"
 	"                           1G; K, M and G suffixes (default 8M)\n"
 	"      --strict             exit with status 7 if any event was dropped\n"
+	"      --source SOURCE      uprobe (default): probe the allocator's functions;\n"
+	"                           usdt: the memtrack USDT probes, with\n"
+	"                           libmemtrack-usdt.so preloaded into the command\n"
 	"  -v, --verbose            say what is probed; twice: libbpf's messages too\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
@@ -48,9 +52,10 @@ static const char usage_text[] =
 	"  memtrack-load -o - ./app | jq 'select(.size > 65536)'\n"
 	"  memtrack-load -p 1234 -d 30               # a running process, 30 seconds\n"
 	"  memtrack-load --strict -o ev.jsonl -- ./bench   # fail if an event is lost\n"
-	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n";
+	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n"
+	"  memtrack-load --source usdt -- ./app     # one cheap probe per call\n";
 
-enum { OPT_NO_CHILDREN = 256, OPT_RINGBUF_SIZE, OPT_STRICT };
+enum { OPT_NO_CHILDREN = 256, OPT_RINGBUF_SIZE, OPT_STRICT, OPT_SOURCE };
 
 static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -60,6 +65,7 @@ static const struct option long_options[] = {
 	{ "lib", required_argument, NULL, 'l' },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -193,6 +199,12 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			break;
 		case OPT_STRICT:
 			o->strict = true;
+			break;
+		case OPT_SOURCE:
+			if (strcmp(optarg, "usdt") != 0 && strcmp(optarg, "uprobe") != 0)
+				return usage_error(err, errlen,
+						   "unknown source '%s' (uprobe or usdt)", optarg);
+			o->usdt = strcmp(optarg, "usdt") == 0;
 			break;
 		case 'v':
 			o->verbose++;

@@ -18,6 +18,7 @@ struct cli_options {
 	bool strict;
 	size_t ringbuf_size;  /* 0: the library's default */
 	int verbose;
+	bool usdt;	      /* --source usdt */
 	char **argv;	      /* the command, NULL-terminated; NULL with -p */
 };
 

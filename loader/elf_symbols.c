@@ -153,3 +153,66 @@ int elf_interpreter(const char *path, char *buf, size_t size)
 	elf_handle_close(&h);
 	return err;
 }
+
+/* One stapsdt note: three addresses (probe, base, semaphore), then provider, name, args. */
+static bool usdt_note_matches(const char *desc, size_t len, size_t addr_size, const char *provider,
+			      const char **name)
+{
+	const char *prov = desc + 3 * addr_size, *end = desc + len;
+	size_t plen;
+
+	if (len <= 3 * addr_size)
+		return false;
+	plen = strnlen(prov, (size_t)(end - prov));
+	if (prov + plen >= end || strcmp(prov, provider) != 0)
+		return false;
+	*name = prov + plen + 1;
+	return strnlen(*name, (size_t)(end - *name)) < (size_t)(end - *name);
+}
+
+int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
+		    bool *found)
+{
+	struct elf_handle h;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	size_t shstrndx, addr_size, count = 0;
+	int err;
+
+	memset(found, 0, n * sizeof(*found));
+	err = elf_handle_open(path, &h);
+	if (err)
+		return err;
+	addr_size = gelf_getclass(h.elf) == ELFCLASS32 ? 4 : 8;
+	if (elf_getshdrstrndx(h.elf, &shstrndx))
+		goto out;
+	while ((scn = elf_nextscn(h.elf, scn)) != NULL) {
+		Elf_Data *data;
+		const char *secname;
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		secname = elf_strptr(h.elf, shstrndx, sh.sh_name);
+		if (!secname || strcmp(secname, ".note.stapsdt") != 0)
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const char *desc = (const char *)data->d_buf + desc_off, *probe;
+
+			if (nh.n_type != 3 /* NT_STAPSDT */ ||
+			    !usdt_note_matches(desc, nh.n_descsz, addr_size, provider, &probe))
+				continue;
+			for (size_t k = 0; k < n; k++) {
+				if (!found[k] && strcmp(probe, names[k]) == 0) {
+					found[k] = true;
+					count++;
+				}
+			}
+		}
+	}
+out:
+	elf_handle_close(&h);
+	return (int)count;
+}

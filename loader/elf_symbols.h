@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The one place that reads ELF files (with libelf): where functions are,
- * as the file offsets uprobes are attached at, and which dynamic loader an
- * executable asks for.
+ * as the file offsets uprobes are attached at, which dynamic loader an
+ * executable asks for, and which USDT probes it has.
  */
 #ifndef MEMTRACK_ELF_SYMBOLS_H
 #define MEMTRACK_ELF_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -21,5 +22,13 @@ int elf_function_offsets(const char *path, const char *const *names, size_t n, s
  * Returns 0, -ENOENT if it has none (statically linked), -ENOEXEC if not ELF.
  */
 int elf_interpreter(const char *path, char *buf, size_t size);
+
+/*
+ * Which of the n USDT probe names of provider the file's .note.stapsdt
+ * defines: found[k] is set for names[k]. Returns how many were found (0 for
+ * a file without USDT notes), or -errno as elf_function_offsets().
+ */
+int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
+		    bool *found);
 
 #endif /* MEMTRACK_ELF_SYMBOLS_H */

@@ -10,6 +10,7 @@
 
 #include "elf_symbols.h"
 #include "libc_locate.h"
+#include "proc_status.h"
 
 /* Where distributions put libc when nothing better is known, most likely first. */
 static const char *const standard_dirs[] = {
@@ -52,14 +53,14 @@ static int copy_path(char *buf, size_t size, const char *path)
 	return 0;
 }
 
-int libc_from_maps(FILE *maps, char *buf, size_t size)
+int maps_for_each_file(FILE *maps, int (*fn)(void *ctx, const char *path), void *ctx)
 {
-	char *line = NULL;
+	char *line = NULL, *last = NULL;
 	size_t cap = 0;
-	int err = -ENOENT;
+	int ret = 0;
 
 	/* start-end perms offset dev inode path */
-	while (getline(&line, &cap, maps) > 0) {
+	while (!ret && getline(&line, &cap, maps) > 0) {
 		char *path = strchr(line, '/');
 		char *nl;
 
@@ -71,29 +72,67 @@ int libc_from_maps(FILE *maps, char *buf, size_t size)
 		/* A deleted or replaced file still maps, but cannot be opened by path. */
 		if (strstr(path, " (deleted)"))
 			continue;
-		if (libc_is_libc_name(base_name(path))) {
-			err = copy_path(buf, size, path);
+		/* A file maps as several consecutive segments: once is enough. */
+		if (last && strcmp(last, path) == 0)
+			continue;
+		free(last);
+		last = strdup(path);
+		if (!last) {
+			ret = -ENOMEM;
 			break;
 		}
+		ret = fn(ctx, path);
 	}
+	free(last);
 	free(line);
-	return err;
+	return ret;
+}
+
+struct libc_search {
+	char *buf;
+	size_t size;
+};
+
+static int match_libc(void *ctx, const char *path)
+{
+	struct libc_search *s = ctx;
+
+	if (!libc_is_libc_name(base_name(path)))
+		return 0;
+	return copy_path(s->buf, s->size, path) ?: 1;
+}
+
+int libc_from_maps(FILE *maps, char *buf, size_t size)
+{
+	struct libc_search s = { buf, size };
+	int ret = maps_for_each_file(maps, match_libc, &s);
+
+	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
+}
+
+FILE *maps_open(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	return fopen(path, "re");
 }
 
 int libc_of_pid(pid_t pid, char *buf, size_t size)
 {
-	char maps_path[64], found[PATH_MAX];
+	char found[PATH_MAX];
 	FILE *maps;
 	int err, n;
 
-	snprintf(maps_path, sizeof(maps_path), "/proc/%d/maps", (int)pid);
-	maps = fopen(maps_path, "re");
+	maps = maps_open(pid);
 	if (!maps)
 		return errno == ENOENT ? -ESRCH : -errno;
 	err = libc_from_maps(maps, found, sizeof(found));
 	fclose(maps);
 	if (err)
 		return err;
+	if (proc_same_root(pid))
+		return copy_path(buf, size, found);
 	n = snprintf(buf, size, "/proc/%d/root%s", (int)pid, found);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

@@ -16,6 +16,15 @@
 bool libc_is_libc_name(const char *basename);
 
 /*
+ * Call fn for each file mapped in /proc/PID/maps text, once per run of
+ * mappings of it, skipping deleted files; stop at fn's first non-zero
+ * return and return it.
+ */
+int maps_for_each_file(FILE *maps, int (*fn)(void *ctx, const char *path), void *ctx);
+/* /proc/PID/maps, opened; NULL with errno set. */
+FILE *maps_open(pid_t pid);
+
+/*
  * The path of the first libc mapping in /proc/PID/maps text. Returns 0,
  * or -ENOENT when none is mapped (a static binary).
  */
@@ -23,8 +32,8 @@ int libc_from_maps(FILE *maps, char *buf, size_t size);
 
 /*
  * The libc of a running process, as a path this process can open (through
- * /proc/PID/root, so it works across mount namespaces). -ESRCH if the
- * process is gone, -ENOENT if it maps no libc.
+ * /proc/PID/root when the process has another root directory, so that
+ * containers work). -ESRCH if the process is gone, -ENOENT if it maps no libc.
  */
 int libc_of_pid(pid_t pid, char *buf, size_t size);
 

@@ -6,6 +6,8 @@
  * -d, or a signal), then write the Stats record and the summary.
  */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +153,38 @@ static void reap(struct child *c, int flags)
 		c->reaped = true;
 }
 
+#ifndef MEMTRACK_LIBDIR
+#define MEMTRACK_LIBDIR "/usr/local/lib"
+#endif
+
+/*
+ * libmemtrack-usdt.so, as an absolute path (LD_PRELOAD resolves relative
+ * ones against the command's directory): $MEMTRACK_USDT_SHIM, else beside
+ * this program (the build tree), else ../lib from it, else where make
+ * install put it. NULL if none exists.
+ */
+static char *find_usdt_shim(void)
+{
+	static const char *const relative[] = { "libmemtrack-usdt.so", "../lib/libmemtrack-usdt.so" };
+	char self[PATH_MAX], candidate[PATH_MAX * 2], *dir;
+	const char *env = getenv("MEMTRACK_USDT_SHIM");
+	ssize_t len;
+
+	if (env && *env)
+		return realpath(env, NULL);
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		dir = dirname(self);
+		for (size_t i = 0; i < sizeof(relative) / sizeof(relative[0]); i++) {
+			snprintf(candidate, sizeof(candidate), "%s/%s", dir, relative[i]);
+			if (access(candidate, R_OK) == 0)
+				return realpath(candidate, NULL);
+		}
+	}
+	return realpath(MEMTRACK_LIBDIR "/libmemtrack-usdt.so", NULL);
+}
+
 /* One round: deliver events, flush the JSONL, reap the command if it is done. */
 static bool poll_round(struct memtrack *t, struct run *r, struct child *c)
 {
@@ -236,7 +270,7 @@ int main(int argc, char **argv)
 	struct child c = { 0 };
 	unsigned long long dropped;
 	bool all_exited;
-	char msg[256];
+	char msg[256], *shim = NULL;
 	int status;
 
 	switch (cli_parse(argc, argv, &o, msg, sizeof(msg))) {
@@ -275,6 +309,8 @@ int main(int argc, char **argv)
 		.event_ctx = &r,
 		.log_level = (enum memtrack_log_level)(o.verbose > 2 ? 2 : o.verbose),
 		.log = on_log,
+		.source = o.usdt ? MEMTRACK_SOURCE_USDT : MEMTRACK_SOURCE_UPROBE,
+		.usdt_shim = shim = o.usdt ? find_usdt_shim() : NULL,
 	};
 	if (memtrack_open(&opts, &t, &err)) {
 		status = fail(&err);
@@ -303,14 +339,15 @@ int main(int argc, char **argv)
 	memtrack_close(t); /* detach now: the command may run on after -d */
 	t = NULL;
 
-	status = c.pid > 0 ? command_status(&c, all_exited) : 0;
-	if (r.out_of_memory) {
+	/* Say what went wrong now, not after an untraced command has finished. */
+	if (r.out_of_memory)
 		fprintf(stderr, "memtrack-load: out of memory: the summary is incomplete\n");
-		status = EXIT_RUNTIME;
-	} else if (r.write_error) {
+	else if (r.write_error)
 		fprintf(stderr, "memtrack-load: cannot write %s: %s\n",
 			strcmp(r.out_path, "-") ? r.out_path : "standard output",
 			strerror(-r.write_error));
+	status = c.pid > 0 ? command_status(&c, all_exited) : 0;
+	if (r.out_of_memory || r.write_error) {
 		status = EXIT_RUNTIME;
 	} else if (o.strict && dropped && status == 0) {
 		fprintf(stderr, "memtrack-load: %llu events were dropped (--strict)\n", dropped);
@@ -321,5 +358,6 @@ out:
 	memtrack_jsonl_close(r.out);
 	memtrack_summary_free(r.summary);
 	cli_options_free(&o);
+	free(shim);
 	return status;
 }

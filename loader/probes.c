@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Putting the allocator probes on an object: one table of functions, one
- * loop. Probes are system-wide (pid -1); the BPF side keeps only tracked
- * processes, which is what lets a traced process's children and exec'd
- * images be seen without attaching anything new.
+ * loop, for both sources: uprobes on the functions themselves, or the
+ * memtrack USDT probes of the same names. Probes are system-wide (pid -1);
+ * the BPF side keeps only tracked processes, which is what lets a traced
+ * process's children and exec'd images be seen without attaching anything
+ * new.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,10 +17,11 @@
 #include "elf_symbols.h"
 #include "libc_locate.h"
 #include "memtrack.skel.h"
+#include "memtrack_usdt_probes.h"
 #include "tracker.h"
 
 struct alloc_probe {
-	const char *symbol;
+	const char *symbol; /* the function, and the memtrack USDT probe of that name */
 	enum mt_func func;
 	bool required; /* without it there is nothing useful to trace */
 };
@@ -73,11 +76,25 @@ static const char *attach_hint(int err)
 	}
 }
 
+/* Keep a link with the object it probes, so that closing the object detaches it. */
+static int add_link(struct memtrack *t, struct probed_object *obj, struct bpf_link *link)
+{
+	struct bpf_link **links = realloc(obj->links, (obj->nlinks + 1) * sizeof(*links));
+
+	if (!links) {
+		bpf_link__destroy(link);
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	}
+	links[obj->nlinks++] = link;
+	obj->links = links;
+	return 0;
+}
+
 static int attach_one(struct memtrack *t, struct probed_object *obj, struct bpf_program *prog,
 		      size_t offset, bool retprobe, const char *symbol)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe);
-	struct bpf_link *link, **links;
+	struct bpf_link *link;
 	int err;
 
 	link = bpf_program__attach_uprobe_opts(prog, -1, obj->path, offset, &uo);
@@ -87,14 +104,7 @@ static int attach_one(struct memtrack *t, struct probed_object *obj, struct bpf_
 				    retprobe ? "uretprobe" : "uprobe", symbol, obj->path,
 				    strerror(-err), attach_hint(err));
 	}
-	links = realloc(obj->links, (obj->nlinks + 1) * sizeof(*links));
-	if (!links) {
-		bpf_link__destroy(link);
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-	}
-	links[obj->nlinks++] = link;
-	obj->links = links;
-	return 0;
+	return add_link(t, obj, link);
 }
 
 /* Is offsets[i] a repeat of an earlier table entry's (an alias)? */
@@ -160,21 +170,64 @@ static void object_release(struct probed_object *obj)
 	memset(obj, 0, sizeof(*obj));
 }
 
+/* Is the object at path probed already (perhaps under another name)? -errno if it is not there. */
+static int already_probed(struct memtrack *t, const char *path, bool usdt, int flags,
+			  struct stat *st)
+{
+	if (stat(path, st) && !(flags & PROBE_REQUIRE_MALLOC))
+		return -ENOENT;
+	if (stat(path, st))
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -errno, "cannot open allocator %s: %s",
+				    path, strerror(errno));
+	for (size_t i = 0; i < t->nobjects; i++)
+		if (t->objects[i].dev == st->st_dev && t->objects[i].ino == st->st_ino &&
+		    t->objects[i].usdt == usdt)
+			return 1;
+	return 0;
+}
+
+static int object_begin(struct memtrack *t, struct probed_object *obj, const char *path,
+			const struct stat *st, bool usdt)
+{
+	memset(obj, 0, sizeof(*obj));
+	obj->dev = st->st_dev;
+	obj->ino = st->st_ino;
+	obj->usdt = usdt;
+	obj->path = strdup(path);
+	if (!obj->path)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Keep an attached object; on failure, release it. */
+static int object_commit(struct memtrack *t, struct probed_object *obj, int err)
+{
+	struct probed_object *objects;
+
+	if (!err) {
+		objects = realloc(t->objects, (t->nobjects + 1) * sizeof(*objects));
+		if (!objects)
+			err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	}
+	if (err) {
+		object_release(obj);
+		return err;
+	}
+	objects[t->nobjects++] = *obj;
+	t->objects = objects;
+	return 0;
+}
+
 int probes_attach_object(struct memtrack *t, const char *path, int flags)
 {
 	const char *names[NPROBES];
 	size_t offsets[NPROBES];
-	struct probed_object obj = { 0 }, *objects;
+	struct probed_object obj;
 	struct stat st;
-	int err;
+	int err = already_probed(t, path, false, flags, &st);
 
-	if (stat(path, &st))
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -errno, "cannot open allocator %s: %s",
-				    path, strerror(errno));
-	for (size_t i = 0; i < t->nobjects; i++)
-		if (t->objects[i].dev == st.st_dev && t->objects[i].ino == st.st_ino)
-			return 0; /* probed already, perhaps under another name */
-
+	if (err)
+		return err < 0 ? err : 0;
 	for (size_t i = 0; i < NPROBES; i++)
 		names[i] = alloc_probes[i].symbol;
 	err = elf_function_offsets(path, names, NPROBES, offsets);
@@ -190,28 +243,72 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 					    alloc_probes[i].symbol);
 		}
 	}
-
-	obj.dev = st.st_dev;
-	obj.ino = st.st_ino;
-	obj.path = strdup(path);
-	if (!obj.path)
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-	err = attach_table(t, &obj, offsets);
-	if (err) {
-		object_release(&obj);
+	err = object_begin(t, &obj, path, &st, false);
+	if (err)
 		return err;
-	}
-	objects = realloc(t->objects, (t->nobjects + 1) * sizeof(*objects));
-	if (!objects) {
-		object_release(&obj);
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-	}
+	err = object_commit(t, &obj, attach_table(t, &obj, offsets));
+	if (err)
+		return err;
 	report_skipped(t, &obj, offsets);
 	tracker_log(t, MEMTRACK_LOG_INFO, "probing allocator functions in %s (%zu probes)",
 		    path_for_display(path), obj.nlinks);
-	objects[t->nobjects++] = obj;
-	t->objects = objects;
 	return 0;
+}
+
+static int attach_usdt_probe(struct memtrack *t, struct probed_object *obj,
+			     const struct alloc_probe *p)
+{
+	LIBBPF_OPTS(bpf_usdt_opts, uo, .usdt_cookie = p->func);
+	struct bpf_link *link;
+	int err;
+
+	link = bpf_program__attach_usdt(t->skel->progs.usdt_call, -1, obj->path,
+					MEMTRACK_USDT_PROVIDER, p->symbol, &uo);
+	if (!link) {
+		err = -errno;
+		return tracker_fail(t, MEMTRACK_ERR_BPF, err,
+				    "cannot attach to USDT probe memtrack:%s in %s: %s%s", p->symbol,
+				    obj->path, strerror(-err), attach_hint(err));
+	}
+	return add_link(t, obj, link);
+}
+
+int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
+{
+	const char *names[NPROBES];
+	bool found[NPROBES];
+	struct probed_object obj;
+	struct stat st;
+	int n, err = already_probed(t, path, true, flags, &st);
+
+	if (err)
+		return err < 0 ? err : 0;
+	for (size_t i = 0; i < NPROBES; i++)
+		names[i] = alloc_probes[i].symbol;
+	n = elf_usdt_probes(path, MEMTRACK_USDT_PROVIDER, names, NPROBES, found);
+	if (n <= 0 && !(flags & PROBE_REQUIRE_MALLOC))
+		return -ENOENT; /* scanning a process's mappings: most objects have none */
+	if (n < 0)
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, n, "cannot read %s: %s", path,
+				    n == -ENOEXEC ? "not an ELF file" : strerror(-n));
+	if (n == 0)
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+				    "%s has no memtrack USDT probes", path);
+	err = object_begin(t, &obj, path, &st, true);
+	for (size_t i = 0; !err && i < NPROBES; i++)
+		if (found[i])
+			err = attach_usdt_probe(t, &obj, &alloc_probes[i]);
+	err = object_commit(t, &obj, err);
+	if (err)
+		return err;
+	tracker_log(t, MEMTRACK_LOG_INFO, "attached to %d memtrack USDT probes in %s", n,
+		    path_for_display(path));
+	return 0;
+}
+
+int probes_attach(struct memtrack *t, const char *path, int flags)
+{
+	return t->usdt ? probes_attach_usdt(t, path, flags) : probes_attach_object(t, path, flags);
 }
 
 void probes_detach_all(struct memtrack *t)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "proc_status.h"
 
@@ -44,9 +46,47 @@ int proc_status_read(pid_t pid, struct proc_status *st)
 	return err;
 }
 
-bool proc_running(pid_t pid)
+static bool thread_running(pid_t tid)
 {
 	struct proc_status st;
 
-	return proc_status_read(pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
+	return proc_status_read(tid, &st) == 0 && st.state != 'Z' && st.state != 'X';
+}
+
+pid_t proc_live_thread(pid_t tgid)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t live = -ESRCH;
+	DIR *dir;
+
+	if (thread_running(tgid))
+		return tgid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
+	dir = opendir(path);
+	if (!dir)
+		return -ESRCH;
+	while (live < 0 && (d = readdir(dir)) != NULL) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+
+		if (tid > 0 && tid != tgid && thread_running(tid))
+			live = tid;
+	}
+	closedir(dir);
+	return live;
+}
+
+bool proc_running(pid_t tgid)
+{
+	return proc_live_thread(tgid) > 0;
+}
+
+bool proc_same_root(pid_t pid)
+{
+	char root[64];
+	struct stat theirs, ours;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	return stat(root, &theirs) == 0 && stat("/", &ours) == 0 && theirs.st_dev == ours.st_dev &&
+	       theirs.st_ino == ours.st_ino;
 }

@@ -16,7 +16,19 @@ struct proc_status {
 int proc_status_parse(FILE *f, struct proc_status *st);
 /* Read /proc/PID/status. -ESRCH if there is no such process. */
 int proc_status_read(pid_t pid, struct proc_status *st);
-/* Does pid name a process (or thread) that has not exited? Zombies have. */
-bool proc_running(pid_t pid);
+/*
+ * A thread of the process that has not exited, or -ESRCH. A process whose
+ * main thread called pthread_exit() has a zombie leader but runs on; its
+ * /proc/PID/maps is empty, /proc/TID/maps is not.
+ */
+pid_t proc_live_thread(pid_t tgid);
+/* Does the process (any of its threads) still run? */
+bool proc_running(pid_t tgid);
+/*
+ * Does the process see the same root directory as we do? Paths it uses (its
+ * maps, its ELF headers) then mean the same files here; in a container, they
+ * only do through /proc/PID/root.
+ */
+bool proc_same_root(pid_t pid);
 
 #endif /* MEMTRACK_PROC_STATUS_H */

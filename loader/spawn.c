@@ -53,6 +53,70 @@ static int probe_for_executable(struct memtrack *t, const char *path)
 	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
 }
 
+/*
+ * The USDT source: the shim must have its probes, the command may have its
+ * own. The command's environment is ours with the shim appended to
+ * LD_PRELOAD, and MEMTRACK_USDT_PRELOAD saying what LD_PRELOAD was, so that
+ * the shim can put it back for the command's children. Built before fork:
+ * it allocates.
+ */
+static int prepare_usdt(struct memtrack *t, const char *path, char ***envp_out)
+{
+	static const char ld_key[] = "LD_PRELOAD=", mark_key[] = "MEMTRACK_USDT_PRELOAD=";
+	const char *theirs = NULL;
+	size_t n = 0, k = 0;
+	char **envp;
+	int err;
+
+	if (!t->usdt_shim)
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+				    "the USDT source needs libmemtrack-usdt.so, which was not found "
+				    "(set MEMTRACK_USDT_SHIM to its path)");
+	err = probes_attach_usdt(t, t->usdt_shim, PROBE_REQUIRE_MALLOC);
+	if (err)
+		return err;
+	err = probes_attach_usdt(t, path, 0);
+	if (err && err != -ENOENT)
+		return err;
+
+	while (environ[n])
+		n++;
+	envp = calloc(n + 3, sizeof(*envp));
+	if (!envp)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(environ[i], ld_key, sizeof(ld_key) - 1) == 0)
+			theirs = environ[i] + sizeof(ld_key) - 1;
+		else if (strncmp(environ[i], mark_key, sizeof(mark_key) - 1) != 0)
+			envp[k++] = environ[i];
+	}
+	/* envp[k] and envp[k + 1] are ours to free: see free_envp() */
+	if (asprintf(&envp[k], "%s%s%s%s", ld_key, theirs ? theirs : "", theirs ? ":" : "",
+		     t->usdt_shim) < 0 ||
+	    asprintf(&envp[k + 1], "%s%s%s", mark_key, theirs ? ld_key : "", theirs ? theirs : "") < 0) {
+		free(envp[k]);
+		free(envp);
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	}
+	tracker_log(t, MEMTRACK_LOG_INFO, "%s runs with %s", path, envp[k]);
+	*envp_out = envp;
+	return 0;
+}
+
+/* envp from prepare_usdt(): environ's pointers, then the two strings it made. */
+static void free_envp(char **envp)
+{
+	size_t n = 0;
+
+	if (!envp)
+		return;
+	while (envp[n])
+		n++;
+	free(envp[n - 2]);
+	free(envp[n - 1]);
+	free(envp);
+}
+
 struct identity {
 	bool change;
 	uid_t uid;
@@ -108,8 +172,8 @@ static void write_all(int fd, const void *buf, size_t len)
 }
 
 static __attribute__((noreturn)) void child_main(const char *path, char *const argv[],
-						  const struct identity *id, int stdout_fd, int go_fd,
-						  int status_fd)
+						  char *const envp[], const struct identity *id,
+						  int stdout_fd, int go_fd, int status_fd)
 {
 	char go;
 	sigset_t none;
@@ -128,7 +192,7 @@ static __attribute__((noreturn)) void child_main(const char *path, char *const a
 	if (!err)
 		err = identity_apply(id);
 	if (!err) {
-		execve(path, argv, environ);
+		execve(path, argv, envp);
 		err = errno;
 	}
 	write_all(status_fd, &err, sizeof(err));
@@ -151,8 +215,8 @@ int memtrack_spawn(struct memtrack *t, char *const argv[],
 		   const struct memtrack_spawn_opts *caller_opts, pid_t *pid_out)
 {
 	struct memtrack_spawn_opts opts;
-	char path[PATH_MAX];
-	struct identity id;
+	char path[PATH_MAX], **envp = NULL;
+	struct identity id = { 0 };
 	int go[2] = { -1, -1 }, status[2] = { -1, -1 };
 	int err, child_errno;
 	pid_t pid;
@@ -169,7 +233,9 @@ int memtrack_spawn(struct memtrack *t, char *const argv[],
 	if (err)
 		return tracker_fail(t, MEMTRACK_ERR_NOT_EXEC, err, "cannot execute %s: %s", argv[0],
 				    strerror(-err));
-	err = probe_for_executable(t, path);
+	pthread_mutex_lock(&t->probe_lock);
+	err = t->usdt ? prepare_usdt(t, path, &envp) : probe_for_executable(t, path);
+	pthread_mutex_unlock(&t->probe_lock);
 	if (err)
 		return err;
 	err = identity_prepare(t, &opts, &id);
@@ -190,7 +256,8 @@ int memtrack_spawn(struct memtrack *t, char *const argv[],
 	if (pid == 0) {
 		close(go[1]);
 		close(status[0]);
-		child_main(path, argv, &id, opts.stdout_fd, go[0], status[1]);
+		child_main(path, argv, envp ? envp : environ, &id, opts.stdout_fd, go[0],
+			   status[1]);
 	}
 	close(go[0]);
 	close(status[1]);
@@ -227,5 +294,6 @@ out:
 			close(status[i]);
 	}
 	free(id.groups);
+	free_envp(envp);
 	return err;
 }

@@ -72,12 +72,20 @@ void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int co
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 }
 
+/* Where this thread's failures go instead of t->err, while it probes on the poller's behalf. */
+static __thread struct memtrack_error *err_override;
+
+void tracker_errors_to(struct memtrack_error *err)
+{
+	err_override = err;
+}
+
 int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	error_set(&t->err, kind, code, fmt, ap);
+	error_set(err_override ? err_override : &t->err, kind, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -218,7 +226,18 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	t->log_level = opts->log_level;
 	t->log = opts->log;
 	t->log_ctx = opts->log_ctx;
+	t->usdt = opts->source == MEMTRACK_SOURCE_USDT;
+	if (opts->source != MEMTRACK_SOURCE_UPROBE && !t->usdt) {
+		free(t);
+		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL, "unknown event source %d",
+				 (int)opts->source);
+	}
+	if (opts->usdt_shim && !(t->usdt_shim = strdup(opts->usdt_shim))) {
+		free(t);
+		return open_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	}
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->probe_lock, NULL);
 	pthread_cond_init(&t->ready, NULL);
 
 	if (t->log_level >= MEMTRACK_LOG_DEBUG)
@@ -234,7 +253,7 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 			tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, e,
 				     "cannot find allocator library %s: %s", *lib, strerror(-e));
 		else
-			e = probes_attach_object(t, path, PROBE_REQUIRE_MALLOC);
+			e = probes_attach(t, path, PROBE_REQUIRE_MALLOC);
 		if (e && err)
 			*err = t->err;
 	}
@@ -452,14 +471,25 @@ int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c)
 	return err;
 }
 
-size_t memtrack_probed_count(const struct memtrack *t)
+size_t memtrack_probed_count(struct memtrack *t)
 {
-	return t->nobjects;
+	size_t n;
+
+	pthread_mutex_lock(&t->probe_lock);
+	n = t->nobjects;
+	pthread_mutex_unlock(&t->probe_lock);
+	return n;
 }
 
-const char *memtrack_probed_path(const struct memtrack *t, size_t i)
+/* Paths are never freed before memtrack_close(): the pointer stays valid. */
+const char *memtrack_probed_path(struct memtrack *t, size_t i)
 {
-	return i < t->nobjects ? t->objects[i].path : NULL;
+	const char *path;
+
+	pthread_mutex_lock(&t->probe_lock);
+	path = i < t->nobjects ? t->objects[i].path : NULL;
+	pthread_mutex_unlock(&t->probe_lock);
+	return path;
 }
 
 const struct memtrack_error *memtrack_last_error(const struct memtrack *t)
@@ -478,7 +508,9 @@ void memtrack_close(struct memtrack *t)
 	if (libbpf_log_target == t)
 		libbpf_log_target = NULL;
 	event_queue_free(&t->queue);
+	free(t->usdt_shim);
 	pthread_cond_destroy(&t->ready);
+	pthread_mutex_destroy(&t->probe_lock);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

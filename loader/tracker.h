@@ -19,6 +19,7 @@ struct bpf_link;
 struct probed_object {
 	dev_t dev;
 	ino_t ino;
+	bool usdt; /* memtrack USDT probes, not uprobes on its functions */
 	char *path;
 	struct bpf_link **links;
 	size_t nlinks;
@@ -27,6 +28,8 @@ struct probed_object {
 struct memtrack {
 	struct memtrack_bpf *skel;
 	struct ring_buffer *rb;
+	bool usdt;	 /* the USDT source: memtrack probes instead of allocator uprobes */
+	char *usdt_shim; /* libmemtrack-usdt.so, preloaded into spawned commands */
 
 	memtrack_event_fn on_event;
 	void *event_ctx;
@@ -34,6 +37,8 @@ struct memtrack {
 	memtrack_log_fn log;
 	void *log_ctx;
 
+	/* Probed objects: added by the caller's thread and, on exec, the poller's. */
+	pthread_mutex_t probe_lock;
 	struct probed_object *objects;
 	size_t nobjects;
 
@@ -62,6 +67,9 @@ struct memtrack {
  */
 int opts_copy(void *dst, size_t dst_size, const void *src);
 
+/* Send this thread's tracker_fail() messages to err (NULL: back to t->err). */
+void tracker_errors_to(struct memtrack_error *err);
+
 /* Record an error on t (and return code, a negative errno). */
 int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -71,9 +79,16 @@ void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int co
 void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* probes.c: put the allocator probes on one object (once per device and inode). */
-#define PROBE_REQUIRE_MALLOC 1 /* fail with MEMTRACK_ERR_ALLOCATOR if it has no malloc */
+/*
+ * probes.c: put the allocator probes on one object (once per device and
+ * inode): uprobes on its functions, or its memtrack USDT probes, or
+ * whichever the tracker's source is. Without PROBE_REQUIRE_MALLOC, an
+ * object with nothing to probe is a quiet -ENOENT.
+ */
+#define PROBE_REQUIRE_MALLOC 1 /* fail with MEMTRACK_ERR_ALLOCATOR if there is nothing to probe */
 int probes_attach_object(struct memtrack *t, const char *path, int flags);
+int probes_attach_usdt(struct memtrack *t, const char *path, int flags);
+int probes_attach(struct memtrack *t, const char *path, int flags);
 void probes_detach_all(struct memtrack *t);
 
 /* A traced process exec'd: probe its new image's allocator if it is new (add_pid.c). */

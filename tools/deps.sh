@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="make gcc binutils clang llvm pkg-config libbpf-dev libelf-dev libdw-dev zlib1g-dev
-bpftool libcmocka-dev libjson-c-dev"
+bpftool systemtap-sdt-dev libcmocka-dev libjson-c-dev"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -170,8 +170,8 @@ static void test_lost_return_is_counted_and_contained(void **state)
 	REQUIRE_BPF();
 	pid = trace_fixture(&tr, "tests/fixtures/lost_return", NULL);
 	expect_sequence(&tr, pid,
-			"Malloc:16 Malloc:200 Free Malloc:200 Free Malloc:200 Free Malloc:200 Free "
-			"Malloc:200 Free Free");
+			"Malloc:16 Malloc:4 Free Malloc:4 Free Malloc:4 Free Malloc:200 Free "
+			"Malloc:200 Free Malloc:200 Free Malloc:200 Free Malloc:200 Free Free");
 	json_object_object_get_ex(trace_stats(&tr), "drops", &drops);
 	assert_int_equal(jint(drops, "lost_return"), 1);
 	assert_int_equal(jint(trace_stats(&tr), "dropped"), 1);

@@ -182,8 +182,8 @@ static void test_exec_into_static_binary(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	/* the fixture waits 500 ms before allocating: time for the probes to arrive */
-	snprintf(script, sizeof(script), "exec %s 500", build_path("tests/fixtures/static_alloc"));
+	/* the fixture waits (up to 10 s) for its malloc breakpoint before allocating */
+	snprintf(script, sizeof(script), "exec %s 10000", build_path("tests/fixtures/static_alloc"));
 	trace_run(&tr, NULL, cmd);
 	expect_success(&tr);
 	pid = trace_exec_pid(&tr, "static_alloc");
