@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="make gcc binutils clang llvm pkg-config libbpf-dev libelf-dev libdw-dev zlib1g-dev
-bpftool systemtap-sdt-dev libcmocka-dev libjson-c-dev"
+bpftool systemtap-sdt-dev bpftrace libcmocka-dev libjson-c-dev
+python3 perl git gzip"
 
 missing=""
 for pkg in $PACKAGES; do

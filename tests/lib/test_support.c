@@ -406,3 +406,77 @@ int run_capture(const char *const *argv, char *out, size_t size)
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
 }
+
+/* Append what fd has to *buf; false at end of file. */
+static bool drain_into(int fd, char **buf, size_t *len)
+{
+	char chunk[4096];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n <= 0)
+		return false;
+	*buf = realloc(*buf, *len + (size_t)n + 1);
+	assert_non_null(*buf);
+	memcpy(*buf + *len, chunk, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return true;
+}
+
+void run_io(const char *const *argv, char *const *envp, const char *input, size_t input_len,
+	    struct output *o)
+{
+	posix_spawn_file_actions_t fa;
+	int in[2], out[2], err[2], wstatus;
+	struct pollfd pfd[2];
+	size_t written = 0;
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	o->out = calloc(1, 1);
+	o->err = calloc(1, 1);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv,
+				     envp ? envp : environ),
+			 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	/* inputs are small: write all, then read both outputs until they close */
+	while (written < input_len) {
+		ssize_t n = write(in[1], input + written, input_len - written);
+
+		if (n <= 0)
+			break;
+		written += (size_t)n;
+	}
+	close(in[1]);
+	pfd[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = err[0], .events = POLLIN };
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		if (poll(pfd, 2, 60000) <= 0)
+			fail_msg("%s produced no output for a minute", argv[0]);
+		if (pfd[0].revents && !drain_into(out[0], &o->out, &o->out_len))
+			pfd[0].fd = -1;
+		if (pfd[1].revents && !drain_into(err[0], &o->err, &o->err_len))
+			pfd[1].fd = -1;
+	}
+	close(out[0]);
+	close(err[0]);
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	o->status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+}
+
+void output_free(struct output *o)
+{
+	free(o->out);
+	free(o->err);
+	memset(o, 0, sizeof(*o));
+}

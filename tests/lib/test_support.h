@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <cmocka.h>
@@ -35,6 +36,18 @@ const char *bpf_unavailable_reason(void);
 			skip();                                                         \
 		}                                                                       \
 	} while (0)
+
+/*
+ * A test that must hold for both event sources, run once with each: the
+ * test's state is the source's name, for memtrack-load --source.
+ */
+#define BOTH_SOURCES(f)                                                                    \
+	{ #f "[uprobe]", f, NULL, NULL, (void *)"uprobe" },                                \
+	{                                                                                  \
+		#f "[usdt]", f, NULL, NULL, (void *)"usdt"                                 \
+	}
+#define SOURCE_OF(state) ((const char *)*(state))
+#define IS_USDT(state) (strcmp(SOURCE_OF(state), "usdt") == 0)
 
 /* One run of memtrack-load. */
 struct trace {
@@ -97,5 +110,20 @@ const char *jstr(struct json_object *o, const char *key);
 int run_quiet(const char *const *argv);
 /* Run a command to completion, its stdout and stderr (together) into out; its exit status. */
 int run_capture(const char *const *argv, char *out, size_t size);
+
+/* A command's output, kept apart. */
+struct output {
+	char *out, *err; /* NUL-terminated, but may hold NULs: use the lengths */
+	size_t out_len, err_len;
+	int status;
+};
+
+/*
+ * Run argv with environment envp (NULL: ours) and input on its stdin, until
+ * it exits; its stdout and stderr into o (free with output_free).
+ */
+void run_io(const char *const *argv, char *const *envp, const char *input, size_t input_len,
+	    struct output *o);
+void output_free(struct output *o);
 
 #endif /* MEMTRACK_TEST_SUPPORT_H */
