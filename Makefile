@@ -60,7 +60,8 @@ ifeq ($(USDT),libbpf)
 USDT_CFLAGS := -DMEMTRACK_USDT_LIBBPF $(if $(USDT_INCLUDE),-I$(USDT_INCLUDE))
 endif
 # No red zone: the kernel's optimized probe is a call, which writes below the stack pointer.
-SHIM_CFLAGS := -fPIC -fvisibility=hidden -Iusdt -Ishim $(USDT_CFLAGS)
+# Frame pointers: stack walks from a probe must get through the shim to the caller.
+SHIM_CFLAGS := -fPIC -fvisibility=hidden -fno-omit-frame-pointer -Iusdt -Ishim $(USDT_CFLAGS)
 SHIM_NOP5 := -DMEMTRACK_USDT_NOP5 -mno-red-zone
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))

@@ -11,6 +11,11 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 
 passed=0 failed=0 skipped=0
 
+# bpftrace (tests of scripts/) wants tracefs; as root, mount it if nobody has.
+if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing ] && ! mountpoint -q /sys/kernel/tracing; then
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+fi
+
 run_program() {
 	local prog=$1 name out rc plan p f s
 	name=${prog#"$BUILD"/tests/}
