@@ -54,14 +54,16 @@ CLI := $(BUILD)/memtrack-load
 # The USDT shim. USDT=libbpf builds the probes with libbpf/usdt's usdt.h
 # (USDT_INCLUDE: the directory holding it) instead of systemtap's <sys/sdt.h>.
 SHIM := $(BUILD)/libmemtrack-usdt.so
-SHIM_SRCS := shim/usdt_shim.c shim/real_allocator.c shim/probe_sites.c
+SHIM_COMMON := $(addprefix $(BUILD)/shim/, usdt_shim.o real_allocator.o probe_sites.o)
 USDT ?= sdt
 ifeq ($(USDT),libbpf)
 USDT_CFLAGS := -DMEMTRACK_USDT_LIBBPF $(if $(USDT_INCLUDE),-I$(USDT_INCLUDE))
 endif
-# No red zone: the kernel's optimized probe is a call, which writes below the stack pointer.
-# Frame pointers: stack walks from a probe must get through the shim to the caller.
-SHIM_CFLAGS := -fPIC -fvisibility=hidden -fno-omit-frame-pointer -Iusdt -Ishim $(USDT_CFLAGS)
+SHIM_CFLAGS := -fPIC -fvisibility=hidden -Iusdt -Ishim $(USDT_CFLAGS)
+# fire.c holds the probes. Frame pointers: a stack walked from a probe must get
+# through the shim to the caller. On a 5-byte nop, no red zone: the kernel's
+# optimized probe is a call, which writes below the stack pointer.
+FIRE_CFLAGS := -fno-omit-frame-pointer
 SHIM_NOP5 := -DMEMTRACK_USDT_NOP5 -mno-red-zone
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -72,7 +74,10 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration
 	$(wildcard tests/integration/test_*.c))
 TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard tests/lib/*.c))
 
-.PHONY: all lib cli shim examples tests demo test deps install clean format
+# A failed step leaves no half-made file behind to look up to date.
+.DELETE_ON_ERROR:
+
+.PHONY: all lib cli shim examples tests bench demo test deps install clean format
 all: lib cli shim examples tests
 
 lib: $(LIB_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
@@ -129,13 +134,24 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 # --------------------------------------------------------------------------
 # libmemtrack-usdt.so: probes on 5-byte nops; the 1-byte nop build is for bench/
 
-$(SHIM): $(SHIM_SRCS) $(wildcard shim/*.h usdt/*.h)
+$(BUILD)/shim/%.o: shim/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,LD,$@)$(CC) $(CFLAGS) $(SHIM_CFLAGS) $(SHIM_NOP5) -shared -o $@ $(SHIM_SRCS) -ldl
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
 
-$(BUILD)/bench/libmemtrack-usdt-nop1.so: $(SHIM_SRCS) $(wildcard shim/*.h usdt/*.h)
+$(BUILD)/shim/fire.o: shim/fire.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,LD,$@)$(CC) $(CFLAGS) $(SHIM_CFLAGS) -shared -o $@ $(SHIM_SRCS) -ldl
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SHIM_CFLAGS) $(FIRE_CFLAGS) $(SHIM_NOP5) -c $< -o $@
+
+$(BUILD)/shim/fire-nop1.o: shim/fire.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SHIM_CFLAGS) $(FIRE_CFLAGS) -c $< -o $@
+
+$(SHIM): $(SHIM_COMMON) $(BUILD)/shim/fire.o
+	$(call msg,LD,$@)$(CC) -shared -o $@ $(filter %.o,$^) -ldl
+
+$(BUILD)/bench/libmemtrack-usdt-nop1.so: $(SHIM_COMMON) $(BUILD)/shim/fire-nop1.o
+	$(Q)mkdir -p $(@D)
+	$(call msg,LD,$@)$(CC) -shared -o $@ $(filter %.o,$^) -ldl
 
 # --------------------------------------------------------------------------
 # Examples use the shared library, as an application would
@@ -180,6 +196,17 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) \
 		-lcmocka -ljson-c
+
+# --------------------------------------------------------------------------
+# bench/: side-by-side cost ratios, not a test
+
+$(BUILD)/bench/%: bench/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $<
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory lib cli shim $(BUILD)/bench/alloc_loop
+	$(Q)BUILD=$(BUILD) bench/run.sh
 
 # --------------------------------------------------------------------------
 # The README's two commands

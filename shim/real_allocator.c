@@ -15,8 +15,7 @@ static __thread bool resolving __attribute__((tls_model("initial-exec")));
  * What dlsym and the dynamic loader ask for while the shim resolves: a few
  * small blocks, once. Never freed; 64 KiB is far more than glibc needs.
  */
-#define BOOT_SIZE (64 * 1024)
-static _Alignas(64) unsigned char boot[BOOT_SIZE];
+_Alignas(64) unsigned char boot_arena[BOOT_SIZE];
 static size_t boot_used; /* atomically bumped */
 
 struct boot_header {
@@ -38,13 +37,8 @@ void *boot_alloc(size_t size, size_t align)
 			return NULL;
 	} while (!__atomic_compare_exchange_n(&boot_used, &old, end, false, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
-	((struct boot_header *)(boot + start))[-1].size = size;
-	return boot + start; /* static storage: already zero, as calloc needs */
-}
-
-bool boot_owns(const void *p)
-{
-	return (const unsigned char *)p >= boot && (const unsigned char *)p < boot + BOOT_SIZE;
+	((struct boot_header *)(boot_arena + start))[-1].size = size;
+	return boot_arena + start; /* static storage: already zero, as calloc needs */
 }
 
 size_t boot_size(const void *p)
@@ -54,7 +48,7 @@ size_t boot_size(const void *p)
 
 #define RESOLVE(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
 
-bool real_ready(void)
+bool real_resolve(void)
 {
 	int saved;
 

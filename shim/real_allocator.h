@@ -26,12 +26,33 @@ struct real_allocator {
 
 extern struct real_allocator real;
 
-/* Find the real functions, once; errno is left as it was. False while resolving. */
-bool real_ready(void);
+/* Find the real functions; errno is left as it was. False while resolving. */
+bool real_resolve(void);
+
+/* Are the real functions known? Inline: this is on every call's path. */
+static inline bool real_known(void)
+{
+	return __builtin_expect(__atomic_load_n(&real.free, __ATOMIC_ACQUIRE) != NULL, 1);
+}
+
+/* Known, or found now (false while resolving: use the bootstrap arena). */
+static inline bool real_ready(void)
+{
+	return real_known() || real_resolve();
+}
 
 /* The bootstrap arena, for calls made while dlsym runs. */
+#define BOOT_SIZE (64 * 1024)
+extern unsigned char boot_arena[BOOT_SIZE];
+
 void *boot_alloc(size_t size, size_t align);
-bool boot_owns(const void *p);
 size_t boot_size(const void *p);
+
+/* Inline: free asks this on every call. */
+static inline bool boot_owns(const void *p)
+{
+	return (const unsigned char *)p >= boot_arena &&
+	       (const unsigned char *)p < boot_arena + BOOT_SIZE;
+}
 
 #endif /* MEMTRACK_SHIM_REAL_ALLOCATOR_H */

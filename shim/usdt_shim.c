@@ -7,6 +7,10 @@
  *
  * It never allocates (see real_allocator.c), leaves errno as the real call
  * left it, holds no locks (so fork is safe), and keeps no per-call state.
+ * Nobody listening, a wrapper jumps straight to the real function: that is
+ * the path whose cost counts. Listened to, it goes through fire.c, which
+ * calls the real function and fires the probe. (A tracer attaching during
+ * a call misses that call.)
  * free's probe fires before the real free, while the block is still the
  * caller's: fired after, another thread could be handed the same address
  * first, and a tracer would see the new block before the old one's end.
@@ -17,47 +21,40 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fire.h"
 #include "memtrack_usdt.h"
 #include "probe_sites.h"
 #include "real_allocator.h"
 
-MEMTRACK_USDT_DEFINE_SEMAPHORES();
-
 #define EXPORT __attribute__((visibility("default")))
+#define LISTENED(name) __builtin_expect(MEMTRACK_USDT_ACTIVE(name), 0)
 
-static size_t page_size = 4096;
-
-/* ptr ? 0 : errno, as the probes' ret argument. */
-#define RESULT(ptr) ((ptr) ? 0 : errno)
-
-/* nmemb * size for the probe's size argument; SIZE_MAX if it overflows. */
-static size_t product(size_t nmemb, size_t size)
+/*
+ * Before the real functions are known (calls from the dynamic loader, or
+ * from dlsym itself): resolve, or serve from the bootstrap arena. Out of
+ * line, so that the usual path is a few instructions and a jump.
+ */
+static __attribute__((noinline, cold)) void *malloc_early(size_t size)
 {
-	size_t n;
-
-	return __builtin_mul_overflow(nmemb, size, &n) ? SIZE_MAX : n;
+	return real_ready() ? malloc(size) : boot_alloc(size, 16);
 }
 
 EXPORT void *malloc(size_t size)
 {
-	void *p;
-
-	if (!real_ready())
-		return boot_alloc(size, 16);
-	p = real.malloc(size);
-	MEMTRACK_USDT(malloc, p, size, 0, 0, RESULT(p));
-	return p;
+	if (!real_known())
+		return malloc_early(size);
+	if (LISTENED(malloc))
+		return fire_malloc(size);
+	return real.malloc(size);
 }
 
 EXPORT void *calloc(size_t nmemb, size_t size)
 {
-	void *p;
-
 	if (!real_ready())
 		return product(nmemb, size) == SIZE_MAX ? NULL : boot_alloc(nmemb * size, 16);
-	p = real.calloc(nmemb, size);
-	MEMTRACK_USDT(calloc, p, product(nmemb, size), 0, 0, RESULT(p));
-	return p;
+	if (LISTENED(calloc))
+		return fire_calloc(nmemb, size);
+	return real.calloc(nmemb, size);
 }
 
 /* A bootstrap block moves to the real allocator at its first realloc. */
@@ -73,15 +70,13 @@ static void *realloc_boot(void *old, size_t size)
 
 EXPORT void *realloc(void *old, size_t size)
 {
-	void *p;
-
 	if (old && boot_owns(old))
 		return realloc_boot(old, size);
 	if (!real_ready())
 		return boot_alloc(size, 16);
-	p = real.realloc(old, size);
-	MEMTRACK_USDT(realloc, p, size, old, 0, RESULT(p));
-	return p;
+	if (LISTENED(realloc))
+		return fire_realloc(old, size);
+	return real.realloc(old, size);
 }
 
 /*
@@ -92,86 +87,74 @@ EXPORT void *realloc(void *old, size_t size)
 EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 {
 	size_t bytes = product(nmemb, size);
-	void *p;
 
-	if (bytes == SIZE_MAX && nmemb && size) {
-		p = NULL;
-		errno = ENOMEM;
-	} else if ((old && boot_owns(old)) || !real_ready()) {
+	if ((old && boot_owns(old)) || !real_ready()) {
+		if (bytes == SIZE_MAX && nmemb && size) {
+			errno = ENOMEM;
+			return NULL;
+		}
 		return old ? realloc_boot(old, bytes) : boot_alloc(bytes, 16);
-	} else {
-		p = real.realloc(old, bytes);
 	}
-	MEMTRACK_USDT(reallocarray, p, bytes, old, 0, RESULT(p));
-	return p;
+	return fire_reallocarray(old, nmemb, size, LISTENED(reallocarray));
 }
 
 EXPORT void free(void *p)
 {
-	if (!p || boot_owns(p))
-		return; /* free(NULL) is nothing; bootstrap blocks are never reused */
-	if (!real_ready())
-		return; /* cannot happen: no block exists before resolution but boot ones */
-	MEMTRACK_USDT(free, p, 0, 0, 0, 0);
-	real.free(p);
+	/* free(NULL) is nothing; bootstrap blocks are never reused; before the real
+	 * functions are known, no block but bootstrap ones exists */
+	if (!p || boot_owns(p) || !real_known())
+		return;
+	if (LISTENED(free))
+		fire_free(p);
+	else
+		real.free(p);
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-	void *p;
-
 	if (!real_ready())
 		return boot_alloc(size, align);
-	p = real.aligned_alloc(align, size);
-	MEMTRACK_USDT(aligned_alloc, p, size, 0, align, RESULT(p));
-	return p;
+	if (LISTENED(aligned_alloc))
+		return fire_aligned_alloc(align, size);
+	return real.aligned_alloc(align, size);
 }
 
 EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 {
-	int err;
-
 	if (!real_ready()) {
 		*memptr = boot_alloc(size, align);
 		return *memptr ? 0 : ENOMEM;
 	}
-	err = real.posix_memalign(memptr, align, size);
-	/* *memptr is untouched on failure: report NULL, not whatever it held */
-	MEMTRACK_USDT(posix_memalign, err ? NULL : *memptr, size, 0, align, err);
-	return err;
+	if (LISTENED(posix_memalign))
+		return fire_posix_memalign(memptr, align, size);
+	return real.posix_memalign(memptr, align, size);
 }
 
 EXPORT void *memalign(size_t align, size_t size)
 {
-	void *p;
-
 	if (!real_ready())
 		return boot_alloc(size, align);
-	p = real.memalign(align, size);
-	MEMTRACK_USDT(memalign, p, size, 0, align, RESULT(p));
-	return p;
+	if (LISTENED(memalign))
+		return fire_memalign(align, size);
+	return real.memalign(align, size);
 }
 
 EXPORT void *valloc(size_t size)
 {
-	void *p;
-
 	if (!real_ready())
-		return boot_alloc(size, page_size);
-	p = real.valloc(size);
-	MEMTRACK_USDT(valloc, p, size, 0, page_size, RESULT(p));
-	return p;
+		return boot_alloc(size, shim_page_size);
+	if (LISTENED(valloc))
+		return fire_valloc(size);
+	return real.valloc(size);
 }
 
 EXPORT void *pvalloc(size_t size)
 {
-	void *p;
-
 	if (!real_ready())
-		return boot_alloc(size, page_size);
-	p = real.pvalloc(size);
-	MEMTRACK_USDT(pvalloc, p, size, 0, page_size, RESULT(p));
-	return p;
+		return boot_alloc(size, shim_page_size);
+	if (LISTENED(pvalloc))
+		return fire_pvalloc(size);
+	return real.pvalloc(size);
 }
 
 EXPORT size_t malloc_usable_size(void *p)
@@ -231,7 +214,7 @@ __attribute__((constructor)) static void shim_init(void)
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (page > 0)
-		page_size = (size_t)page;
+		shim_page_size = (size_t)page;
 	real_ready();
 	restore_preload();
 	probe_sites_init();

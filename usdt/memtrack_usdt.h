@@ -113,12 +113,16 @@ MEMTRACK_USDT_PROBES(MEMTRACK_USDT_DECLARE_)
 /* ------------------------------------------------------------------------ */
 /* The same for both                                                          */
 
+/* Fire memtrack:name unconditionally (after checking MEMTRACK_USDT_ACTIVE(name) yourself). */
+#define MEMTRACK_USDT_EMIT(name, ptr, size, old_ptr, align, ret)                            \
+	MEMTRACK_USDT_FIRE(name, (unsigned long)(ptr), (unsigned long)(size),                \
+			   (unsigned long)(old_ptr), (unsigned long)(align), (long)(ret))
+
+/* Fire memtrack:name if anyone listens. */
 #define MEMTRACK_USDT(name, ptr, size, old_ptr, align, ret)                                 \
 	do {                                                                                 \
 		if (MEMTRACK_USDT_ACTIVE(name))                                              \
-			MEMTRACK_USDT_FIRE(name, (unsigned long)(ptr), (unsigned long)(size), \
-					   (unsigned long)(old_ptr), (unsigned long)(align),  \
-					   (long)(ret));                                     \
+			MEMTRACK_USDT_EMIT(name, ptr, size, old_ptr, align, ret);            \
 	} while (0)
 
 /* An allocator of one's own: a block of size bytes at ptr (NULL: out of memory). */
