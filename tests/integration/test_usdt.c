@@ -168,6 +168,37 @@ static void test_children_get_their_ld_preload_back(void **state)
 		fail_msg("expected %s in:\n%s", expected, out);
 }
 
+/* A child that puts the shim back into its LD_PRELOAD is followed into its exec'd program. */
+static void test_child_keeping_the_preload_is_followed(void **state)
+{
+	char script[1024], shim[512];
+	const char *opts[] = { "--source", "usdt", NULL };
+	const char *cmd[] = { "/bin/sh", "-c", script, NULL };
+	struct trace tr;
+	long pid;
+	char *seq;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(realpath(build_path("libmemtrack-usdt.so"), shim));
+	snprintf(script, sizeof(script), "LD_PRELOAD=%s %s; %s", shim,
+		 build_path("tests/fixtures/reuse"), build_path("tests/fixtures/second"));
+	trace_run(&tr, opts, cmd);
+	assert_int_equal(tr.status, 0);
+	/* reuse kept the preload: seen; second did not: followed, but its own calls unseen */
+	pid = trace_exec_pid(&tr, "fixtures/reuse");
+	assert_true(pid > 0);
+	seq = trace_sequence(&tr, pid, 0);
+	assert_string_equal(seq, "Malloc:48 Free Malloc:48 Free");
+	free(seq);
+	pid = trace_exec_pid(&tr, "fixtures/second");
+	assert_true(pid > 0);
+	seq = trace_sequence(&tr, pid, 0);
+	assert_null(strstr(seq, "Malloc:4444")); /* (the shell's fork allocated before exec) */
+	free(seq);
+	trace_free(&tr);
+}
+
 /* An application's own allocator, annotated with usdt/memtrack_usdt.h, is traced. */
 static void test_annotated_arena_is_seen(void **state)
 {
@@ -233,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_attach_to_preloaded_process),
 		cmocka_unit_test(test_attach_without_probes_is_refused),
 		cmocka_unit_test(test_children_get_their_ld_preload_back),
+		cmocka_unit_test(test_child_keeping_the_preload_is_followed),
 		cmocka_unit_test(test_annotated_arena_is_seen),
 		cmocka_unit_test(test_shim_keeps_allocator_semantics),
 	};
