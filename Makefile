@@ -41,6 +41,7 @@ endif
 
 LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbols.c proc_status.c \
 	libc_locate.c command_path.c event_queue.c event_names.c json_event.c \
+	stack_cache.c address_space.c \
 	jsonl_writer.c summary.c u64_map.c)
 CLI_SRCS := loader/memtrack-load.c loader/cli_options.c
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o)

@@ -29,9 +29,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space before load. */
 const volatile bool follow_children = true;
 const volatile __u64 page_size = 4096;
+const volatile __u32 stack_depth = 0; /* frames kept per stack; 0: no stacks */
+const volatile bool free_stacks = false; /* Free events get stacks too */
 
 #define E2BIG 7
 #define ENOMEM 12
+#define EEXIST 17
 
 /* Processes being traced. Key: tgid. Value: unused. */
 struct {
@@ -76,6 +79,28 @@ struct {
 	__type(key, __u32);
 	__type(value, struct last_free);
 } frees SEC(".maps");
+
+/* Where a stack is taken before it is known to be new: one per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_stack);
+} stack_scratch SEC(".maps");
+
+/*
+ * User stacks, each once. Key: a hash of the frames, the stack_id events
+ * carry. Value: the frames. Entries are made as stacks are first seen;
+ * when the map is full, a new stack is a counted drop (the event keeps
+ * stack_id 0). Size set by user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct mt_stack);
+} stacks SEC(".maps");
 
 /* Events to user space; size set by user space before load. */
 struct {
@@ -230,8 +255,53 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 	return 0;
 }
 
+/*
+ * The current user stack, stored once: its id, or 0. skip drops frames
+ * from the top (a probe inside a wrapper); caller, if not 0, replaces the
+ * top frame (an entry probe's ip is the callee's first instruction, and a
+ * frame-pointer walk from there never sees the caller: its return address
+ * is at the stack pointer, passed here).
+ */
+static __always_inline __u64 stack_capture(void *ctx, __u32 skip, __u64 caller)
+{
+	__u64 size = (__u64)stack_depth * sizeof(__u64), id = 0xcbf29ce484222325ULL;
+	struct mt_stack *s;
+	__u32 zero = 0;
+	long n, err;
+
+	if (!stack_depth)
+		return 0;
+	s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!s)
+		return 0;
+	if (size > sizeof(s->ip))
+		size = sizeof(s->ip);
+	n = bpf_get_stack(ctx, s->ip, size, BPF_F_USER_STACK | (skip & BPF_F_SKIP_FIELD_MASK));
+	if (n <= 0)
+		return 0; /* no user stack to walk */
+	s->nr = (__u32)(n / sizeof(__u64));
+	s->_pad = 0;
+	if (caller)
+		s->ip[0] = caller;
+	/* FNV-1a over the frames: equal stacks, equal ids */
+	for (int i = 0; i < MT_MAX_STACK_DEPTH; i++) {
+		if (i >= s->nr)
+			break;
+		id = (id ^ s->ip[i]) * 0x100000001b3ULL;
+	}
+	if (!id)
+		id = 1;
+	err = bpf_map_update_elem(&stacks, &id, s, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count(&drops, MT_DROP_STACK);
+		return 0;
+	}
+	return id;
+}
+
 static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64 size,
-				       __u64 old_addr, __u64 align, __u32 pid, __u32 tid)
+				       __u64 old_addr, __u64 align, __u32 pid, __u32 tid,
+				       __u64 stack_id)
 {
 	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -246,11 +316,13 @@ static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64
 	e->align = align;
 	e->func = func;
 	e->_pad = 0;
+	e->stack_id = stack_id;
 	bpf_ringbuf_submit(e, 0);
 }
 
 /* Turn a finished outermost call into an event, or count its failure. */
-static __always_inline void call_record(const struct call *c, __u64 ret, __u32 pid, __u32 tid)
+static __always_inline void call_record(void *ctx, const struct call *c, __u64 ret, __u32 pid,
+					__u32 tid)
 {
 	__u64 addr = ret, size = 0, old_addr = 0, align = 0;
 	__u32 type;
@@ -322,7 +394,8 @@ static __always_inline void call_record(const struct call *c, __u64 ret, __u32 p
 
 	if (lf && lf->ptr == addr)
 		bpf_map_delete_elem(&frees, &tid);
-	emit_alloc(type, c->func, addr, size, old_addr, align, pid, tid);
+	/* at the return: the top frame is the caller, where the call returns to */
+	emit_alloc(type, c->func, addr, size, old_addr, align, pid, tid, stack_capture(ctx, 0, 0));
 }
 
 static __always_inline int call_exit(struct pt_regs *ctx, __u64 ret)
@@ -346,7 +419,7 @@ static __always_inline int call_exit(struct pt_regs *ctx, __u64 ret)
 
 	c = *open;
 	bpf_map_delete_elem(&calls, &tid);
-	call_record(&c, ret, id >> 32, tid);
+	call_record(ctx, &c, ret, id >> 32, tid);
 	return 0;
 }
 
@@ -436,7 +509,11 @@ int BPF_KPROBE(free_enter, void *ptr)
 	if (err)
 		count_update_error(err);
 
-	emit_alloc(MT_EV_FREE, MT_FN_FREE, (__u64)ptr, 0, 0, 0, id >> 32, tid);
+	__u64 stack_id = 0, caller = 0;
+
+	if (free_stacks && !bpf_probe_read_user(&caller, sizeof(caller), (void *)sp))
+		stack_id = stack_capture(ctx, 0, caller);
+	emit_alloc(MT_EV_FREE, MT_FN_FREE, (__u64)ptr, 0, 0, 0, id >> 32, tid, stack_id);
 	return 0;
 }
 
@@ -488,8 +565,9 @@ int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long 
 		count(&failures, func);
 		return 0;
 	}
+	/* skip the shim's frame: the next one is the program's caller */
 	emit_alloc(type, func, ptr, size, type == MT_EV_REALLOC ? old_ptr : 0, align, id >> 32,
-		   (__u32)id);
+		   (__u32)id, type != MT_EV_FREE || free_stacks ? stack_capture(ctx, 1, 0) : 0);
 	return 0;
 }
 

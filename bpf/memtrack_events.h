@@ -55,12 +55,15 @@ enum mt_drop_reason {
 	MT_DROP_NO_MEMORY,	  /* a map update failed with -ENOMEM */
 	MT_DROP_READ_FAULT,	  /* user memory could not be read (posix_memalign's result) */
 	MT_DROP_LOST_RETURN,	  /* a call's return was never seen (the kernel skipped the uretprobe) */
+	MT_DROP_STACK,		  /* the stacks map was full: an event went without its stack */
 	MT_DROP_OTHER,		  /* any other map update failure */
 	MT_DROP_MAX,
 };
 
 #define MT_COMM_LEN 16
 #define MT_FILENAME_LEN 256
+/* The kernel's default kernel.perf_event_max_stack: the deepest stack kept. */
+#define MT_MAX_STACK_DEPTH 127
 
 /* Common to every record: what, when (CLOCK_MONOTONIC ns) and who. */
 struct mt_event_hdr {
@@ -87,8 +90,20 @@ struct mt_alloc_event {
 	__u64 align;	/* AlignedAlloc only */
 	__u32 func;	/* enum mt_func */
 	__u32 _pad;
+	__u64 stack_id; /* the user stack, a key of the stacks map; 0: none */
 };
-_Static_assert(sizeof(struct mt_alloc_event) == 64, "mt_alloc_event layout");
+_Static_assert(sizeof(struct mt_alloc_event) == 72, "mt_alloc_event layout");
+
+/*
+ * A user call stack, stored once in the stacks map under its id (a hash of
+ * its frames). ip[0] is the allocator's caller, then its callers.
+ */
+struct mt_stack {
+	__u32 nr; /* frames used */
+	__u32 _pad;
+	__u64 ip[MT_MAX_STACK_DEPTH];
+};
+_Static_assert(sizeof(struct mt_stack) == 8 + 8 * MT_MAX_STACK_DEPTH, "mt_stack layout");
 
 /* Fork, Exec and Exit of a tracked process. */
 struct mt_proc_event {

@@ -82,6 +82,12 @@ struct memtrack_opts {
 	enum memtrack_source source;
 	/* libmemtrack-usdt.so, for memtrack_spawn() with the USDT source. NULL: not available. */
 	const char *usdt_shim;
+	/* User stack frames kept per allocation (at most MT_MAX_STACK_DEPTH). 0: no stacks. */
+	unsigned int stack_depth;
+	/* Free events get stacks too (they cost as much as an allocation's). */
+	bool free_stacks;
+	/* Distinct stacks kept; 0: 16384. Past it, a new stack is a counted drop. */
+	unsigned int max_stacks;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */
@@ -180,6 +186,31 @@ int memtrack_stop(struct memtrack *t);
 /* Processes traced right now; 0 once every one of them has exited. */
 int memtrack_tracked_count(struct memtrack *t);
 
+/* One file mapping of a traced process: what symbolizing its addresses needs. */
+struct memtrack_mapping {
+	unsigned long long start, end; /* addresses [start, end) */
+	unsigned long long offset;     /* the file offset mapped at start */
+	const char *path;	       /* the file, as the process names it */
+	const char *build_id;	       /* its GNU build-id, lowercase hex; "" if none */
+};
+
+/*
+ * The file mappings of pid as last read, while it ran, for the stacks of
+ * its events: from /proc/PID/maps when its first stack arrived, again after
+ * an exec, and whenever a frame fell outside them (dlopen). generation
+ * changes at each reading. Returns how many (0: none recorded); the array
+ * stays valid until the next reading for pid or memtrack_close().
+ */
+size_t memtrack_mappings(struct memtrack *t, pid_t pid, const struct memtrack_mapping **maps,
+			 unsigned int *generation);
+
+/*
+ * The frames of a stack an event refers to (its stack_id), copied to *out.
+ * Stacks are read from the kernel's map the first time and kept. Returns
+ * 0, or -ENOENT for an id that is not (or no longer) known.
+ */
+int memtrack_stack(struct memtrack *t, unsigned long long stack_id, struct mt_stack *out);
+
 /* Drop and failure counters so far, summed over CPUs. */
 int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c);
 
@@ -216,6 +247,14 @@ const char *memtrack_drop_reason_name(unsigned int reason);
  */
 int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size);
 
+/* A "Stack" record: the frames behind an event's stack_id (written before the first such event). */
+int memtrack_stack_to_json(unsigned long long id, const struct mt_stack *st, char *buf,
+			   size_t size);
+
+/* A "Maps" record: pid's file mappings from now on, replacing any earlier ones. */
+int memtrack_maps_to_json(pid_t pid, unsigned long long timestamp,
+			  const struct memtrack_mapping *maps, size_t n, char *buf, size_t size);
+
 /* The closing "Stats" record: event totals, failed calls and drops by reason. */
 int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long timestamp,
 			   char *buf, size_t size);
@@ -227,8 +266,18 @@ int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long
 struct memtrack_jsonl;
 struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err);
 int memtrack_jsonl_write_event(struct memtrack_jsonl *w, const union mt_event *ev);
+/*
+ * ev, preceded the first time they are needed by the records a reader
+ * needs to symbolize it: its process's Maps, its Stack. What a tracer's
+ * on_event callback writes.
+ */
+int memtrack_jsonl_write(struct memtrack_jsonl *w, struct memtrack *t, const union mt_event *ev);
 int memtrack_jsonl_write_stats(struct memtrack_jsonl *w, const struct memtrack_counters *c,
 			       unsigned long long timestamp);
+int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
+			       const struct mt_stack *st);
+int memtrack_jsonl_write_maps(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
+			      const struct memtrack_mapping *maps, size_t n);
 int memtrack_jsonl_flush(struct memtrack_jsonl *w);
 /* Flush and close; returns the first write error seen, if any. NULL is allowed. */
 int memtrack_jsonl_close(struct memtrack_jsonl *w);

@@ -33,6 +33,11 @@ static const char usage_text[] =
 	"      --ringbuf-size BYTES ring buffer size, a power of two from one page to\n"
 	"                           1G; K, M and G suffixes (default 8M)\n"
 	"      --strict             exit with status 7 if any event was dropped\n"
+	"      --stack-depth N      user stack frames kept per allocation, up to 127\n"
+	"                           (default 64; 0: no stacks)\n"
+	"      --free-stacks        take stacks of frees too\n"
+	"      --max-stacks N       distinct stacks kept (default 16384); past that, a\n"
+	"                           new stack is a counted drop\n"
 	"      --source SOURCE      uprobe (default): probe the allocator's functions;\n"
 	"                           usdt: the memtrack USDT probes, with\n"
 	"                           libmemtrack-usdt.so preloaded into the command\n"
@@ -55,7 +60,17 @@ static const char usage_text[] =
 	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n"
 	"  memtrack-load --source usdt -- ./app     # one cheap probe per call\n";
 
-enum { OPT_NO_CHILDREN = 256, OPT_RINGBUF_SIZE, OPT_STRICT, OPT_SOURCE };
+enum {
+	OPT_NO_CHILDREN = 256,
+	OPT_RINGBUF_SIZE,
+	OPT_STRICT,
+	OPT_SOURCE,
+	OPT_STACK_DEPTH,
+	OPT_FREE_STACKS,
+	OPT_MAX_STACKS,
+};
+
+#define DEFAULT_STACK_DEPTH 64
 
 static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -66,6 +81,9 @@ static const struct option long_options[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
+	{ "free-stacks", no_argument, NULL, OPT_FREE_STACKS },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -123,6 +141,19 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
 static int parse_duration(const char *s, double *sec)
 {
 	char *end;
@@ -157,6 +188,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 	pid_t pid;
 
 	memset(o, 0, sizeof(*o));
+	o->stack_depth = DEFAULT_STACK_DEPTH;
 	/*
 	 * '+': stop at the command's name, so its own options are left alone.
 	 * ':': we report. optind = 0 makes glibc forget a cluster left half-read.
@@ -199,6 +231,20 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			break;
 		case OPT_STRICT:
 			o->strict = true;
+			break;
+		case OPT_STACK_DEPTH:
+			if (parse_uint(optarg, 127, &o->stack_depth))
+				return usage_error(err, errlen,
+						   "invalid stack depth '%s' (0 to 127 frames)", optarg);
+			break;
+		case OPT_FREE_STACKS:
+			o->free_stacks = true;
+			break;
+		case OPT_MAX_STACKS:
+			if (parse_uint(optarg, 1u << 24, &o->max_stacks) || !o->max_stacks)
+				return usage_error(err, errlen,
+						   "invalid number of stacks '%s' (1 to 16777216)",
+						   optarg);
 			break;
 		case OPT_SOURCE:
 			if (strcmp(optarg, "usdt") != 0 && strcmp(optarg, "uprobe") != 0)
@@ -245,4 +291,5 @@ void cli_options_free(struct cli_options *o)
 	free(o->pids);
 	free(o->libs);
 	memset(o, 0, sizeof(*o));
+	o->stack_depth = DEFAULT_STACK_DEPTH;
 }

@@ -19,6 +19,9 @@ struct cli_options {
 	size_t ringbuf_size;  /* 0: the library's default */
 	int verbose;
 	bool usdt;	      /* --source usdt */
+	unsigned int stack_depth; /* --stack-depth; frames per stack, 0: none */
+	bool free_stacks;     /* --free-stacks */
+	unsigned int max_stacks; /* --max-stacks; 0: the library's default */
 	char **argv;	      /* the command, NULL-terminated; NULL with -p */
 };
 

@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -215,4 +216,42 @@ int elf_usdt_probes(const char *path, const char *provider, const char *const *n
 out:
 	elf_handle_close(&h);
 	return (int)count;
+}
+
+int elf_build_id(const char *path, char *buf, size_t size)
+{
+	struct elf_handle h;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int err = elf_handle_open(path, &h);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	while (err == -ENOENT && (scn = elf_nextscn(h.elf, scn)) != NULL) {
+		Elf_Data *data;
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const unsigned char *id = (const unsigned char *)data->d_buf + desc_off;
+
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((const char *)data->d_buf + name_off, "GNU", 4) != 0)
+				continue;
+			if (2 * nh.n_descsz + 1 > size) {
+				err = -ENAMETOOLONG;
+				break;
+			}
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				snprintf(buf + 2 * i, 3, "%02x", id[i]);
+			err = 0;
+			break;
+		}
+	}
+	elf_handle_close(&h);
+	return err;
 }

@@ -2,7 +2,7 @@
 /*
  * The one place that reads ELF files (with libelf): where functions are,
  * as the file offsets uprobes are attached at, which dynamic loader an
- * executable asks for, and which USDT probes it has.
+ * executable asks for, which USDT probes it has, and its build-id.
  */
 #ifndef MEMTRACK_ELF_SYMBOLS_H
 #define MEMTRACK_ELF_SYMBOLS_H
@@ -30,5 +30,11 @@ int elf_interpreter(const char *path, char *buf, size_t size);
  */
 int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
 		    bool *found);
+
+/*
+ * The GNU build-id of an ELF file, as lowercase hex, into buf (at least 41
+ * bytes for the usual 20-byte id). -ENOENT if it has none.
+ */
+int elf_build_id(const char *path, char *buf, size_t size);
 
 #endif /* MEMTRACK_ELF_SYMBOLS_H */

@@ -32,6 +32,7 @@ static const char *const drop_names[MT_DROP_MAX] = {
 	[MT_DROP_NO_MEMORY] = "no_memory",
 	[MT_DROP_READ_FAULT] = "read_fault",
 	[MT_DROP_LOST_RETURN] = "lost_return",
+	[MT_DROP_STACK] = "stack_full",
 	[MT_DROP_OTHER] = "other",
 };
 

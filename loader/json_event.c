@@ -117,6 +117,13 @@ static void json_alloc(struct jbuf *b, const struct mt_alloc_event *e)
 	}
 }
 
+/* The stack, if the event has one: after the type's own fields. */
+static void json_stack_id(struct jbuf *b, const struct mt_alloc_event *e)
+{
+	if (e->stack_id)
+		jb_printf(b, ",\"stack_id\":%llu", (unsigned long long)e->stack_id);
+}
+
 static void json_proc(struct jbuf *b, const struct mt_proc_event *e)
 {
 	jb_printf(b, ",\"ppid\":%u,\"comm\":", e->ppid);
@@ -147,6 +154,7 @@ int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size)
 	case MT_EV_REALLOC:
 	case MT_EV_ALIGNED_ALLOC:
 		json_alloc(&b, &ev->alloc);
+		json_stack_id(&b, &ev->alloc);
 		break;
 	case MT_EV_FORK:
 	case MT_EV_EXEC:
@@ -195,5 +203,37 @@ int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long
 	json_counts(&b, "failed", c->failures, MT_FN_MAX, memtrack_func_name);
 	json_counts(&b, "drops", c->drops, MT_DROP_MAX, memtrack_drop_reason_name);
 	jb_printf(&b, ",\"dropped\":%llu}\n", dropped);
+	return (int)b.len;
+}
+
+int memtrack_stack_to_json(unsigned long long id, const struct mt_stack *st, char *buf, size_t size)
+{
+	struct jbuf b = { buf, size, 0 };
+
+	if (size)
+		buf[0] = '\0';
+	jb_printf(&b, "{\"type\":\"Stack\",\"id\":%llu,\"frames\":[", id);
+	for (__u32 i = 0; i < st->nr && i < MT_MAX_STACK_DEPTH; i++)
+		jb_printf(&b, "%s%llu", i ? "," : "", (unsigned long long)st->ip[i]);
+	jb_printf(&b, "]}\n");
+	return (int)b.len;
+}
+
+int memtrack_maps_to_json(pid_t pid, unsigned long long timestamp,
+			  const struct memtrack_mapping *maps, size_t n, char *buf, size_t size)
+{
+	struct jbuf b = { buf, size, 0 };
+
+	if (size)
+		buf[0] = '\0';
+	jb_printf(&b, "{\"type\":\"Maps\",\"timestamp\":%llu,\"pid\":%d,\"maps\":[", timestamp,
+		  (int)pid);
+	for (size_t i = 0; i < n; i++) {
+		jb_printf(&b, "%s{\"start\":%llu,\"end\":%llu,\"offset\":%llu,\"path\":",
+			  i ? "," : "", maps[i].start, maps[i].end, maps[i].offset);
+		jb_string(&b, maps[i].path, 4096);
+		jb_printf(&b, ",\"build_id\":\"%s\"}", maps[i].build_id);
+	}
+	jb_printf(&b, "]}\n");
 	return (int)b.len;
 }

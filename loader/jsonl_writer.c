@@ -13,6 +13,7 @@
 
 #include "memtrack.h"
 #include "tracker.h"
+#include "u64_map.h"
 
 #define JSONL_BUFFER (64u << 10)
 #define JSONL_LINE_MAX 2048 /* longer than any record's JSON */
@@ -24,6 +25,8 @@ struct memtrack_jsonl {
 	off_t written;	/* bytes of whole lines in the file */
 	size_t len;
 	int error; /* first write error, negative errno */
+	struct u64_map stacks_written; /* stack id -> 1 */
+	struct u64_map maps_written;   /* pid -> generation of the Maps record written */
 	char buf[JSONL_BUFFER];
 };
 
@@ -113,6 +116,124 @@ int memtrack_jsonl_write_stats(struct memtrack_jsonl *w, const struct memtrack_c
 	return commit_line(w, memtrack_stats_to_json(c, timestamp, line_slot(w), JSONL_LINE_MAX));
 }
 
+/* Flush what is buffered, then one long line, whole or not at all. */
+static int write_whole(struct memtrack_jsonl *w, const char *line, size_t len)
+{
+	size_t done = 0;
+
+	if (memtrack_jsonl_flush(w))
+		return w->error;
+	while (done < len && !w->error) {
+		ssize_t n = write(w->fd, line + done, len - done);
+
+		if (n < 0 && errno != EINTR)
+			w->error = -errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	if (w->error && w->regular && done && ftruncate(w->fd, w->written) == 0)
+		lseek(w->fd, w->written, SEEK_SET);
+	else if (!w->error)
+		w->written += (off_t)len;
+	return w->error;
+}
+
+/* A record of any length: where the next line goes if it fits, else in a buffer of its own. */
+typedef int (*format_fn)(const void *arg, char *buf, size_t size);
+
+static int write_record(struct memtrack_jsonl *w, format_fn format, const void *arg)
+{
+	int n = format(arg, line_slot(w), JSONL_LINE_MAX), err;
+	char *buf;
+
+	if (n >= 0 && n < JSONL_LINE_MAX)
+		return commit_line(w, n);
+	buf = n > 0 ? malloc((size_t)n + 1) : NULL;
+	if (!buf)
+		return -ENOMEM;
+	n = format(arg, buf, (size_t)n + 1);
+	err = write_whole(w, buf, (size_t)n);
+	free(buf);
+	return err;
+}
+
+struct stack_arg {
+	unsigned long long id;
+	const struct mt_stack *st;
+};
+
+static int format_stack(const void *arg, char *buf, size_t size)
+{
+	const struct stack_arg *a = arg;
+
+	return memtrack_stack_to_json(a->id, a->st, buf, size);
+}
+
+int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
+			       const struct mt_stack *st)
+{
+	struct stack_arg a = { id, st };
+
+	return write_record(w, format_stack, &a);
+}
+
+struct maps_arg {
+	pid_t pid;
+	unsigned long long timestamp;
+	const struct memtrack_mapping *maps;
+	size_t n;
+};
+
+static int format_maps(const void *arg, char *buf, size_t size)
+{
+	const struct maps_arg *a = arg;
+
+	return memtrack_maps_to_json(a->pid, a->timestamp, a->maps, a->n, buf, size);
+}
+
+int memtrack_jsonl_write_maps(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
+			      const struct memtrack_mapping *maps, size_t n)
+{
+	struct maps_arg a = { pid, timestamp, maps, n };
+
+	return write_record(w, format_maps, &a);
+}
+
+/* What a reader needs to symbolize ev, the first time it is needed: Maps, then Stack. */
+static int write_context(struct memtrack_jsonl *w, struct memtrack *t, const struct mt_alloc_event *e)
+{
+	const struct memtrack_mapping *maps;
+	unsigned int generation = 0;
+	uint64_t written;
+	struct mt_stack st;
+	size_t n;
+	int err;
+
+	n = memtrack_mappings(t, (pid_t)e->hdr.pid, &maps, &generation);
+	if (n && (!u64_map_get(&w->maps_written, e->hdr.pid, &written) || written != generation)) {
+		err = memtrack_jsonl_write_maps(w, (pid_t)e->hdr.pid, e->hdr.timestamp, maps, n);
+		if (err || (err = u64_map_put(&w->maps_written, e->hdr.pid, generation)))
+			return err;
+	}
+	if (u64_map_get(&w->stacks_written, e->stack_id, &written) ||
+	    memtrack_stack(t, e->stack_id, &st))
+		return 0;
+	err = memtrack_jsonl_write_stack(w, e->stack_id, &st);
+	return err ? err : u64_map_put(&w->stacks_written, e->stack_id, 1);
+}
+
+int memtrack_jsonl_write(struct memtrack_jsonl *w, struct memtrack *t, const union mt_event *ev)
+{
+	int err;
+
+	if (ev->hdr.type <= MT_EV_ALIGNED_ALLOC && ev->alloc.stack_id) {
+		err = write_context(w, t, &ev->alloc);
+		if (err)
+			return err;
+	}
+	return memtrack_jsonl_write_event(w, ev);
+}
+
 int memtrack_jsonl_close(struct memtrack_jsonl *w)
 {
 	int err;
@@ -122,6 +243,8 @@ int memtrack_jsonl_close(struct memtrack_jsonl *w)
 	err = memtrack_jsonl_flush(w);
 	if (w->close_fd && close(w->fd) && !err)
 		err = -errno;
+	u64_map_free(&w->stacks_written);
+	u64_map_free(&w->maps_written);
 	free(w);
 	return err;
 }

@@ -63,6 +63,7 @@ static void install_signal_handlers(void)
 }
 
 struct run {
+	struct memtrack *t;
 	struct memtrack_jsonl *out;
 	const char *out_path;
 	struct memtrack_summary *summary;
@@ -75,7 +76,7 @@ static int on_event(void *ctx, const union mt_event *ev)
 	struct run *r = ctx;
 
 	if (r->out && !r->write_error)
-		r->write_error = memtrack_jsonl_write_event(r->out, ev);
+		r->write_error = memtrack_jsonl_write(r->out, r->t, ev);
 	if (memtrack_summary_add(r->summary, ev))
 		r->out_of_memory = true;
 	return 0;
@@ -311,11 +312,15 @@ int main(int argc, char **argv)
 		.log = on_log,
 		.source = o.usdt ? MEMTRACK_SOURCE_USDT : MEMTRACK_SOURCE_UPROBE,
 		.usdt_shim = shim = o.usdt ? find_usdt_shim() : NULL,
+		.stack_depth = o.stack_depth,
+		.free_stacks = o.free_stacks,
+		.max_stacks = o.max_stacks,
 	};
 	if (memtrack_open(&opts, &t, &err)) {
 		status = fail(&err);
 		goto out;
 	}
+	r.t = t;
 	install_signal_handlers();
 	if (o.argv) {
 		struct memtrack_spawn_opts so = { 0 };

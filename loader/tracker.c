@@ -20,6 +20,7 @@
 #include "tracker.h"
 
 #define DEFAULT_RINGBUF_SIZE (8u << 20)
+#define DEFAULT_MAX_STACKS 16384
 /* The kernel's BPF ring buffer is limited to just under 4 GiB; its memory is charged to us. */
 #define MAX_RINGBUF_SIZE (1u << 30)
 #define POLLER_TIMEOUT_MS 100
@@ -108,21 +109,61 @@ static bool is_power_of_two(size_t n)
 	return n && !(n & (n - 1));
 }
 
+/* Is every frame of the stack inside a mapping we know of pid? */
+static bool frames_mapped(const struct address_space *s, const uint64_t *ip, uint32_t nr)
+{
+	if (!s || !s->n)
+		return false;
+	for (uint32_t i = 0; i < nr; i++)
+		if (!as_find(s, ip[i]))
+			return false;
+	return true;
+}
+
+/*
+ * An event with a stack: keep the stack (from the kernel's map, the first
+ * time) and, while the process still runs, what it has mapped, if the
+ * stack reaches outside what we know (its first stack, or after exec or
+ * dlopen). Errors leave the stack unknown or unsymbolizable, no more.
+ */
+static void note_stack(struct memtrack *t, pid_t pid, uint64_t id)
+{
+	struct mt_stack st;
+	const uint64_t *ip;
+	uint32_t nr;
+
+	pthread_mutex_lock(&t->meta_lock);
+	ip = stack_cache_get(&t->stacks, id, &nr);
+	if (!ip && bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), &st, sizeof(st),
+					0) == 0 &&
+	    stack_cache_put(&t->stacks, id, (const uint64_t *)st.ip, st.nr) == 0)
+		ip = stack_cache_get(&t->stacks, id, &nr);
+	if (ip && !frames_mapped(as_get(&t->spaces, pid), ip, nr))
+		as_read_proc(&t->spaces, pid);
+	pthread_mutex_unlock(&t->meta_lock);
+}
+
 /* Ring-buffer callback: hand one record to the caller, or queue it for memtrack_next(). */
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct memtrack *t = ctx;
-	int err;
-
 	const struct mt_event_hdr *hdr = data;
+	int err;
 
 	if (size < sizeof(*hdr))
 		return 0;
 	t->delivered++;
 	if (hdr->type < MT_EV_TYPE_MAX)
 		t->by_type[hdr->type]++;
-	if (hdr->type == MT_EV_EXEC)
+	if (hdr->type == MT_EV_EXEC) {
+		pthread_mutex_lock(&t->meta_lock);
+		as_forget(&t->spaces, (pid_t)hdr->pid);
+		pthread_mutex_unlock(&t->meta_lock);
 		tracker_probe_exec(t, (pid_t)hdr->pid);
+	}
+	if (hdr->type <= MT_EV_ALIGNED_ALLOC && size >= sizeof(struct mt_alloc_event) &&
+	    ((const struct mt_alloc_event *)data)->stack_id)
+		note_stack(t, (pid_t)hdr->pid, ((const struct mt_alloc_event *)data)->stack_id);
 	if (t->on_event) {
 		union mt_event ev;
 
@@ -173,6 +214,17 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 				 strerror(errno));
 	t->skel->rodata->follow_children = !opts->no_children;
 	t->skel->rodata->page_size = (__u64)page;
+	if (opts->stack_depth > MT_MAX_STACK_DEPTH)
+		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				 "stack depth %u is more than the %d frames a stack can have",
+				 opts->stack_depth, MT_MAX_STACK_DEPTH);
+	t->skel->rodata->stack_depth = opts->stack_depth;
+	t->skel->rodata->free_stacks = opts->free_stacks;
+	e = bpf_map__set_max_entries(t->skel->maps.stacks,
+				     opts->max_stacks ? opts->max_stacks : DEFAULT_MAX_STACKS);
+	if (e)
+		return open_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the stacks map: %s",
+				 strerror(-e));
 	e = bpf_map__set_max_entries(t->skel->maps.events, (__u32)rb_size);
 	if (e)
 		return open_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
@@ -238,6 +290,7 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	}
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->probe_lock, NULL);
+	pthread_mutex_init(&t->meta_lock, NULL);
 	pthread_cond_init(&t->ready, NULL);
 
 	if (t->log_level >= MEMTRACK_LOG_DEBUG)
@@ -492,6 +545,39 @@ const char *memtrack_probed_path(struct memtrack *t, size_t i)
 	return path;
 }
 
+int memtrack_stack(struct memtrack *t, unsigned long long stack_id, struct mt_stack *out)
+{
+	const uint64_t *ip;
+	uint32_t nr;
+
+	pthread_mutex_lock(&t->meta_lock);
+	ip = stack_cache_get(&t->stacks, stack_id, &nr);
+	if (ip) {
+		out->nr = nr;
+		out->_pad = 0;
+		memcpy(out->ip, ip, nr * sizeof(*ip));
+	}
+	pthread_mutex_unlock(&t->meta_lock);
+	return ip ? 0 : -ENOENT;
+}
+
+size_t memtrack_mappings(struct memtrack *t, pid_t pid, const struct memtrack_mapping **maps,
+			 unsigned int *generation)
+{
+	const struct address_space *s;
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->meta_lock);
+	s = as_get(&t->spaces, pid);
+	if (s) {
+		*maps = s->maps;
+		*generation = s->generation;
+		n = s->n;
+	}
+	pthread_mutex_unlock(&t->meta_lock);
+	return n;
+}
+
 const struct memtrack_error *memtrack_last_error(const struct memtrack *t)
 {
 	return &t->err;
@@ -508,6 +594,9 @@ void memtrack_close(struct memtrack *t)
 	if (libbpf_log_target == t)
 		libbpf_log_target = NULL;
 	event_queue_free(&t->queue);
+	stack_cache_free(&t->stacks);
+	as_free(&t->spaces);
+	pthread_mutex_destroy(&t->meta_lock);
 	free(t->usdt_shim);
 	pthread_cond_destroy(&t->ready);
 	pthread_mutex_destroy(&t->probe_lock);

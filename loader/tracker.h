@@ -9,7 +9,9 @@
 #include <sys/types.h>
 
 #include "memtrack.h"
+#include "address_space.h"
 #include "event_queue.h"
+#include "stack_cache.h"
 
 struct memtrack_bpf;
 struct ring_buffer;
@@ -53,6 +55,11 @@ struct memtrack {
 	bool poller_running; /* its loop has not ended: memtrack_next() may wait on it */
 	volatile bool poller_stop;
 	int poller_error;
+
+	/* Stacks read from the kernel, and what each process had mapped. Guarded by meta_lock. */
+	pthread_mutex_t meta_lock;
+	struct stack_cache stacks;
+	struct address_spaces spaces;
 
 	bool callback_stop; /* on_event asked to stop: not a ring-buffer error */
 	unsigned long long delivered;

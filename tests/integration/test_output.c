@@ -46,8 +46,8 @@ static void test_jsonl_on_stdout(void **state)
 		assert_non_null(last);
 		lines++;
 	}
-	/* Exec, 2 x (Malloc, Free), Exit, Stats */
-	assert_int_equal(lines, 7);
+	/* Exec, Maps, Stack, Malloc, Free, Malloc (the same stack), Free, Exit, Stats */
+	assert_int_equal(lines, 9);
 	assert_string_equal(jstr(last, "type"), "Stats");
 	assert_int_equal(jint(last, "events"), 6);
 	json_object_put(last);
@@ -89,7 +89,7 @@ static void test_summary_columns(void **state)
 	assert_string_equal(status, "0");
 	assert_string_equal(comm, "malloc_free");
 	assert_non_null(strstr(tr.err, "memtrack: 0 events dropped (ringbuf_full 0, map_full 0, "
-				       "no_memory 0, read_fault 0, lost_return 0, other 0)"));
+				       "no_memory 0, read_fault 0, lost_return 0, stack_full 0, other 0)"));
 	trace_free(&tr);
 }
 

@@ -290,7 +290,7 @@ static const char stats_line[] =
 	"\"failed\":{\"malloc\":1,\"calloc\":0,\"realloc\":0,\"reallocarray\":0,\"free\":0,"
 	"\"aligned_alloc\":0,\"posix_memalign\":0,\"memalign\":0,\"valloc\":0,\"pvalloc\":4},"
 	"\"drops\":{\"ringbuf_full\":5,\"map_full\":0,\"no_memory\":0,\"read_fault\":0,"
-	"\"lost_return\":2,\"other\":6},\"dropped\":13}\n";
+	"\"lost_return\":2,\"stack_full\":0,\"other\":6},\"dropped\":13}\n";
 
 static struct memtrack_counters sample_counters(void)
 {

@@ -506,7 +506,7 @@ static void the_drop_line_is_printed_even_when_nothing_was_dropped(void **state)
 	do_malloc(s, PID, A, 1);
 	text = print(s, &c);
 	assert_non_null(strstr(text, "\nmemtrack: 0 events dropped (ringbuf_full 0, map_full 0, "
-				     "no_memory 0, read_fault 0, lost_return 0, other 0)\n"));
+				     "no_memory 0, read_fault 0, lost_return 0, stack_full 0, other 0)\n"));
 	assert_null(strstr(text, "failed calls"));
 	free(text);
 }
@@ -522,7 +522,7 @@ static void drops_are_listed_by_reason_with_their_sum(void **state)
 	c.drops[MT_DROP_OTHER] = 1;
 	text = print(s, &c);
 	assert_non_null(strstr(text, "memtrack: 5 events dropped (ringbuf_full 4, map_full 0, "
-				     "no_memory 0, read_fault 0, lost_return 0, other 1)\n"));
+				     "no_memory 0, read_fault 0, lost_return 0, stack_full 0, other 1)\n"));
 	assert_null(strstr(text, "failed calls"));
 	free(text);
 }

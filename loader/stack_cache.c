@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack_cache.h"
+
+static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t cap2 = *cap ? *cap : 64;
+	void *grown;
+
+	if (need <= *cap)
+		return 0;
+	while (cap2 < need)
+		cap2 *= 2;
+	grown = realloc(*arr, cap2 * elem);
+	if (!grown)
+		return -ENOMEM;
+	*arr = grown;
+	*cap = cap2;
+	return 0;
+}
+
+int stack_cache_put(struct stack_cache *c, uint64_t id, const uint64_t *ip, uint32_t nr)
+{
+	uint64_t have;
+	int err;
+
+	if (!id)
+		return -EINVAL;
+	if (u64_map_get(&c->index, id, &have))
+		return 0;
+	err = reserve((void **)&c->entries, &c->cap_entries, c->nentries + 1, sizeof(*c->entries));
+	if (!err)
+		err = reserve((void **)&c->frames, &c->cap_frames, c->nframes + nr,
+			      sizeof(*c->frames));
+	if (!err)
+		err = u64_map_put(&c->index, id, c->nentries + 1);
+	if (err)
+		return err;
+	c->entries[c->nentries++] = (struct stack_entry){ c->nframes, nr };
+	memcpy(c->frames + c->nframes, ip, nr * sizeof(*ip));
+	c->nframes += nr;
+	return 0;
+}
+
+const uint64_t *stack_cache_get(const struct stack_cache *c, uint64_t id, uint32_t *nr)
+{
+	uint64_t idx;
+
+	if (!u64_map_get(&c->index, id, &idx))
+		return NULL;
+	*nr = c->entries[idx - 1].nr;
+	return c->frames + c->entries[idx - 1].first;
+}
+
+void stack_cache_free(struct stack_cache *c)
+{
+	u64_map_free(&c->index);
+	free(c->entries);
+	free(c->frames);
+	memset(c, 0, sizeof(*c));
+}
