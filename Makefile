@@ -26,7 +26,8 @@ override CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -MMD -MP \
 	-D_GNU_SOURCE -Iinclude -Ibpf -Iusdt -I$(BUILD) -Iloader -DMEMTRACK_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -MMD -MP -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR) \
 	-I$(BUILD) -Ibpf -I/usr/include/$(MULTIARCH)
-LIB_LDLIBS := -lbpf -lelf -lz -lpthread
+LIB_LDLIBS := -lbpf -ldw -lelf -ljson-c -lprotobuf-c -lz -ldl -lpthread
+PROTOC_C ?= protoc-c
 
 ifeq ($(V),1)
 Q :=
@@ -41,11 +42,17 @@ endif
 
 LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbols.c proc_status.c \
 	libc_locate.c command_path.c event_queue.c event_names.c json_event.c \
-	stack_cache.c address_space.c \
-	jsonl_writer.c summary.c u64_map.c)
-CLI_SRCS := loader/memtrack-load.c loader/cli_options.c
-LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o)
+	stack_cache.c address_space.c mmap_watch.c symbolize.c trace_reader.c event_context.c \
+	jsonl_writer.c summary.c u64_map.c ringbuf_gauge.c leaks.c report.c report_stack.c \
+	report_event.c folded.c pprof.c report_pprof.c)
+CLI_SRCS := loader/memtrack-load.c loader/cli_options.c loader/report_options.c
+# pprof's profile.proto, compiled by protoc-c into $(BUILD)/loader/
+PROTO_C := $(BUILD)/loader/profile.pb-c.c
+LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/profile.pb-c.o
 CLI_OBJS := $(CLI_SRCS:loader/%.c=$(BUILD)/cli/%.o)
+# the option parsing both tools share (and the unit tests test)
+CLI_COMMON_OBJS := $(BUILD)/cli/cli_options.o $(BUILD)/cli/report_options.o
+REPORT_CLI := $(BUILD)/memtrack-report
 
 SONAME := libmemtrack.so.0
 LIB_A := $(BUILD)/libmemtrack.a
@@ -82,10 +89,11 @@ TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard test
 all: lib cli shim examples tests
 
 lib: $(LIB_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
-cli: $(CLI)
+cli: $(CLI) $(REPORT_CLI)
 shim: $(SHIM) $(BUILD)/bench/libmemtrack-usdt-nop1.so
 examples: $(EXAMPLES)
-tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS) \
+	$(BUILD)/tests/fixtures/leak_sites.nodebug $(BUILD)/tests/fixtures/leak_sites.stripped
 
 # --------------------------------------------------------------------------
 # BPF: vmlinux.h from the running kernel's BTF, the object, its skeleton
@@ -109,6 +117,16 @@ $(BUILD)/lib/%.o: loader/%.c $(BUILD)/memtrack.skel.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -fPIC -c $< -o $@
 
+$(PROTO_C) $(PROTO_C:.c=.h) &: loader/profile.proto
+	$(Q)mkdir -p $(@D)
+	$(call msg,PROTOC,$@)$(PROTOC_C) --c_out=$(BUILD) $<
+
+$(BUILD)/lib/profile.pb-c.o: $(PROTO_C)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/lib/pprof.o: $(PROTO_C:.c=.h)
+
 $(LIB_A): $(LIB_OBJS)
 	$(call msg,AR,$@)$(AR) rcs $@ $^
 
@@ -131,6 +149,9 @@ $(BUILD)/cli/%.o: loader/%.c
 
 $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
+
+$(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_A)
+	$(call msg,LD,$@)$(CC) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
 
 # --------------------------------------------------------------------------
 # libmemtrack-usdt.so: probes on 5-byte nops; the 1-byte nop build is for bench/
@@ -174,6 +195,20 @@ $(BUILD)/tests/fixtures/static_%: tests/fixtures/static_%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -O0 -fno-builtin -static -o $@ $<
 
+# leak_sites for symbolization: without DWARF (names from the symbol table
+# only); and stripped of everything, its DWARF in a separate file that only
+# its build-id finds, under $(BUILD)/tests/debug/.build-id/
+$(BUILD)/tests/fixtures/leak_sites.nodebug: tests/fixtures/leak_sites.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(filter-out -g,$(CFLAGS)) -g0 -o $@ $<
+
+$(BUILD)/tests/fixtures/leak_sites.stripped: $(BUILD)/tests/fixtures/leak_sites
+	$(call msg,STRIP,$@)id=$$(readelf -n $< | sed -n 's/.*Build ID: *//p'); \
+	test -n "$$id" || { echo "$<: no build-id" >&2; exit 1; }; \
+	dir=$(BUILD)/tests/debug/.build-id/$$(echo $$id | cut -c1-2); mkdir -p $$dir && \
+	objcopy --only-keep-debug $< $$dir/$$(echo $$id | cut -c3-).debug && \
+	strip --strip-all -o $@ $<
+
 $(BUILD)/tests/fixtures/lib%.so: tests/fixtures/lib/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -fno-builtin -shared -fPIC -o $@ $<
@@ -182,9 +217,9 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(BUILD)/cli/cli_options.o
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(CLI_COMMON_OBJS)
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(BUILD)/cli/cli_options.o \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(CLI_COMMON_OBJS) \
 		$(LIB_A) $(LIB_LDLIBS) -lcmocka -lm
 
 # test_library drives libmemtrack itself
@@ -228,7 +263,7 @@ test: deps
 install: lib cli shim
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(CLI) $(REPORT_CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(SHIM) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmemtrack.so

@@ -102,6 +102,17 @@ struct {
 	__type(value, struct mt_stack);
 } stacks SEC(".maps");
 
+/*
+ * Not used by any program here: user space puts its perf events for mmap
+ * records in it (libbpf's raw perf buffer keeps its event fds in such a
+ * map). One entry per CPU, sized by libbpf.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} mmap_events SEC(".maps");
+
 /* Events to user space; size set by user space before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -115,6 +115,10 @@ struct memtrack_counters {
 	unsigned long long failures[MT_FN_MAX];	  /* failed calls, by enum mt_func */
 	unsigned long long events;		  /* events delivered to the caller */
 	unsigned long long by_type[MT_EV_TYPE_MAX]; /* of those, by enum mt_event_type */
+	/* How full the BPF side's storage got (0: not known, as in an older trace). */
+	unsigned long long ringbuf_size, ringbuf_peak; /* bytes; the fullest seen by the reader */
+	unsigned long long stacks, max_stacks;	       /* distinct stacks stored, and the room */
+	unsigned long long live_peak, max_live;	       /* report-only mode: live blocks kept */
 };
 
 /*
@@ -195,14 +199,15 @@ struct memtrack_mapping {
 };
 
 /*
- * The file mappings of pid as last read, while it ran, for the stacks of
- * its events: from /proc/PID/maps when its first stack arrived, again after
- * an exec, and whenever a frame fell outside them (dlopen). generation
- * changes at each reading. Returns how many (0: none recorded); the array
- * stays valid until the next reading for pid or memtrack_close().
+ * The executable file mappings of pid, as the kernel reported them while
+ * it ran (its mmaps, from before its first instruction for a command
+ * started traced; what /proc/PID/maps showed for a process attached to),
+ * in the order they came: out[] gets up to max of them from index from,
+ * times[] (if not NULL) when each was made, CLOCK_MONOTONIC ns (0: before
+ * tracing). Returns how many were copied. Strings live as long as t.
  */
-size_t memtrack_mappings(struct memtrack *t, pid_t pid, const struct memtrack_mapping **maps,
-			 unsigned int *generation);
+size_t memtrack_mappings(struct memtrack *t, pid_t pid, size_t from, struct memtrack_mapping *out,
+			 unsigned long long *times, size_t max);
 
 /*
  * The frames of a stack an event refers to (its stack_id), copied to *out.
@@ -251,9 +256,13 @@ int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size);
 int memtrack_stack_to_json(unsigned long long id, const struct mt_stack *st, char *buf,
 			   size_t size);
 
-/* A "Maps" record: pid's file mappings from now on, replacing any earlier ones. */
-int memtrack_maps_to_json(pid_t pid, unsigned long long timestamp,
-			  const struct memtrack_mapping *maps, size_t n, char *buf, size_t size);
+/*
+ * A "Mapping" record: pid mapped this file at timestamp. With Exec events
+ * (which end the mappings made before them), what a reader needs to know
+ * what pid had mapped at any time.
+ */
+int memtrack_mapping_to_json(pid_t pid, unsigned long long timestamp,
+			     const struct memtrack_mapping *m, char *buf, size_t size);
 
 /* The closing "Stats" record: event totals, failed calls and drops by reason. */
 int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long timestamp,
@@ -268,19 +277,41 @@ struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_err
 int memtrack_jsonl_write_event(struct memtrack_jsonl *w, const union mt_event *ev);
 /*
  * ev, preceded the first time they are needed by the records a reader
- * needs to symbolize it: its process's Maps, its Stack. What a tracer's
- * on_event callback writes.
+ * needs to symbolize it: its process's Mappings, its Stack. What a
+ * tracer's on_event callback writes.
  */
 int memtrack_jsonl_write(struct memtrack_jsonl *w, struct memtrack *t, const union mt_event *ev);
 int memtrack_jsonl_write_stats(struct memtrack_jsonl *w, const struct memtrack_counters *c,
 			       unsigned long long timestamp);
 int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
 			       const struct mt_stack *st);
-int memtrack_jsonl_write_maps(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
-			      const struct memtrack_mapping *maps, size_t n);
+int memtrack_jsonl_write_mapping(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
+				 const struct memtrack_mapping *m);
 int memtrack_jsonl_flush(struct memtrack_jsonl *w);
 /* Flush and close; returns the first write error seen, if any. NULL is allowed. */
 int memtrack_jsonl_close(struct memtrack_jsonl *w);
+
+/*
+ * Reading a JSONL trace back: each record, in order, as tracing made it.
+ * Any handler may be NULL; a negative return stops the reading with it.
+ */
+struct memtrack_trace_handler {
+	void *ctx;
+	/* Malloc, Free, Calloc, Realloc, AlignedAlloc, Fork, Exec, Exit */
+	int (*on_event)(void *ctx, const union mt_event *ev);
+	int (*on_stack)(void *ctx, unsigned long long id, const struct mt_stack *st);
+	int (*on_mapping)(void *ctx, pid_t pid, unsigned long long timestamp,
+			  const struct memtrack_mapping *m);
+	int (*on_stats)(void *ctx, const struct memtrack_counters *c);
+};
+
+/*
+ * Read the trace at path ("-": standard input). Records of types this
+ * version does not know are skipped. Returns 0, or a negative errno with
+ * err (if not NULL) naming the file and line.
+ */
+int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *h,
+			struct memtrack_error *err);
 
 /*
  * Per-process heap accounting, fed with events: the malloc_free columns.
@@ -296,6 +327,7 @@ struct memtrack_proc_stats {
 	unsigned long long alloc_bytes; /* Alloc: bytes allocated */
 	unsigned long long free_bytes;	/* Free: bytes released (including by exec) */
 	unsigned long long live_bytes;	/* Real: allocated and not yet released */
+	unsigned long long live_blocks; /* Live: how many blocks those are */
 	unsigned long long peak_bytes;	/* Real.max */
 	unsigned long long max_request; /* Req.max: largest single request */
 	unsigned long long unknown_frees; /* releases of blocks allocated before tracing */
@@ -305,8 +337,37 @@ struct memtrack_proc_stats {
 
 struct memtrack_summary;
 struct memtrack_summary *memtrack_summary_new(void);
+/*
+ * Only allocations of min_size..max_size bytes (0: no bound) count, in
+ * every report; the others are still followed so that their frees pair.
+ * Set before the first event.
+ */
+void memtrack_summary_set_sizes(struct memtrack_summary *s, unsigned long long min_size,
+				unsigned long long max_size);
+/*
+ * Where separate debug files are looked for, as elfutils' debuginfo_path
+ * ("+:.debug:/usr/lib/debug", the default; a build-id directory below each).
+ */
+int memtrack_summary_set_debug_dirs(struct memtrack_summary *s, const char *dirs);
 /* Account one event. -ENOMEM only. */
 int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev);
+/* Keep a stack, and a mapping of a process, that reports name frames with. */
+int memtrack_summary_stack(struct memtrack_summary *s, unsigned long long id,
+			   const struct mt_stack *st);
+int memtrack_summary_mapping(struct memtrack_summary *s, pid_t pid, unsigned long long timestamp,
+			     const struct memtrack_mapping *m);
+/* The drop and failure counters the statistics report shows. */
+void memtrack_summary_set_counters(struct memtrack_summary *s, const struct memtrack_counters *c);
+/*
+ * Account an event of a live tracker, with the stack and mappings t has
+ * for it (taken the first time they are needed): what an on_event callback
+ * calls to have stacks in its reports.
+ */
+int memtrack_summary_add_traced(struct memtrack_summary *s, struct memtrack *t,
+				const union mt_event *ev);
+/* Account a whole JSONL trace ("-": standard input); err names the file and line. */
+int memtrack_summary_read_trace(struct memtrack_summary *s, const char *path,
+				struct memtrack_error *err);
 /* Processes seen, in the order they were first seen. */
 size_t memtrack_summary_count(const struct memtrack_summary *s);
 const struct memtrack_proc_stats *memtrack_summary_proc(const struct memtrack_summary *s,
@@ -317,6 +378,48 @@ const struct memtrack_proc_stats *memtrack_summary_proc(const struct memtrack_su
  */
 void memtrack_summary_print(const struct memtrack_summary *s, const struct memtrack_counters *c,
 			    FILE *out);
+
+/* The reports (memtrack-load and memtrack-report print them at the end). */
+enum memtrack_report_kind {
+	MEMTRACK_REPORT_SUMMARY, /* the per-process table and the drop line */
+	MEMTRACK_REPORT_LEAKS,	 /* live blocks by allocation stack, most bytes first */
+	MEMTRACK_REPORT_LARGEST, /* the stack of each process's largest request */
+	MEMTRACK_REPORT_STATS,	 /* calls by function, failures, drops, utilization */
+	MEMTRACK_REPORT_FOLDED_LIVE,  /* folded stacks of live bytes (flamegraph.pl) */
+	MEMTRACK_REPORT_FOLDED_ALLOC, /* folded stacks of allocated bytes */
+};
+
+struct memtrack_report_opts {
+	size_t sz; /* sizeof(struct memtrack_report_opts) */
+	/* Leaks: only blocks at least this old (ns) at the end of their process. */
+	unsigned long long min_age_ns;
+	/* Leaks: the first top stacks; 0: all. */
+	size_t top;
+	/* A JSON document on one line instead of text (not for the folded formats). */
+	bool json;
+};
+
+/*
+ * Write one report to out; opts may be NULL. Stacks are symbolized with
+ * the mappings each process had when it allocated. 0, or a negative errno
+ * (-ENOMEM, or a write error).
+ */
+int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
+		    const struct memtrack_report_opts *opts, FILE *out);
+
+/*
+ * One event as the -T report shows it: a line, then (for an allocation or
+ * a free that has one) its stack. Call it after accounting the event.
+ */
+int memtrack_report_event(struct memtrack_summary *s, const union mt_event *ev,
+			  const struct memtrack_report_opts *opts, FILE *out);
+
+/*
+ * A pprof profile (gzip'd protobuf; sample types alloc_objects,
+ * alloc_space, inuse_objects, inuse_space) at path ("-": standard output).
+ */
+int memtrack_report_pprof(struct memtrack_summary *s, const char *path);
+
 void memtrack_summary_free(struct memtrack_summary *s);
 
 #ifdef __cplusplus

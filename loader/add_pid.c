@@ -172,6 +172,7 @@ static int add_pid(struct memtrack *t, pid_t pid)
 	err = tracker_track_pid(t, pid);
 	if (err)
 		return err;
+	tracker_read_maps(t, view);
 	if (!proc_running(pid)) {
 		tracker_untrack_pid(t, pid);
 		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, -ESRCH,

@@ -1,49 +1,164 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "address_space.h"
 #include "elf_symbols.h"
+#include "grow_array.h"
 
-static void maps_clear(struct address_space *s)
+static uint64_t hash_str(const char *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free((char *)s->maps[i].path);
-	free(s->maps);
-	s->maps = NULL;
-	s->n = 0;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h ? h : 1;
 }
 
-static struct address_space *space_of(struct address_spaces *a, pid_t pid)
+/* One copy of each path and build-id, however many mappings name it: its index + 1, or 0. */
+static size_t intern_index(struct address_spaces *a, const char *s)
 {
-	struct address_space *spaces;
+	uint64_t h = hash_str(s), idx;
+	char **str;
+
+	/* on a hash collision, probe the next hash */
+	while (u64_map_get(&a->strings, h, &idx)) {
+		if (strcmp(a->str[idx - 1], s) == 0)
+			return idx;
+		h = h * 31 + 7;
+		if (!h)
+			h = 1;
+	}
+	str = realloc(a->str, (a->nstr + 1) * sizeof(*str));
+	if (!str)
+		return 0;
+	a->str = str;
+	str[a->nstr] = strdup(s);
+	if (!str[a->nstr] || u64_map_put(&a->strings, h, a->nstr + 1)) {
+		free(str[a->nstr]);
+		return 0;
+	}
+	return ++a->nstr;
+}
+
+static const char *intern(struct address_spaces *a, const char *s)
+{
+	size_t idx = intern_index(a, s);
+
+	return idx ? a->str[idx - 1] : NULL;
+}
+
+static struct proc_maps *proc_of(struct address_spaces *a, pid_t pid)
+{
 	uint64_t idx;
 
 	if (u64_map_get(&a->by_pid, (uint64_t)pid, &idx))
-		return &a->spaces[idx - 1];
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-
-		spaces = realloc(a->spaces, cap * sizeof(*spaces));
-		if (!spaces)
-			return NULL;
-		a->spaces = spaces;
-		a->cap = cap;
-	}
-	if (u64_map_put(&a->by_pid, (uint64_t)pid, a->n + 1))
+		return &a->procs[idx - 1];
+	if (GROW_ARRAY(a->procs, a->nprocs, a->cap, 16))
 		return NULL;
-	memset(&a->spaces[a->n], 0, sizeof(a->spaces[a->n]));
-	a->spaces[a->n].pid = pid;
-	return &a->spaces[a->n++];
+	if (u64_map_put(&a->by_pid, (uint64_t)pid, a->nprocs + 1))
+		return NULL;
+	memset(&a->procs[a->nprocs], 0, sizeof(a->procs[0]));
+	a->procs[a->nprocs].pid = pid;
+	return &a->procs[a->nprocs++];
 }
 
-static int by_start(const void *x, const void *y)
+const struct proc_maps *as_proc(const struct address_spaces *a, pid_t pid)
 {
-	const struct memtrack_mapping *a = x, *b = y;
+	uint64_t idx;
 
-	return a->start < b->start ? -1 : a->start > b->start;
+	return u64_map_get(&a->by_pid, (uint64_t)pid, &idx) ? &a->procs[idx - 1] : NULL;
+}
+
+int as_add(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *m, uint64_t time)
+{
+	struct proc_maps *p = proc_of(a, pid);
+	const char *path, *id;
+
+	/* [vdso], [uprobes], memfd JIT code: no file to name anything from */
+	if (!m->path || m->path[0] != '/')
+		return 0;
+	if (!p)
+		return -ENOMEM;
+	path = intern(a, m->path ? m->path : "");
+	id = intern(a, m->build_id ? m->build_id : "");
+	if (!path || !id)
+		return -ENOMEM;
+	if (GROW_ARRAY(p->maps, p->n, p->cap, 16))
+		return -ENOMEM;
+	p->maps[p->n++] = (struct mapping){ .m = { m->start, m->end, m->offset, path, id },
+					    .time = time };
+	return 0;
+}
+
+int as_exec(struct address_spaces *a, pid_t pid, uint64_t time)
+{
+	struct proc_maps *p = proc_of(a, pid);
+	uint64_t *execs;
+
+	if (!p)
+		return -ENOMEM;
+	execs = realloc(p->execs, (p->nexecs + 1) * sizeof(*execs));
+	if (!execs)
+		return -ENOMEM;
+	p->execs = execs;
+	p->execs[p->nexecs++] = time;
+	return 0;
+}
+
+/* The last exec of p at or before time; 0 if none. */
+static uint64_t last_exec(const struct proc_maps *p, uint64_t time)
+{
+	uint64_t last = 0;
+
+	for (size_t i = 0; i < p->nexecs; i++)
+		if (p->execs[i] <= time && p->execs[i] > last)
+			last = p->execs[i];
+	return last;
+}
+
+int as_fork(struct address_spaces *a, pid_t parent, pid_t child, uint64_t time)
+{
+	const struct proc_maps *pp = as_proc(a, parent);
+	uint64_t since;
+	size_t n;
+	int err = 0;
+
+	if (!pp)
+		return 0;
+	since = last_exec(pp, time);
+	n = pp->n; /* as_add may move a->procs, and pp with it: index instead */
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct mapping *m = &as_proc(a, parent)->maps[i];
+		struct memtrack_mapping copy = m->m;
+
+		if (m->time >= since && m->time <= time)
+			err = as_add(a, child, &copy, m->time);
+	}
+	return err;
+}
+
+const struct memtrack_mapping *as_find(const struct address_spaces *a, pid_t pid, uint64_t ip,
+				       uint64_t time)
+{
+	const struct proc_maps *p = as_proc(a, pid);
+	uint64_t since;
+
+	if (!p)
+		return NULL;
+	since = last_exec(p, time);
+	/* newest first: a later mapping of the same range replaced the earlier one */
+	for (size_t i = p->n; i-- > 0;) {
+		const struct mapping *m = &p->maps[i];
+
+		if (m->time > time || m->time < since)
+			continue;
+		if (ip >= m->m.start && ip < m->m.end)
+			return &m->m;
+	}
+	return NULL;
 }
 
 /* The (interned) build-id of the file (dev, inode); "" when it has none or cannot be read. */
@@ -51,77 +166,54 @@ static const char *build_id_of(struct address_spaces *a, uint64_t dev, uint64_t 
 			       const char *open_path)
 {
 	uint64_t key = (dev << 40) ^ ino ^ 0x8000000000000000ull, idx;
-	char hex[130] = "", **ids;
+	char hex[130] = "";
 
 	if (u64_map_get(&a->build_ids, key, &idx))
-		return a->ids[idx - 1];
+		return a->str[idx - 1];
 	if (elf_build_id(open_path, hex, sizeof(hex)))
 		hex[0] = '\0';
-	ids = realloc(a->ids, (a->nids + 1) * sizeof(*ids));
-	if (!ids)
+	idx = intern_index(a, hex);
+	if (!idx || u64_map_put(&a->build_ids, key, idx))
 		return "";
-	a->ids = ids;
-	ids[a->nids] = strdup(hex);
-	if (!ids[a->nids] || u64_map_put(&a->build_ids, key, a->nids + 1)) {
-		free(ids[a->nids]);
-		return "";
-	}
-	return ids[a->nids++];
+	return a->str[idx - 1];
 }
 
-int as_read_maps(struct address_spaces *a, pid_t pid, FILE *maps, const char *root)
+int as_read_maps(struct address_spaces *a, pid_t pid, FILE *maps, const char *root,
+		 uint64_t time)
 {
-	struct memtrack_mapping *list = NULL, *grown;
-	size_t n = 0, cap = 0;
 	char *line = NULL;
 	size_t linecap = 0;
 	int err = 0;
 
 	/* start-end perms offset major:minor inode path */
-	while (getline(&line, &linecap, maps) > 0) {
+	while (!err && getline(&line, &linecap, maps) > 0) {
 		unsigned long long start, end, offset, ino;
 		unsigned int major, minor;
 		char perms[8], open_path[4200], *path = strchr(line, '/');
+		struct memtrack_mapping m;
 
 		if (!path || sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms,
 				    &offset, &major, &minor, &ino) != 7)
 			continue;
 		path[strcspn(path, "\n")] = '\0';
-		if (strstr(path, " (deleted)"))
+		/* code is what stacks point into; a deleted file cannot be read any more */
+		if (perms[2] != 'x' || strstr(path, " (deleted)"))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			grown = realloc(list, cap * sizeof(*list));
-			if (!grown) {
-				err = -ENOMEM;
-				break;
-			}
-			list = grown;
-		}
 		snprintf(open_path, sizeof(open_path), "%s%s", root ? root : "", path);
-		list[n] = (struct memtrack_mapping){
+		m = (struct memtrack_mapping){
 			.start = start,
 			.end = end,
 			.offset = offset,
-			.path = strdup(path),
+			.path = path,
 			.build_id = build_id_of(a, ((uint64_t)major << 20) | minor, ino, open_path),
 		};
-		if (!list[n].path) {
-			err = -ENOMEM;
-			break;
-		}
-		n++;
+		err = as_add(a, pid, &m, time);
 	}
 	free(line);
-	if (!err)
-		err = as_set(a, pid, list, n);
-	for (size_t i = 0; i < n; i++)
-		free((char *)list[i].path);
-	free(list);
 	return err;
 }
 
-int as_read_proc(struct address_spaces *a, pid_t pid)
+int as_read_proc(struct address_spaces *a, pid_t pid, uint64_t time)
 {
 	char path[64], root[64];
 	FILE *maps;
@@ -132,81 +224,23 @@ int as_read_proc(struct address_spaces *a, pid_t pid)
 	maps = fopen(path, "re");
 	if (!maps)
 		return errno == ENOENT ? -ESRCH : -errno;
-	err = as_read_maps(a, pid, maps, root);
+	err = as_read_maps(a, pid, maps, root, time);
 	fclose(maps);
 	return err;
 }
 
-int as_set(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *maps, size_t n)
-{
-	struct address_space *s = space_of(a, pid);
-	struct memtrack_mapping *copy = n ? calloc(n, sizeof(*copy)) : NULL;
-
-	if (!s || (n && !copy)) {
-		free(copy);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		copy[i] = maps[i];
-		copy[i].path = strdup(maps[i].path);
-		if (!copy[i].path) {
-			while (i--)
-				free((char *)copy[i].path);
-			free(copy);
-			return -ENOMEM;
-		}
-	}
-	qsort(copy, n, sizeof(*copy), by_start);
-	maps_clear(s);
-	s->maps = copy;
-	s->n = n;
-	s->generation++;
-	return 0;
-}
-
-const struct address_space *as_get(const struct address_spaces *a, pid_t pid)
-{
-	uint64_t idx;
-
-	if (!u64_map_get(&a->by_pid, (uint64_t)pid, &idx))
-		return NULL;
-	return &a->spaces[idx - 1];
-}
-
-const struct memtrack_mapping *as_find(const struct address_space *s, uint64_t ip)
-{
-	size_t lo = 0, hi = s ? s->n : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ip < s->maps[mid].start)
-			hi = mid;
-		else if (ip >= s->maps[mid].end)
-			lo = mid + 1;
-		else
-			return &s->maps[mid];
-	}
-	return NULL;
-}
-
-void as_forget(struct address_spaces *a, pid_t pid)
-{
-	uint64_t idx;
-
-	if (u64_map_get(&a->by_pid, (uint64_t)pid, &idx))
-		maps_clear(&a->spaces[idx - 1]);
-}
-
 void as_free(struct address_spaces *a)
 {
-	for (size_t i = 0; i < a->n; i++)
-		maps_clear(&a->spaces[i]);
-	free(a->spaces);
+	for (size_t i = 0; i < a->nprocs; i++) {
+		free(a->procs[i].maps);
+		free(a->procs[i].execs);
+	}
+	free(a->procs);
 	u64_map_free(&a->by_pid);
-	for (size_t i = 0; i < a->nids; i++)
-		free(a->ids[i]);
-	free(a->ids);
+	for (size_t i = 0; i < a->nstr; i++)
+		free(a->str[i]);
+	free(a->str);
+	u64_map_free(&a->strings);
 	u64_map_free(&a->build_ids);
 	memset(a, 0, sizeof(*a));
 }

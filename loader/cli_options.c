@@ -45,7 +45,10 @@ static const char usage_text[] =
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
 	"\n"
-	"At exit, a per-process summary and the drop counts go to standard error.\n"
+	"%s"
+	"\n"
+	"At exit, a per-process summary, the drop counts and the reports asked for\n"
+	"go to standard error (or --report-file).\n"
 	"Exit status: the command's own (128+N if signal N killed it); 0 with -p;\n"
 	"1 runtime error, 2 usage, 3 no such process, 4 BPF unavailable, 5 allocator\n"
 	"not found, 6 output not writable, 7 events dropped with --strict,\n"
@@ -58,7 +61,9 @@ static const char usage_text[] =
 	"  memtrack-load -p 1234 -d 30               # a running process, 30 seconds\n"
 	"  memtrack-load --strict -o ev.jsonl -- ./bench   # fail if an event is lost\n"
 	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n"
-	"  memtrack-load --source usdt -- ./app     # one cheap probe per call\n";
+	"  memtrack-load --source usdt -- ./app     # one cheap probe per call\n"
+	"  memtrack-load --leaks --top 10 -- ./app  # the ten stacks leaking most\n"
+	"  memtrack-load --folded live.folded -- ./app && flamegraph.pl live.folded\n";
 
 enum {
 	OPT_NO_CHILDREN = 256,
@@ -87,6 +92,7 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	REPORT_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -195,7 +201,13 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 	 */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:p:d:l:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:p:d:l:vhV" REPORT_SHORT_OPTIONS, long_options, NULL)) != -1) {
+		switch (report_option(&o->report, c, optarg, err, errlen)) {
+		case 1:
+			continue;
+		case -1:
+			return CLI_USAGE;
+		}
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -256,7 +268,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			o->verbose++;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			printf(usage_text, report_options_help);
 			return CLI_DONE;
 		case 'V':
 			printf("memtrack-load %s\n", MEMTRACK_VERSION);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "report_options.h"
+
 struct cli_options {
 	const char *output;   /* -o FILE, "-" for stdout; NULL: no event stream */
 	pid_t *pids;	      /* -p PID... */
@@ -22,6 +24,7 @@ struct cli_options {
 	unsigned int stack_depth; /* --stack-depth; frames per stack, 0: none */
 	bool free_stacks;     /* --free-stacks */
 	unsigned int max_stacks; /* --max-stacks; 0: the library's default */
+	struct report_options report; /* what to report at the end, and where */
 	char **argv;	      /* the command, NULL-terminated; NULL with -p */
 };
 

@@ -202,7 +202,15 @@ int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long
 	json_counts(&b, "by_type", c->by_type, MT_EV_TYPE_MAX, memtrack_event_type_name);
 	json_counts(&b, "failed", c->failures, MT_FN_MAX, memtrack_func_name);
 	json_counts(&b, "drops", c->drops, MT_DROP_MAX, memtrack_drop_reason_name);
-	jb_printf(&b, ",\"dropped\":%llu}\n", dropped);
+	jb_printf(&b, ",\"dropped\":%llu", dropped);
+	if (c->ringbuf_size)
+		jb_printf(&b, ",\"ringbuf_size\":%llu,\"ringbuf_peak\":%llu", c->ringbuf_size,
+			  c->ringbuf_peak);
+	if (c->max_stacks)
+		jb_printf(&b, ",\"stacks\":%llu,\"max_stacks\":%llu", c->stacks, c->max_stacks);
+	if (c->max_live)
+		jb_printf(&b, ",\"live_peak\":%llu,\"max_live\":%llu", c->live_peak, c->max_live);
+	jb_printf(&b, "}\n");
 	return (int)b.len;
 }
 
@@ -219,21 +227,20 @@ int memtrack_stack_to_json(unsigned long long id, const struct mt_stack *st, cha
 	return (int)b.len;
 }
 
-int memtrack_maps_to_json(pid_t pid, unsigned long long timestamp,
-			  const struct memtrack_mapping *maps, size_t n, char *buf, size_t size)
+int memtrack_mapping_to_json(pid_t pid, unsigned long long timestamp,
+			     const struct memtrack_mapping *m, char *buf, size_t size)
 {
 	struct jbuf b = { buf, size, 0 };
 
 	if (size)
 		buf[0] = '\0';
-	jb_printf(&b, "{\"type\":\"Maps\",\"timestamp\":%llu,\"pid\":%d,\"maps\":[", timestamp,
-		  (int)pid);
-	for (size_t i = 0; i < n; i++) {
-		jb_printf(&b, "%s{\"start\":%llu,\"end\":%llu,\"offset\":%llu,\"path\":",
-			  i ? "," : "", maps[i].start, maps[i].end, maps[i].offset);
-		jb_string(&b, maps[i].path, 4096);
-		jb_printf(&b, ",\"build_id\":\"%s\"}", maps[i].build_id);
-	}
-	jb_printf(&b, "]}\n");
+	jb_printf(&b,
+		  "{\"type\":\"Mapping\",\"timestamp\":%llu,\"pid\":%d,\"start\":%llu,\"end\":%llu,"
+		  "\"offset\":%llu,\"path\":",
+		  timestamp, (int)pid, m->start, m->end, m->offset);
+	jb_string(&b, m->path, 4096);
+	jb_printf(&b, ",\"build_id\":");
+	jb_string(&b, m->build_id, 256);
+	jb_printf(&b, "}\n");
 	return (int)b.len;
 }

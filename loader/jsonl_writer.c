@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "memtrack.h"
+#include "event_context.h"
 #include "tracker.h"
-#include "u64_map.h"
 
 #define JSONL_BUFFER (64u << 10)
 #define JSONL_LINE_MAX 2048 /* longer than any record's JSON */
@@ -25,8 +25,7 @@ struct memtrack_jsonl {
 	off_t written;	/* bytes of whole lines in the file */
 	size_t len;
 	int error; /* first write error, negative errno */
-	struct u64_map stacks_written; /* stack id -> 1 */
-	struct u64_map maps_written;   /* pid -> generation of the Maps record written */
+	struct event_context records; /* the Maps and Stack records written so far */
 	char buf[JSONL_BUFFER];
 };
 
@@ -177,61 +176,48 @@ int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
 	return write_record(w, format_stack, &a);
 }
 
-struct maps_arg {
+struct mapping_arg {
 	pid_t pid;
 	unsigned long long timestamp;
-	const struct memtrack_mapping *maps;
-	size_t n;
+	const struct memtrack_mapping *m;
 };
 
-static int format_maps(const void *arg, char *buf, size_t size)
+static int format_mapping(const void *arg, char *buf, size_t size)
 {
-	const struct maps_arg *a = arg;
+	const struct mapping_arg *a = arg;
 
-	return memtrack_maps_to_json(a->pid, a->timestamp, a->maps, a->n, buf, size);
+	return memtrack_mapping_to_json(a->pid, a->timestamp, a->m, buf, size);
 }
 
-int memtrack_jsonl_write_maps(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
-			      const struct memtrack_mapping *maps, size_t n)
+int memtrack_jsonl_write_mapping(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
+				 const struct memtrack_mapping *m)
 {
-	struct maps_arg a = { pid, timestamp, maps, n };
+	struct mapping_arg a = { pid, timestamp, m };
 
-	return write_record(w, format_maps, &a);
+	return write_record(w, format_mapping, &a);
 }
 
-/* What a reader needs to symbolize ev, the first time it is needed: Maps, then Stack. */
-static int write_context(struct memtrack_jsonl *w, struct memtrack *t, const struct mt_alloc_event *e)
+static int write_mapping_record(void *ctx, pid_t pid, unsigned long long timestamp,
+				const struct memtrack_mapping *m)
 {
-	const struct memtrack_mapping *maps;
-	unsigned int generation = 0;
-	uint64_t written;
-	struct mt_stack st;
-	size_t n;
-	int err;
+	return memtrack_jsonl_write_mapping(ctx, pid, timestamp, m);
+}
 
-	n = memtrack_mappings(t, (pid_t)e->hdr.pid, &maps, &generation);
-	if (n && (!u64_map_get(&w->maps_written, e->hdr.pid, &written) || written != generation)) {
-		err = memtrack_jsonl_write_maps(w, (pid_t)e->hdr.pid, e->hdr.timestamp, maps, n);
-		if (err || (err = u64_map_put(&w->maps_written, e->hdr.pid, generation)))
-			return err;
-	}
-	if (u64_map_get(&w->stacks_written, e->stack_id, &written) ||
-	    memtrack_stack(t, e->stack_id, &st))
-		return 0;
-	err = memtrack_jsonl_write_stack(w, e->stack_id, &st);
-	return err ? err : u64_map_put(&w->stacks_written, e->stack_id, 1);
+static int write_stack_record(void *ctx, unsigned long long id, const struct mt_stack *st)
+{
+	return memtrack_jsonl_write_stack(ctx, id, st);
 }
 
 int memtrack_jsonl_write(struct memtrack_jsonl *w, struct memtrack *t, const union mt_event *ev)
 {
-	int err;
+	const struct memtrack_trace_handler records = {
+		.ctx = w,
+		.on_mapping = write_mapping_record,
+		.on_stack = write_stack_record,
+	};
+	int err = event_context_pass(&w->records, t, ev, &records);
 
-	if (ev->hdr.type <= MT_EV_ALIGNED_ALLOC && ev->alloc.stack_id) {
-		err = write_context(w, t, &ev->alloc);
-		if (err)
-			return err;
-	}
-	return memtrack_jsonl_write_event(w, ev);
+	return err ? err : memtrack_jsonl_write_event(w, ev);
 }
 
 int memtrack_jsonl_close(struct memtrack_jsonl *w)
@@ -243,8 +229,7 @@ int memtrack_jsonl_close(struct memtrack_jsonl *w)
 	err = memtrack_jsonl_flush(w);
 	if (w->close_fd && close(w->fd) && !err)
 		err = -errno;
-	u64_map_free(&w->stacks_written);
-	u64_map_free(&w->maps_written);
+	event_context_free(&w->records);
 	free(w);
 	return err;
 }

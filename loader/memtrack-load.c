@@ -6,6 +6,7 @@
  * -d, or a signal), then write the Stats record and the summary.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "cli_options.h"
 #include "memtrack.h"
+#include "report_options.h"
 
 /* Exit statuses (README, memtrack-load(1)). */
 enum {
@@ -67,8 +69,11 @@ struct run {
 	struct memtrack_jsonl *out;
 	const char *out_path;
 	struct memtrack_summary *summary;
+	const struct report_options *rep;
+	FILE *report_out; /* the reports' stream: stderr, or --report-file */
 	int write_error;  /* negative errno from writing the JSONL */
 	bool out_of_memory;
+	bool report_error; /* -T could not be written */
 };
 
 static int on_event(void *ctx, const union mt_event *ev)
@@ -77,8 +82,15 @@ static int on_event(void *ctx, const union mt_event *ev)
 
 	if (r->out && !r->write_error)
 		r->write_error = memtrack_jsonl_write(r->out, r->t, ev);
-	if (memtrack_summary_add(r->summary, ev))
+	if (memtrack_summary_add_traced(r->summary, r->t, ev))
 		r->out_of_memory = true;
+	if (r->rep->trace && !r->report_error) {
+		const struct memtrack_report_opts o = { .sz = sizeof(o), .json = r->rep->json };
+
+		if (memtrack_report_event(r->summary, ev, &o, r->report_out) ||
+		    ferror(r->report_out))
+			r->report_error = true;
+	}
 	return 0;
 }
 
@@ -221,11 +233,12 @@ static void trace_loop(struct memtrack *t, struct run *r, struct child *c, doubl
 	}
 }
 
-/* Drain, then the Stats record and the summary. Returns the total of dropped events. */
+/* Drain, then the Stats record and the reports. Returns the total of dropped events. */
 static unsigned long long report(struct memtrack *t, struct run *r)
 {
 	struct memtrack_counters counters;
 	unsigned long long dropped = 0;
+	char msg[512];
 	int err;
 
 	memtrack_drain(t);
@@ -237,10 +250,50 @@ static unsigned long long report(struct memtrack *t, struct run *r)
 	if (err && !r->write_error)
 		r->write_error = err;
 	r->out = NULL;
-	memtrack_summary_print(r->summary, &counters, stderr);
+	memtrack_summary_set_counters(r->summary, &counters);
+	if (report_write(r->summary, r->rep, r->report_out, msg, sizeof(msg))) {
+		fprintf(stderr, "memtrack-load: %s\n", msg);
+		r->report_error = true;
+	}
 	for (unsigned i = 0; i < MT_DROP_MAX; i++)
 		dropped += counters.drops[i];
 	return dropped;
+}
+
+/*
+ * The report outputs, opened (or made) before anything starts, so that a
+ * path that cannot be written is refused before the command runs.
+ */
+static int open_report_outputs(const struct report_options *rep, FILE **report_out)
+{
+	const char *files[] = { rep->folded, rep->folded_alloc, rep->pprof };
+
+	*report_out = stderr;
+	if (rep->report_file && strcmp(rep->report_file, "-") == 0) {
+		*report_out = stdout;
+	} else if (rep->report_file) {
+		*report_out = fopen(rep->report_file, "we");
+		if (!*report_out) {
+			fprintf(stderr, "memtrack-load: cannot open %s: %s\n", rep->report_file,
+				strerror(errno));
+			*report_out = stderr;
+			return EXIT_OUTPUT;
+		}
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int fd;
+
+		if (!files[i] || strcmp(files[i], "-") == 0)
+			continue;
+		fd = open(files[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			fprintf(stderr, "memtrack-load: cannot open %s: %s\n", files[i],
+				strerror(errno));
+			return EXIT_OUTPUT;
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 /*
@@ -267,7 +320,7 @@ int main(int argc, char **argv)
 	struct cli_options o;
 	struct memtrack_error err = { 0 };
 	struct memtrack *t = NULL;
-	struct run r = { 0 };
+	struct run r = { .rep = &o.report, .report_out = stderr };
 	struct child c = { 0 };
 	unsigned long long dropped;
 	bool all_exited;
@@ -294,8 +347,11 @@ int main(int argc, char **argv)
 		}
 		r.out_path = o.output;
 	}
+	status = open_report_outputs(&o.report, &r.report_out);
+	if (status)
+		goto out;
 	r.summary = memtrack_summary_new();
-	if (!r.summary) {
+	if (!r.summary || report_setup(r.summary, &o.report)) {
 		fprintf(stderr, "memtrack-load: out of memory\n");
 		status = EXIT_RUNTIME;
 		goto out;
@@ -352,7 +408,9 @@ int main(int argc, char **argv)
 			strcmp(r.out_path, "-") ? r.out_path : "standard output",
 			strerror(-r.write_error));
 	status = c.pid > 0 ? command_status(&c, all_exited) : 0;
-	if (r.out_of_memory || r.write_error) {
+	if (r.report_error && !r.out_of_memory && !r.write_error)
+		fprintf(stderr, "memtrack-load: the reports could not be written in full\n");
+	if (r.out_of_memory || r.write_error || r.report_error) {
 		status = EXIT_RUNTIME;
 	} else if (o.strict && dropped && status == 0) {
 		fprintf(stderr, "memtrack-load: %llu events were dropped (--strict)\n", dropped);
@@ -362,6 +420,8 @@ out:
 	memtrack_close(t);
 	memtrack_jsonl_close(r.out);
 	memtrack_summary_free(r.summary);
+	if (r.report_out && r.report_out != stderr && r.report_out != stdout)
+		fclose(r.report_out);
 	cli_options_free(&o);
 	free(shim);
 	return status;

@@ -1,41 +1,76 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Per-process heap accounting and its report: the malloc_free columns, and drops. */
+/*
+ * What a run amounts to: per-process heap accounting (the malloc_free
+ * columns), every live block with its stack and birth time, allocation
+ * totals per stack, the largest request of each process; and the stacks
+ * and mappings needed to name those stacks. Fed the same way live and from
+ * a trace read back; the reports (report.c) read it.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "memtrack.h"
-#include "u64_map.h"
-
-struct proc_entry {
-	struct memtrack_proc_stats st;
-	struct u64_map live; /* address -> size of the blocks it holds */
-};
-
-struct memtrack_summary {
-	struct proc_entry *procs;
-	size_t nprocs, cap;
-	struct u64_map by_pid; /* pid -> index + 1 of its current entry */
-};
+#include "event_context.h"
+#include "summary.h"
+#include "grow_array.h"
 
 struct memtrack_summary *memtrack_summary_new(void)
 {
 	return calloc(1, sizeof(struct memtrack_summary));
 }
 
+void memtrack_summary_set_sizes(struct memtrack_summary *s, unsigned long long min_size,
+				unsigned long long max_size)
+{
+	s->min_size = min_size;
+	s->max_size = max_size;
+}
+
+int memtrack_summary_set_debug_dirs(struct memtrack_summary *s, const char *dirs)
+{
+	char *copy = dirs ? strdup(dirs) : NULL;
+
+	if (dirs && !copy)
+		return -ENOMEM;
+	free(s->debug_dirs);
+	s->debug_dirs = copy;
+	return 0;
+}
+
+struct symbolizer *summary_symbolizer(struct memtrack_summary *s)
+{
+	if (!s->sym)
+		s->sym = symbolizer_new(s->debug_dirs);
+	return s->sym;
+}
+
+uint64_t summary_end_time(const struct memtrack_summary *s, const struct proc_entry *e)
+{
+	return e->end_time ? e->end_time : s->last_time;
+}
+
+void summary_live_each(const struct memtrack_summary *s, const struct proc_entry *e,
+		       void (*fn)(void *ctx, const struct block *b, uint64_t age), void *ctx)
+{
+	uint64_t end = summary_end_time(s, e);
+
+	for (size_t i = 0; i < e->live.cap; i++) {
+		const struct block *b;
+
+		if (!e->live.keys[i])
+			continue;
+		b = &s->blocks[e->live.vals[i] - 1];
+		if (!b->filtered)
+			fn(ctx, b, end > b->time ? end - b->time : 0);
+	}
+}
+
 static struct proc_entry *new_entry(struct memtrack_summary *s, pid_t pid)
 {
 	struct proc_entry *e;
 
-	if (s->nprocs == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct proc_entry *procs = realloc(s->procs, cap * sizeof(*procs));
-
-		if (!procs)
-			return NULL;
-		s->procs = procs;
-		s->cap = cap;
-	}
+	if (GROW_ARRAY(s->procs, s->nprocs, s->cap, 16))
+		return NULL;
 	if (u64_map_put(&s->by_pid, (uint64_t)pid, s->nprocs + 1))
 		return NULL;
 	e = &s->procs[s->nprocs++];
@@ -58,37 +93,124 @@ static struct proc_entry *entry_of(struct memtrack_summary *s, pid_t pid, bool n
 	return new_entry(s, pid);
 }
 
-static void release(struct proc_entry *e, uint64_t addr)
+/* A block slot, reusing freed ones. Its index + 1, or 0 without memory. */
+static uint64_t block_new(struct memtrack_summary *s)
 {
-	uint64_t size;
+	uint64_t idx;
 
-	e->st.frees++;
-	if (!u64_map_take(&e->live, addr, &size)) {
+	if (s->free_blocks) {
+		idx = s->free_blocks;
+		s->free_blocks = s->blocks[idx - 1].next_free;
+		return idx;
+	}
+	if (GROW_ARRAY(s->blocks, s->nblocks, s->cap_blocks, 1024))
+		return 0;
+	return ++s->nblocks;
+}
+
+static void block_release(struct memtrack_summary *s, uint64_t idx)
+{
+	s->blocks[idx - 1].next_free = s->free_blocks;
+	s->free_blocks = idx;
+}
+
+/* The allocation totals of (process, stack); NULL without memory. */
+static struct site *site_of(struct memtrack_summary *s, size_t proc, uint64_t stack_id,
+			    uint64_t time)
+{
+	uint64_t key = (stack_id * 0x9e3779b97f4a7c15ull) ^ (proc + 1), idx;
+
+	if (!key)
+		key = 1;
+	/* on a collision of the mixed key, probe on */
+	while (u64_map_get(&s->site_index, key, &idx)) {
+		struct site *st = &s->sites[idx - 1];
+
+		if (st->proc == proc && st->stack_id == stack_id)
+			return st;
+		key = key * 31 + 1;
+	}
+	if (GROW_ARRAY(s->sites, s->nsites, s->cap_sites, 256))
+		return NULL;
+	if (u64_map_put(&s->site_index, key, s->nsites + 1))
+		return NULL;
+	s->sites[s->nsites] = (struct site){ .proc = proc, .stack_id = stack_id, .first = time };
+	return &s->sites[s->nsites++];
+}
+
+static bool filtered(const struct memtrack_summary *s, uint64_t size)
+{
+	return size < s->min_size || (s->max_size && size > s->max_size);
+}
+
+/* A block's life is over: its bytes leave Real. */
+static void forget(struct memtrack_summary *s, struct proc_entry *e, uint64_t idx)
+{
+	struct block *b = &s->blocks[idx - 1];
+
+	if (!b->filtered) {
+		e->st.free_bytes += b->size;
+		e->st.live_bytes -= b->size;
+		e->st.live_blocks--;
+	}
+	block_release(s, idx);
+}
+
+/* The program released the block at addr. */
+static void release(struct memtrack_summary *s, struct proc_entry *e, uint64_t addr)
+{
+	uint64_t idx;
+
+	if (!u64_map_take(&e->live, addr, &idx)) {
+		e->st.frees++;
 		e->st.unknown_frees++;
 		return;
 	}
-	e->st.free_bytes += size;
-	e->st.live_bytes -= size;
+	if (!s->blocks[idx - 1].filtered)
+		e->st.frees++;
+	forget(s, e, idx);
 }
 
-static int allocate(struct proc_entry *e, uint64_t addr, uint64_t size)
+static int allocate(struct memtrack_summary *s, struct proc_entry *e,
+		    const struct mt_alloc_event *a)
 {
-	uint64_t stale;
+	size_t proc = (size_t)(e - s->procs);
+	uint64_t idx;
+	struct site *site;
+	bool skip = filtered(s, a->size);
 
-	e->st.allocs++;
-	e->st.alloc_bytes += size;
-	if (size > e->st.max_request)
-		e->st.max_request = size;
 	/* Still live means its free was lost: that life is over now. */
-	if (u64_map_take(&e->live, addr, &stale)) {
-		e->st.free_bytes += stale;
-		e->st.live_bytes -= stale;
-	}
-	if (u64_map_put(&e->live, addr, size))
+	if (u64_map_take(&e->live, a->addr, &idx))
+		forget(s, e, idx);
+	idx = block_new(s);
+	if (!idx || u64_map_put(&e->live, a->addr, idx))
 		return -ENOMEM;
-	e->st.live_bytes += size;
+	e = &s->procs[proc];
+	s->blocks[idx - 1] = (struct block){ .size = a->size,
+					     .stack_id = a->stack_id,
+					     .time = a->hdr.timestamp,
+					     .filtered = skip };
+	if (skip)
+		return 0;
+	e->st.allocs++;
+	e->calls[a->func < MT_FN_MAX ? a->func : MT_FN_MALLOC]++;
+	e->st.alloc_bytes += a->size;
+	e->st.live_bytes += a->size;
+	e->st.live_blocks++;
 	if (e->st.live_bytes > e->st.peak_bytes)
 		e->st.peak_bytes = e->st.live_bytes;
+	if (a->size > e->st.max_request || !e->largest_time) {
+		e->st.max_request = a->size;
+		e->largest_stack = a->stack_id;
+		e->largest_time = a->hdr.timestamp;
+		e->largest_addr = a->addr;
+	}
+	site = site_of(s, proc, a->stack_id, a->hdr.timestamp);
+	if (!site)
+		return -ENOMEM;
+	site->alloc_count++;
+	site->alloc_bytes += a->size;
+	s->blocks[idx - 1].site = (uint64_t)(site - s->sites) + 1;
 	return 0;
 }
 
@@ -99,10 +221,11 @@ static void set_comm(struct proc_entry *e, const char *comm)
 }
 
 /* exec replaced the image: every block of the old one is gone. */
-static void release_all(struct proc_entry *e)
+static void release_all(struct memtrack_summary *s, struct proc_entry *e)
 {
-	e->st.free_bytes += e->st.live_bytes;
-	e->st.live_bytes = 0;
+	for (size_t i = 0; i < e->live.cap; i++)
+		if (e->live.keys[i])
+			forget(s, e, e->live.vals[i]);
 	u64_map_clear(&e->live);
 }
 
@@ -114,17 +237,25 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 
 	if (!e)
 		return -ENOMEM;
+	if (ev->hdr.timestamp > s->last_time)
+		s->last_time = ev->hdr.timestamp;
+	if (!s->first_time || ev->hdr.timestamp < s->first_time)
+		s->first_time = ev->hdr.timestamp;
 	switch (ev->hdr.type) {
 	case MT_EV_MALLOC:
 	case MT_EV_CALLOC:
 	case MT_EV_ALIGNED_ALLOC:
-		return allocate(e, a->addr, a->size);
+		return allocate(s, e, a);
 	case MT_EV_REALLOC:
 		if (a->old_addr)
-			release(e, a->old_addr);
-		return a->addr ? allocate(e, a->addr, a->size) : 0;
+			release(s, e, a->old_addr);
+		if (a->addr)
+			return allocate(s, e, a);
+		e->calls[a->func < MT_FN_MAX ? a->func : MT_FN_REALLOC]++; /* realloc(p, 0) */
+		return 0;
 	case MT_EV_FREE:
-		release(e, a->addr);
+		e->calls[a->func < MT_FN_MAX ? a->func : MT_FN_FREE]++;
+		release(s, e, a->addr);
 		return 0;
 	case MT_EV_FORK:
 		e->st.ppid = (pid_t)p->ppid;
@@ -133,17 +264,86 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 	case MT_EV_EXEC:
 		e->st.ppid = (pid_t)p->ppid;
 		set_comm(e, p->comm);
-		release_all(e);
-		return 0;
+		release_all(s, e);
+		/* its stacks from now on are in the new image */
+		return as_exec(&s->spaces, e->st.pid, ev->hdr.timestamp);
 	case MT_EV_EXIT:
 		e->st.ppid = (pid_t)p->ppid;
 		set_comm(e, p->comm);
 		e->st.exited = true;
 		e->st.exit_status = p->exit_code;
+		e->end_time = ev->hdr.timestamp;
 		return 0;
 	default:
 		return 0;
 	}
+}
+
+int memtrack_summary_stack(struct memtrack_summary *s, unsigned long long id,
+			   const struct mt_stack *st)
+{
+	return stack_cache_put(&s->stacks, id, (const uint64_t *)st->ip, st->nr);
+}
+
+int memtrack_summary_mapping(struct memtrack_summary *s, pid_t pid, unsigned long long timestamp,
+			     const struct memtrack_mapping *m)
+{
+	return as_add(&s->spaces, pid, m, timestamp);
+}
+
+void memtrack_summary_set_counters(struct memtrack_summary *s, const struct memtrack_counters *c)
+{
+	s->counters = *c;
+	s->have_counters = true;
+}
+
+static int feed_stack(void *ctx, unsigned long long id, const struct mt_stack *st)
+{
+	return memtrack_summary_stack(ctx, id, st);
+}
+
+static int feed_mapping(void *ctx, pid_t pid, unsigned long long timestamp,
+			const struct memtrack_mapping *m)
+{
+	return memtrack_summary_mapping(ctx, pid, timestamp, m);
+}
+
+static int feed_event(void *ctx, const union mt_event *ev)
+{
+	return memtrack_summary_add(ctx, ev);
+}
+
+static int feed_stats(void *ctx, const struct memtrack_counters *c)
+{
+	memtrack_summary_set_counters(ctx, c);
+	return 0;
+}
+
+int memtrack_summary_add_traced(struct memtrack_summary *s, struct memtrack *t,
+				const union mt_event *ev)
+{
+	const struct memtrack_trace_handler h = {
+		.ctx = s,
+		.on_stack = feed_stack,
+		.on_mapping = feed_mapping,
+	};
+	int err = event_context_pass(&s->context, t, ev, &h);
+
+	return err ? err : memtrack_summary_add(s, ev);
+}
+
+int memtrack_summary_read_trace(struct memtrack_summary *s, const char *path,
+				struct memtrack_error *err)
+{
+	const struct memtrack_trace_handler h = {
+		.ctx = s,
+		.on_event = feed_event,
+		.on_stack = feed_stack,
+		.on_mapping = feed_mapping,
+		.on_stats = feed_stats,
+	};
+
+	return memtrack_trace_read(path, &h, err);
 }
 
 size_t memtrack_summary_count(const struct memtrack_summary *s)
@@ -156,84 +356,6 @@ const struct memtrack_proc_stats *memtrack_summary_proc(const struct memtrack_su
 	return i < s->nprocs ? &s->procs[i].st : NULL;
 }
 
-/* The process's name: from its events, else from /proc while it still runs. */
-static const char *comm_of(const struct memtrack_proc_stats *st, char *buf, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	if (st->comm[0])
-		return st->comm;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)st->pid);
-	f = fopen(path, "re");
-	if (!f || !fgets(buf, (int)size, f)) {
-		if (f)
-			fclose(f);
-		return "?";
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
-static void exit_of(const struct memtrack_proc_stats *st, char *buf, size_t size)
-{
-	if (!st->exited)
-		snprintf(buf, size, "-");
-	else if (st->exit_status & 0x7f)
-		snprintf(buf, size, "sig%u", st->exit_status & 0x7f);
-	else
-		snprintf(buf, size, "%u", (st->exit_status >> 8) & 0xff);
-}
-
-static void print_counters(const struct memtrack_counters *c, FILE *out)
-{
-	unsigned long long dropped = 0, failed = 0;
-
-	for (unsigned i = 0; i < MT_FN_MAX; i++)
-		failed += c->failures[i];
-	if (failed) {
-		fprintf(out, "memtrack: %llu failed calls (not counted as allocations):", failed);
-		for (unsigned i = 0; i < MT_FN_MAX; i++)
-			if (c->failures[i])
-				fprintf(out, " %s %llu", memtrack_func_name(i), c->failures[i]);
-		fputc('\n', out);
-	}
-	for (unsigned i = 0; i < MT_DROP_MAX; i++)
-		dropped += c->drops[i];
-	fprintf(out, "memtrack: %llu events dropped (", dropped);
-	for (unsigned i = 0; i < MT_DROP_MAX; i++)
-		fprintf(out, "%s%s %llu", i ? ", " : "", memtrack_drop_reason_name(i), c->drops[i]);
-	fprintf(out, ")\n");
-}
-
-void memtrack_summary_print(const struct memtrack_summary *s, const struct memtrack_counters *c,
-			    FILE *out)
-{
-	unsigned long long unknown = 0;
-	char comm[MT_COMM_LEN + 1], status[16];
-
-	fprintf(out, "%8s %8s %9s %9s %12s %12s %12s %12s %12s %6s  %s\n", "PID", "PPID", "Allocs",
-		"Frees", "Alloc", "Free", "Real", "Real.max", "Req.max", "Exit", "Comm");
-	for (size_t i = 0; i < s->nprocs; i++) {
-		const struct memtrack_proc_stats *st = &s->procs[i].st;
-
-		exit_of(st, status, sizeof(status));
-		fprintf(out, "%8d %8d %9llu %9llu %12llu %12llu %12llu %12llu %12llu %6s  %s\n",
-			(int)st->pid, (int)st->ppid, st->allocs, st->frees, st->alloc_bytes,
-			st->free_bytes, st->live_bytes, st->peak_bytes, st->max_request, status,
-			comm_of(st, comm, sizeof(comm)));
-		unknown += st->unknown_frees;
-	}
-	if (unknown)
-		fprintf(out,
-			"memtrack: %llu releases of blocks allocated before tracing began "
-			"(not in Free)\n",
-			unknown);
-	if (c)
-		print_counters(c, out);
-}
-
 void memtrack_summary_free(struct memtrack_summary *s)
 {
 	if (!s)
@@ -242,5 +364,13 @@ void memtrack_summary_free(struct memtrack_summary *s)
 		u64_map_free(&s->procs[i].live);
 	free(s->procs);
 	u64_map_free(&s->by_pid);
+	free(s->blocks);
+	free(s->sites);
+	u64_map_free(&s->site_index);
+	stack_cache_free(&s->stacks);
+	as_free(&s->spaces);
+	event_context_free(&s->context);
+	symbolizer_free(s->sym);
+	free(s->debug_dirs);
 	free(s);
 }

@@ -91,10 +91,8 @@ int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, co
 	return code;
 }
 
-static int open_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int open_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
-		     const char *fmt, ...)
+int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
+	       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,24 +107,24 @@ static bool is_power_of_two(size_t n)
 	return n && !(n & (n - 1));
 }
 
-/* Is every frame of the stack inside a mapping we know of pid? */
-static bool frames_mapped(const struct address_space *s, const uint64_t *ip, uint32_t nr)
+/* Is every frame of the stack inside a mapping pid had at time? */
+static bool frames_mapped(const struct address_spaces *a, pid_t pid, uint64_t time,
+			  const uint64_t *ip, uint32_t nr)
 {
-	if (!s || !s->n)
-		return false;
 	for (uint32_t i = 0; i < nr; i++)
-		if (!as_find(s, ip[i]))
+		if (!as_find(a, pid, ip[i], time))
 			return false;
 	return true;
 }
 
 /*
  * An event with a stack: keep the stack (from the kernel's map, the first
- * time) and, while the process still runs, what it has mapped, if the
- * stack reaches outside what we know (its first stack, or after exec or
- * dlopen). Errors leave the stack unknown or unsymbolizable, no more.
+ * time), and make sure what the process had mapped then is known: the
+ * kernel's mmap records normally tell; if a frame is still outside them
+ * (records lost, or a process attached to), /proc/PID/maps while it runs.
+ * Errors leave the stack unknown or unsymbolizable, no more.
  */
-static void note_stack(struct memtrack *t, pid_t pid, uint64_t id)
+static void note_stack(struct memtrack *t, pid_t pid, uint64_t time, uint64_t id)
 {
 	struct mt_stack st;
 	const uint64_t *ip;
@@ -138,8 +136,44 @@ static void note_stack(struct memtrack *t, pid_t pid, uint64_t id)
 					0) == 0 &&
 	    stack_cache_put(&t->stacks, id, (const uint64_t *)st.ip, st.nr) == 0)
 		ip = stack_cache_get(&t->stacks, id, &nr);
-	if (ip && !frames_mapped(as_get(&t->spaces, pid), ip, nr))
-		as_read_proc(&t->spaces, pid);
+	if (ip && !frames_mapped(&t->spaces, pid, time, ip, nr)) {
+		mmap_watch_consume(t->mmaps);
+		if (!frames_mapped(&t->spaces, pid, time, ip, nr))
+			as_read_proc(&t->spaces, pid, time);
+	}
+	pthread_mutex_unlock(&t->meta_lock);
+}
+
+/*
+ * Fork, exec and exit change what a pid has mapped, and whether it is ours.
+ * An Exec event's time becomes when the exec began (the kernel's comm
+ * record of it): the tracepoint fires after the new image is mapped, and
+ * its mappings must count as the new image's, here and in a trace read
+ * back.
+ */
+static void note_process(struct memtrack *t, struct mt_proc_event *e)
+{
+	pid_t pid = (pid_t)e->hdr.pid;
+	uint64_t began;
+
+	pthread_mutex_lock(&t->meta_lock);
+	switch (e->hdr.type) {
+	case MT_EV_FORK:
+		mmap_watch_pid(t->mmaps, pid, UINT64_MAX);
+		as_fork(&t->spaces, (pid_t)e->ppid, pid, e->hdr.timestamp);
+		break;
+	case MT_EV_EXEC:
+		mmap_watch_consume(t->mmaps);
+		began = mmap_watch_exec_began(t->mmaps, pid, e->hdr.timestamp);
+		if (began)
+			e->hdr.timestamp = began;
+		mmap_watch_pid(t->mmaps, pid, UINT64_MAX);
+		as_exec(&t->spaces, pid, e->hdr.timestamp);
+		break;
+	case MT_EV_EXIT:
+		mmap_watch_pid(t->mmaps, pid, e->hdr.timestamp);
+		break;
+	}
 	pthread_mutex_unlock(&t->meta_lock);
 }
 
@@ -147,37 +181,35 @@ static void note_stack(struct memtrack *t, pid_t pid, uint64_t id)
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct memtrack *t = ctx;
-	const struct mt_event_hdr *hdr = data;
+	union mt_event ev;
 	int err;
 
-	if (size < sizeof(*hdr))
+	if (size < sizeof(ev.hdr))
 		return 0;
-	t->delivered++;
-	if (hdr->type < MT_EV_TYPE_MAX)
-		t->by_type[hdr->type]++;
-	if (hdr->type == MT_EV_EXEC) {
-		pthread_mutex_lock(&t->meta_lock);
-		as_forget(&t->spaces, (pid_t)hdr->pid);
-		pthread_mutex_unlock(&t->meta_lock);
-		tracker_probe_exec(t, (pid_t)hdr->pid);
-	}
-	if (hdr->type <= MT_EV_ALIGNED_ALLOC && size >= sizeof(struct mt_alloc_event) &&
-	    ((const struct mt_alloc_event *)data)->stack_id)
-		note_stack(t, (pid_t)hdr->pid, ((const struct mt_alloc_event *)data)->stack_id);
+	/* Records are shorter than the union for small types: copy, never over-read. */
+	if (size > sizeof(ev))
+		size = sizeof(ev);
+	memset(&ev, 0, sizeof(ev));
+	memcpy(&ev, data, size);
+	/* the peak fill is a sample: take one every so many records */
+	if (!(t->delivered++ & 63))
+		ringbuf_gauge_sample(&t->rb_gauge);
+	if (ev.hdr.type < MT_EV_TYPE_MAX)
+		t->by_type[ev.hdr.type]++;
+	if (ev.hdr.type >= MT_EV_FORK && size >= sizeof(ev.proc))
+		note_process(t, &ev.proc);
+	if (ev.hdr.type == MT_EV_EXEC)
+		tracker_probe_exec(t, (pid_t)ev.hdr.pid);
+	if (ev.hdr.type <= MT_EV_ALIGNED_ALLOC && size >= sizeof(ev.alloc) && ev.alloc.stack_id)
+		note_stack(t, (pid_t)ev.hdr.pid, ev.hdr.timestamp, ev.alloc.stack_id);
 	if (t->on_event) {
-		union mt_event ev;
-
-		/* Records are shorter than the union for small types: copy, never over-read. */
-		memset(&ev, 0, sizeof(ev));
-		memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
 		err = t->on_event(t->event_ctx, &ev);
 		if (err < 0)
 			t->callback_stop = true;
 		return err;
 	}
 	pthread_mutex_lock(&t->lock);
-	err = event_queue_push(&t->queue, data, size < sizeof(union mt_event) ? size
-									  : sizeof(union mt_event));
+	err = event_queue_push(&t->queue, &ev, size);
 	pthread_cond_signal(&t->ready);
 	pthread_mutex_unlock(&t->lock);
 	return err;
@@ -200,48 +232,58 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	int e;
 
 	if (!is_power_of_two(rb_size) || rb_size < (size_t)page || rb_size > MAX_RINGBUF_SIZE)
-		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
 				 "ring-buffer size %zu is not a power of two from %ld bytes to 1G",
 				 rb_size, page);
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return open_fail(err, MEMTRACK_ERR_BPF, -ENOTSUP,
+		return error_fail(err, MEMTRACK_ERR_BPF, -ENOTSUP,
 				 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); "
 				 "memtrack needs a kernel built with CONFIG_DEBUG_INFO_BTF");
 
 	t->skel = memtrack_bpf__open();
 	if (!t->skel)
-		return open_fail(err, MEMTRACK_ERR_BPF, -errno, "cannot open BPF object: %s",
+		return error_fail(err, MEMTRACK_ERR_BPF, -errno, "cannot open BPF object: %s",
 				 strerror(errno));
 	t->skel->rodata->follow_children = !opts->no_children;
 	t->skel->rodata->page_size = (__u64)page;
 	if (opts->stack_depth > MT_MAX_STACK_DEPTH)
-		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
 				 "stack depth %u is more than the %d frames a stack can have",
 				 opts->stack_depth, MT_MAX_STACK_DEPTH);
 	t->skel->rodata->stack_depth = opts->stack_depth;
 	t->skel->rodata->free_stacks = opts->free_stacks;
-	e = bpf_map__set_max_entries(t->skel->maps.stacks,
-				     opts->max_stacks ? opts->max_stacks : DEFAULT_MAX_STACKS);
+	t->max_stacks = opts->max_stacks ? opts->max_stacks : DEFAULT_MAX_STACKS;
+	e = bpf_map__set_max_entries(t->skel->maps.stacks, t->max_stacks);
 	if (e)
-		return open_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the stacks map: %s",
+		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the stacks map: %s",
 				 strerror(-e));
 	e = bpf_map__set_max_entries(t->skel->maps.events, (__u32)rb_size);
 	if (e)
-		return open_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
+		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
 				 strerror(-e));
 	e = memtrack_bpf__load(t->skel);
 	if (e)
-		return open_fail(err, MEMTRACK_ERR_BPF, e, "cannot load BPF programs: %s%s",
+		return error_fail(err, MEMTRACK_ERR_BPF, e, "cannot load BPF programs: %s%s",
 				 strerror(-e), load_hint(e));
 	e = memtrack_bpf__attach(t->skel); /* the tracepoints; uprobes have no auto-attach */
 	if (e)
-		return open_fail(err, MEMTRACK_ERR_BPF, e,
+		return error_fail(err, MEMTRACK_ERR_BPF, e,
 				 "cannot attach the fork/exec/exit tracepoints: %s%s", strerror(-e),
 				 load_hint(e));
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
 	if (!t->rb)
-		return open_fail(err, MEMTRACK_ERR_BPF, -errno, "cannot open the ring buffer: %s",
+		return error_fail(err, MEMTRACK_ERR_BPF, -errno, "cannot open the ring buffer: %s",
 				 strerror(errno));
+	e = ringbuf_gauge_open(&t->rb_gauge, bpf_map__fd(t->skel->maps.events), rb_size);
+	if (e)
+		return error_fail(err, MEMTRACK_ERR_BPF, e, "cannot map the ring buffer's positions: %s",
+				 strerror(-e));
+	e = mmap_watch_open(t->skel->maps.mmap_events, t->skel->maps.tracked, &t->spaces,
+			    &t->mmaps);
+	if (e)
+		return error_fail(err, MEMTRACK_ERR_BPF, e,
+				 "cannot open the kernel's mmap records: %s%s", strerror(-e),
+				 load_hint(e));
 	return 0;
 }
 
@@ -268,11 +310,11 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 
 	*tracker = NULL;
 	if (opts_copy(&o, sizeof(o), caller_opts))
-		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
 				 "struct memtrack_opts: sz must be set to sizeof(struct memtrack_opts)");
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return open_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		return error_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	t->on_event = opts->on_event;
 	t->event_ctx = opts->event_ctx;
 	t->log_level = opts->log_level;
@@ -281,12 +323,12 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	t->usdt = opts->source == MEMTRACK_SOURCE_USDT;
 	if (opts->source != MEMTRACK_SOURCE_UPROBE && !t->usdt) {
 		free(t);
-		return open_fail(err, MEMTRACK_ERR_USAGE, -EINVAL, "unknown event source %d",
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL, "unknown event source %d",
 				 (int)opts->source);
 	}
 	if (opts->usdt_shim && !(t->usdt_shim = strdup(opts->usdt_shim))) {
 		free(t);
-		return open_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		return error_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->probe_lock, NULL);
@@ -328,7 +370,17 @@ int tracker_track_pid(struct memtrack *t, pid_t pid)
 		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -errno,
 				    "cannot add process %d to the traced set: %s", (int)pid,
 				    strerror(errno));
+	pthread_mutex_lock(&t->meta_lock);
+	mmap_watch_pid(t->mmaps, pid, UINT64_MAX);
+	pthread_mutex_unlock(&t->meta_lock);
 	return 0;
+}
+
+void tracker_read_maps(struct memtrack *t, pid_t pid)
+{
+	pthread_mutex_lock(&t->meta_lock);
+	as_read_proc(&t->spaces, pid, 0);
+	pthread_mutex_unlock(&t->meta_lock);
 }
 
 void tracker_untrack_pid(struct memtrack *t, pid_t pid)
@@ -353,13 +405,28 @@ static int ring_result(struct memtrack *t, int n)
 	return n;
 }
 
+/* Keep the kernel's mmap records flowing in, between events that need them. */
+static void take_mmaps(struct memtrack *t)
+{
+	pthread_mutex_lock(&t->meta_lock);
+	mmap_watch_consume(t->mmaps);
+	pthread_mutex_unlock(&t->meta_lock);
+}
+
 int memtrack_poll(struct memtrack *t, int timeout_ms)
 {
-	return ring_result(t, ring_buffer__poll(t->rb, timeout_ms));
+	int n;
+
+	ringbuf_gauge_sample(&t->rb_gauge);
+	n = ring_result(t, ring_buffer__poll(t->rb, timeout_ms));
+
+	take_mmaps(t);
+	return n;
 }
 
 int memtrack_drain(struct memtrack *t)
 {
+	ringbuf_gauge_sample(&t->rb_gauge);
 	return ring_result(t, ring_buffer__consume(t->rb));
 }
 
@@ -521,6 +588,15 @@ int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c)
 		err = sum_percpu(t, t->skel->maps.failures, c->failures, MT_FN_MAX);
 	c->events = t->delivered;
 	memcpy(c->by_type, t->by_type, sizeof(c->by_type));
+	ringbuf_gauge_sample(&t->rb_gauge);
+	c->ringbuf_size = t->rb_gauge.size;
+	c->ringbuf_peak = t->rb_gauge.peak;
+	if (t->skel->rodata->stack_depth) {
+		pthread_mutex_lock(&t->meta_lock);
+		c->stacks = t->stacks.nentries;
+		pthread_mutex_unlock(&t->meta_lock);
+		c->max_stacks = t->max_stacks;
+	}
 	return err;
 }
 
@@ -561,18 +637,18 @@ int memtrack_stack(struct memtrack *t, unsigned long long stack_id, struct mt_st
 	return ip ? 0 : -ENOENT;
 }
 
-size_t memtrack_mappings(struct memtrack *t, pid_t pid, const struct memtrack_mapping **maps,
-			 unsigned int *generation)
+size_t memtrack_mappings(struct memtrack *t, pid_t pid, size_t from, struct memtrack_mapping *out,
+			 unsigned long long *times, size_t max)
 {
-	const struct address_space *s;
+	const struct proc_maps *p;
 	size_t n = 0;
 
 	pthread_mutex_lock(&t->meta_lock);
-	s = as_get(&t->spaces, pid);
-	if (s) {
-		*maps = s->maps;
-		*generation = s->generation;
-		n = s->n;
+	p = as_proc(&t->spaces, pid);
+	for (; p && from + n < p->n && n < max; n++) {
+		out[n] = p->maps[from + n].m;
+		if (times)
+			times[n] = p->maps[from + n].time;
 	}
 	pthread_mutex_unlock(&t->meta_lock);
 	return n;
@@ -590,10 +666,12 @@ void memtrack_close(struct memtrack *t)
 	memtrack_stop(t);
 	probes_detach_all(t);
 	ring_buffer__free(t->rb);
+	ringbuf_gauge_close(&t->rb_gauge);
 	memtrack_bpf__destroy(t->skel);
 	if (libbpf_log_target == t)
 		libbpf_log_target = NULL;
 	event_queue_free(&t->queue);
+	mmap_watch_close(t->mmaps);
 	stack_cache_free(&t->stacks);
 	as_free(&t->spaces);
 	pthread_mutex_destroy(&t->meta_lock);

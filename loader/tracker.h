@@ -11,6 +11,8 @@
 #include "memtrack.h"
 #include "address_space.h"
 #include "event_queue.h"
+#include "mmap_watch.h"
+#include "ringbuf_gauge.h"
 #include "stack_cache.h"
 
 struct memtrack_bpf;
@@ -30,6 +32,8 @@ struct probed_object {
 struct memtrack {
 	struct memtrack_bpf *skel;
 	struct ring_buffer *rb;
+	struct ringbuf_gauge rb_gauge; /* how full rb gets */
+	unsigned int max_stacks;
 	bool usdt;	 /* the USDT source: memtrack probes instead of allocator uprobes */
 	char *usdt_shim; /* libmemtrack-usdt.so, preloaded into spawned commands */
 
@@ -60,6 +64,7 @@ struct memtrack {
 	pthread_mutex_t meta_lock;
 	struct stack_cache stacks;
 	struct address_spaces spaces;
+	struct mmap_watch *mmaps;
 
 	bool callback_stop; /* on_event asked to stop: not a ring-buffer error */
 	unsigned long long delivered;
@@ -82,6 +87,9 @@ int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, co
 	__attribute__((format(printf, 4, 5)));
 void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
 	       const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+/* error_set() with arguments; returns code, so a failure is one statement. */
+int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -103,6 +111,8 @@ void tracker_probe_exec(struct memtrack *t, pid_t pid);
 
 /* Put pid in the BPF map of traced processes. */
 int tracker_track_pid(struct memtrack *t, pid_t pid);
+/* What a process traced while it ran already has mapped: from /proc/PID/maps. */
+void tracker_read_maps(struct memtrack *t, pid_t pid);
 void tracker_untrack_pid(struct memtrack *t, pid_t pid);
 
 #endif /* MEMTRACK_TRACKER_H */

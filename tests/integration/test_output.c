@@ -31,23 +31,35 @@ static void test_jsonl_on_stdout(void **state)
 			       build_path("tests/fixtures/reuse"), NULL };
 	char out[65536], *line, *save = NULL;
 	struct json_object *last = NULL;
-	int lines = 0;
+	int events = 0, stacks = 0, mappings = 0;
 
 	(void)state;
 	REQUIRE_BPF();
 	/* stderr (the summary) is captured too: keep only lines that start with '{' */
 	assert_int_equal(run_capture(argv, out, sizeof(out)), 0);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *type;
+
 		if (line[0] != '{')
 			continue;
 		if (last)
 			json_object_put(last);
 		last = json_tokener_parse(line);
 		assert_non_null(last);
-		lines++;
+		type = jstr(last, "type");
+		assert_non_null(type);
+		if (strcmp(type, "Stack") == 0)
+			stacks++;
+		else if (strcmp(type, "Mapping") == 0)
+			mappings++;
+		else if (strcmp(type, "Stats") != 0)
+			events++;
 	}
-	/* Exec, Maps, Stack, Malloc, Free, Malloc (the same stack), Free, Exit, Stats */
-	assert_int_equal(lines, 9);
+	/* Exec, Malloc, Free, Malloc (the same stack), Free, Exit */
+	assert_int_equal(events, 6);
+	assert_int_equal(stacks, 2); /* the two malloc calls; the frees take none */
+	/* the program, ld.so, libc: files, each mapped executable once */
+	assert_int_equal(mappings, 3);
 	assert_string_equal(jstr(last, "type"), "Stats");
 	assert_int_equal(jint(last, "events"), 6);
 	json_object_put(last);
@@ -58,7 +70,8 @@ static void test_summary_columns(void **state)
 {
 	const char *cmd[] = { build_path("tests/fixtures/malloc_free"), NULL };
 	char row[256], comm[32];
-	unsigned long long allocs, frees, alloc, freed, real, peak, req;
+	unsigned long long allocs, frees, live, alloc, freed, real, peak, req;
+	char oldest[16], avg_age[16];
 	struct trace tr;
 	long pid, ppid;
 	const char *p;
@@ -69,21 +82,25 @@ static void test_summary_columns(void **state)
 	trace_run(&tr, NULL, cmd);
 	assert_int_equal(tr.status, 0);
 	pid = trace_exec_pid(&tr, "malloc_free");
-	assert_non_null(strstr(tr.err, "PID     PPID    Allocs     Frees        Alloc         Free"
-					"         Real     Real.max      Req.max   Exit  Comm"));
+	assert_non_null(strstr(tr.err, "PID     PPID    Allocs     Frees     Live        Alloc"
+				       "         Free         Real     Real.max      Req.max   Oldest"
+				       "   AvgAge   Exit  Comm"));
 	snprintf(row, sizeof(row), "\n%8ld ", pid);
 	p = strstr(tr.err, row);
 	assert_non_null(p);
-	assert_int_equal(sscanf(p, "%ld %ld %llu %llu %llu %llu %llu %llu %llu %15s %31s", &pid,
-				&ppid, &allocs, &frees, &alloc, &freed, &real, &peak, &req, status,
-				comm),
-			 11);
+	assert_int_equal(sscanf(p, "%ld %ld %llu %llu %llu %llu %llu %llu %llu %llu %15s %15s %15s %31s",
+				&pid, &ppid, &allocs, &frees, &live, &alloc, &freed, &real, &peak,
+				&req, oldest, avg_age, status, comm),
+			 14);
 	/* 100 + 200, then 1000..1099 all live at once */
 	assert_int_equal(allocs, 102);
 	assert_int_equal(frees, 102);
 	assert_int_equal(alloc, 300 + 104950);
 	assert_int_equal(freed, alloc);
 	assert_int_equal(real, 0);
+	assert_int_equal(live, 0);
+	assert_string_equal(oldest, "-"); /* no block is live: no age */
+	assert_string_equal(avg_age, "-");
 	assert_int_equal(peak, 104950);
 	assert_int_equal(req, 1099);
 	assert_string_equal(status, "0");

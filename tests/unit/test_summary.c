@@ -460,13 +460,13 @@ static void the_report_has_a_header_and_one_row_per_process(void **state)
 	text = print(s, NULL);
 	words_of_line(text, 0, words, sizeof(words));
 	assert_string_equal(words,
-			    "PID PPID Allocs Frees Alloc Free Real Real.max Req.max Exit Comm");
+			    "PID PPID Allocs Frees Live Alloc Free Real Real.max Req.max Oldest AvgAge Exit Comm");
 	words_of_line(text, 1, words, sizeof(words));
-	assert_string_equal(words, "4242 1 2 1 120 100 20 120 100 42 app");
+	assert_string_equal(words, "4242 1 2 1 1 120 100 20 120 100 2ns 2ns 42 app");
 	words_of_line(text, 2, words, sizeof(words));
-	assert_string_equal(words, "4243 4242 0 0 0 0 0 0 0 sig9 killed");
+	assert_string_equal(words, "4243 4242 0 0 0 0 0 0 0 0 - - sig9 killed");
 	words_of_line(text, 3, words, sizeof(words));
-	assert_string_equal(words, "4244 4242 0 0 0 0 0 0 0 - running");
+	assert_string_equal(words, "4244 4242 0 0 0 0 0 0 0 0 - - - running");
 	/* without counters, no drop line */
 	assert_null(strstr(text, "dropped"));
 	assert_null(strstr(text, "memtrack:"));
@@ -488,10 +488,10 @@ static void a_process_without_a_comm_is_named_from_proc(void **state)
 	do_malloc(s, INT_MAX, A, 1); /* no such process */
 	text = print(s, NULL);
 	words_of_line(text, 1, words, sizeof(words));
-	snprintf(want, sizeof(want), "%d 0 1 0 1 0 1 1 1 - %s", (int)getpid(), comm);
+	snprintf(want, sizeof(want), "%d 0 1 0 1 1 0 1 1 1 1ns 1ns - %s", (int)getpid(), comm);
 	assert_string_equal(words, want);
 	words_of_line(text, 2, words, sizeof(words));
-	snprintf(want, sizeof(want), "%d 0 1 0 1 0 1 1 1 - ?", INT_MAX);
+	snprintf(want, sizeof(want), "%d 0 1 0 1 1 0 1 1 1 0ns 0ns - ?", INT_MAX);
 	assert_string_equal(words, want);
 	free(text);
 }

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * memtrack-report: the reports of memtrack-load, from a JSONL trace it
+ * wrote (-o), after the processes are gone and on any machine that has the
+ * same binaries: the trace carries the stacks and the mappings that name
+ * them. A thin client of libmemtrack, as memtrack-load is.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memtrack.h"
+#include "report_options.h"
+
+#ifndef MEMTRACK_VERSION
+#define MEMTRACK_VERSION "unknown"
+#endif
+
+/* Exit statuses (README, memtrack-report(1)); the same numbers as memtrack-load's. */
+enum {
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2,
+	EXIT_OUTPUT = 6,
+	EXIT_TRACE = 8,
+};
+
+static const char usage_text[] =
+	"Usage: memtrack-report [OPTIONS] TRACE.jsonl\n"
+	"\n"
+	"Read a trace written by memtrack-load -o ('-': standard input) and print\n"
+	"its reports: the per-process summary, and those asked for below. Stacks\n"
+	"are symbolized from the binaries the trace names, found by path and\n"
+	"build-id; separate debug files under /usr/lib/debug/.build-id.\n"
+	"\n"
+	"%s"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n"
+	"\n"
+	"Exit status: 0 done, 1 runtime error, 2 usage, 6 output not writable,\n"
+	"8 trace unreadable or malformed.\n"
+	"\n"
+	"Examples:\n"
+	"  memtrack-report --leaks trace.jsonl\n"
+	"  memtrack-report --folded - trace.jsonl | flamegraph.pl > live.svg\n"
+	"  memtrack-report --pprof heap.pb.gz trace.jsonl && go tool pprof heap.pb.gz\n"
+	"  memtrack-report --json -s trace.jsonl | jq .drops\n";
+
+static const struct option long_options[] = {
+	REPORT_LONG_OPTIONS,
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, struct report_options *r, const char **trace)
+{
+	char err[256];
+	int c;
+
+	memset(r, 0, sizeof(*r));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV" REPORT_SHORT_OPTIONS, long_options, NULL)) !=
+	       -1) {
+		switch (report_option(r, c, optarg, err, sizeof(err))) {
+		case 1:
+			continue;
+		case -1:
+			fprintf(stderr, "memtrack-report: %s (see memtrack-report --help)\n", err);
+			return EXIT_USAGE;
+		}
+		switch (c) {
+		case 'h':
+			printf(usage_text, report_options_help);
+			return 0;
+		case 'V':
+			printf("memtrack-report %s\n", MEMTRACK_VERSION);
+			return 0;
+		case ':':
+			fprintf(stderr, "memtrack-report: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "memtrack-report: unknown option '%s' (see memtrack-report --help)\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "memtrack-report: %s (see memtrack-report --help)\n",
+			optind == argc ? "no trace file given" : "give one trace file");
+		return EXIT_USAGE;
+	}
+	*trace = argv[optind];
+	return -1;
+}
+
+/* -T: each event printed as it is read, after it is accounted. */
+struct trace_ctx {
+	struct memtrack_summary *s;
+	const struct report_options *r;
+	FILE *out;
+};
+
+static int trace_event(void *ctx, const union mt_event *ev)
+{
+	struct trace_ctx *c = ctx;
+	const struct memtrack_report_opts o = { .sz = sizeof(o), .json = c->r->json };
+	int err = memtrack_summary_add(c->s, ev);
+
+	return err ? err : memtrack_report_event(c->s, ev, &o, c->out);
+}
+
+static int trace_stack(void *ctx, unsigned long long id, const struct mt_stack *st)
+{
+	return memtrack_summary_stack(((struct trace_ctx *)ctx)->s, id, st);
+}
+
+static int trace_mapping(void *ctx, pid_t pid, unsigned long long timestamp,
+			 const struct memtrack_mapping *m)
+{
+	return memtrack_summary_mapping(((struct trace_ctx *)ctx)->s, pid, timestamp, m);
+}
+
+static int trace_stats(void *ctx, const struct memtrack_counters *c)
+{
+	memtrack_summary_set_counters(((struct trace_ctx *)ctx)->s, c);
+	return 0;
+}
+
+static int read_trace(struct memtrack_summary *s, const struct report_options *r, FILE *out,
+		      const char *path, struct memtrack_error *err)
+{
+	struct trace_ctx c = { s, r, out };
+	const struct memtrack_trace_handler h = {
+		.ctx = &c,
+		.on_event = trace_event,
+		.on_stack = trace_stack,
+		.on_mapping = trace_mapping,
+		.on_stats = trace_stats,
+	};
+
+	if (!r->trace)
+		return memtrack_summary_read_trace(s, path, err);
+	return memtrack_trace_read(path, &h, err);
+}
+
+int main(int argc, char **argv)
+{
+	struct memtrack_error err = { 0 };
+	struct memtrack_summary *s = NULL;
+	struct report_options r;
+	const char *trace = NULL;
+	FILE *out = stdout;
+	char msg[512];
+	int status = parse(argc, argv, &r, &trace);
+
+	if (status >= 0)
+		return status;
+	if (r.report_file && strcmp(r.report_file, "-") != 0) {
+		out = fopen(r.report_file, "we");
+		if (!out) {
+			fprintf(stderr, "memtrack-report: cannot open %s: %s\n", r.report_file,
+				strerror(errno));
+			return EXIT_OUTPUT;
+		}
+	}
+	s = memtrack_summary_new();
+	if (!s || report_setup(s, &r)) {
+		fprintf(stderr, "memtrack-report: out of memory\n");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (read_trace(s, &r, out, trace, &err)) {
+		fprintf(stderr, "memtrack-report: %s\n", err.msg[0] ? err.msg : "cannot read the trace");
+		status = err.kind == MEMTRACK_ERR_OUTPUT || err.kind == MEMTRACK_ERR_RUNTIME
+				 ? EXIT_RUNTIME
+				 : EXIT_TRACE;
+		goto out;
+	}
+	status = 0;
+	if (report_write(s, &r, out, msg, sizeof(msg))) {
+		fprintf(stderr, "memtrack-report: %s\n", msg);
+		status = EXIT_OUTPUT;
+	}
+out:
+	memtrack_summary_free(s);
+	if (out != stdout && fclose(out) && !status) {
+		fprintf(stderr, "memtrack-report: cannot write %s: %s\n", r.report_file,
+			strerror(errno));
+		status = EXIT_OUTPUT;
+	}
+	return status;
+}

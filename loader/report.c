@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The reports: the per-process summary (malloc_free's columns, plus live
+ * blocks and their ages), leaks by allocation stack, the largest request
+ * of each process, and call and drop statistics; as text, or as one JSON
+ * document per report. They read the summary's state and change nothing.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "folded.h"
+#include "leaks.h"
+#include "report_stack.h"
+#include "summary.h"
+
+/* "-", "850ns", "12.5us", "3.2ms", "1.25s". */
+static const char *duration(uint64_t ns, bool known, char *buf, size_t size)
+{
+	if (!known)
+		snprintf(buf, size, "-");
+	else if (ns < 1000)
+		snprintf(buf, size, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, size, "%.1fus", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, size, "%.1fms", (double)ns / 1e6);
+	else
+		snprintf(buf, size, "%.2fs", (double)ns / 1e9);
+	return buf;
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* The process's name: from its events, else from /proc while it still runs. */
+static const char *comm_of(const struct memtrack_proc_stats *st, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	if (st->comm[0])
+		return st->comm;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)st->pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, (int)size, f)) {
+		if (f)
+			fclose(f);
+		return "?";
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static void exit_of(const struct memtrack_proc_stats *st, char *buf, size_t size)
+{
+	if (!st->exited)
+		snprintf(buf, size, "-");
+	else if (st->exit_status & 0x7f)
+		snprintf(buf, size, "sig%u", st->exit_status & 0x7f);
+	else
+		snprintf(buf, size, "%u", (st->exit_status >> 8) & 0xff);
+}
+
+/* The ages of a process's live blocks at its end: the oldest and the mean. */
+struct ages {
+	uint64_t oldest, total;
+	uint64_t n;
+};
+
+static void add_age(void *ctx, const struct block *b, uint64_t age)
+{
+	struct ages *a = ctx;
+
+	(void)b;
+	if (age > a->oldest)
+		a->oldest = age;
+	a->total += age;
+	a->n++;
+}
+
+static struct ages live_ages(const struct memtrack_summary *s, const struct proc_entry *e)
+{
+	struct ages a = { 0 };
+
+	summary_live_each(s, e, add_age, &a);
+	return a;
+}
+
+static void print_counters(const struct memtrack_counters *c, FILE *out)
+{
+	unsigned long long dropped = 0, failed = 0;
+
+	for (unsigned i = 0; i < MT_FN_MAX; i++)
+		failed += c->failures[i];
+	if (failed) {
+		fprintf(out, "memtrack: %llu failed calls (not counted as allocations):", failed);
+		for (unsigned i = 0; i < MT_FN_MAX; i++)
+			if (c->failures[i])
+				fprintf(out, " %s %llu", memtrack_func_name(i), c->failures[i]);
+		fputc('\n', out);
+	}
+	for (unsigned i = 0; i < MT_DROP_MAX; i++)
+		dropped += c->drops[i];
+	fprintf(out, "memtrack: %llu events dropped (", dropped);
+	for (unsigned i = 0; i < MT_DROP_MAX; i++)
+		fprintf(out, "%s%s %llu", i ? ", " : "", memtrack_drop_reason_name(i), c->drops[i]);
+	fprintf(out, ")\n");
+}
+
+void memtrack_summary_print(const struct memtrack_summary *s, const struct memtrack_counters *c,
+			    FILE *out)
+{
+	unsigned long long unknown = 0;
+	char comm[MT_COMM_LEN + 1], status[16], oldest[16], avg[16];
+
+	fprintf(out, "%8s %8s %9s %9s %8s %12s %12s %12s %12s %12s %8s %8s %6s  %s\n", "PID",
+		"PPID", "Allocs", "Frees", "Live", "Alloc", "Free", "Real", "Real.max", "Req.max",
+		"Oldest", "AvgAge", "Exit", "Comm");
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct memtrack_proc_stats *st = &s->procs[i].st;
+		struct ages a = live_ages(s, &s->procs[i]);
+
+		exit_of(st, status, sizeof(status));
+		fprintf(out,
+			"%8d %8d %9llu %9llu %8llu %12llu %12llu %12llu %12llu %12llu %8s %8s %6s  "
+			"%s\n",
+			(int)st->pid, (int)st->ppid, st->allocs, st->frees, st->live_blocks,
+			st->alloc_bytes, st->free_bytes, st->live_bytes, st->peak_bytes,
+			st->max_request, duration(a.oldest, a.n, oldest, sizeof(oldest)),
+			duration(a.n ? a.total / a.n : 0, a.n, avg, sizeof(avg)), status,
+			comm_of(st, comm, sizeof(comm)));
+		unknown += st->unknown_frees;
+	}
+	if (unknown)
+		fprintf(out,
+			"memtrack: %llu releases of blocks allocated before tracing began "
+			"(not in Free)\n",
+			unknown);
+	if (c)
+		print_counters(c, out);
+}
+
+/* ---- JSON helpers: every failure is -ENOMEM ---- */
+
+static int put(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!v || json_object_object_add(o, key, v)) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int put_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	return put(o, key, json_object_new_uint64(v));
+}
+
+static int put_str(struct json_object *o, const char *key, const char *v)
+{
+	return put(o, key, json_object_new_string(v));
+}
+
+static int push(struct json_object *a, struct json_object *v)
+{
+	if (!v || json_object_array_add(a, v)) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* {"ringbuf_full": 0, ...} of a counter array with names. */
+static struct json_object *named_counts(const unsigned long long *v, unsigned int n,
+					const char *(*name_of)(unsigned int))
+{
+	struct json_object *o = json_object_new_object();
+
+	for (unsigned int i = 0; o && i < n; i++) {
+		if (name_of(i) && put_u64(o, name_of(i), v[i])) {
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* Print a JSON document on one line and free it. */
+/* Print a finished report document and free it; after an error, only free it. */
+static int emit(struct json_object *doc, int err, FILE *out)
+{
+	const char *text = NULL;
+
+	if (!err && doc)
+		text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!err && !text)
+		err = -ENOMEM;
+	if (!err)
+		fprintf(out, "%s\n", text);
+	json_object_put(doc);
+	return err;
+}
+
+/* Hang the list of a report on its document, then emit it; both are freed. */
+static int emit_list(struct json_object *doc, const char *key, struct json_object *list, int err,
+		     FILE *out)
+{
+	if (err)
+		json_object_put(list);
+	else
+		err = put(doc, key, list);
+	return emit(doc, err, out);
+}
+
+static struct json_object *new_report(const char *name)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o && put_str(o, "report", name)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int proc_json(const struct memtrack_summary *s, const struct proc_entry *e,
+		     struct json_object *o)
+{
+	const struct memtrack_proc_stats *st = &e->st;
+	struct ages a = live_ages(s, e);
+	char comm[MT_COMM_LEN + 1];
+	int err = 0;
+
+	err = err ?: put_u64(o, "pid", (uint64_t)st->pid);
+	err = err ?: put_u64(o, "ppid", (uint64_t)st->ppid);
+	err = err ?: put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
+	err = err ?: put_u64(o, "allocs", st->allocs);
+	err = err ?: put_u64(o, "frees", st->frees);
+	err = err ?: put_u64(o, "live_blocks", st->live_blocks);
+	err = err ?: put_u64(o, "alloc_bytes", st->alloc_bytes);
+	err = err ?: put_u64(o, "free_bytes", st->free_bytes);
+	err = err ?: put_u64(o, "live_bytes", st->live_bytes);
+	err = err ?: put_u64(o, "peak_bytes", st->peak_bytes);
+	err = err ?: put_u64(o, "max_request", st->max_request);
+	err = err ?: put_u64(o, "unknown_frees", st->unknown_frees);
+	if (a.n) {
+		err = err ?: put_u64(o, "oldest_ns", a.oldest);
+		err = err ?: put_u64(o, "avg_age_ns", a.total / a.n);
+	}
+	if (st->exited)
+		err = err ?: put_u64(o, "exit_status", st->exit_status);
+	return err;
+}
+
+static int counters_json(const struct memtrack_counters *c, struct json_object *doc)
+{
+	unsigned long long dropped = 0;
+	int err = 0;
+
+	for (unsigned i = 0; i < MT_DROP_MAX; i++)
+		dropped += c->drops[i];
+	err = err ?: put_u64(doc, "dropped", dropped);
+	err = err ?: put(doc, "drops", named_counts(c->drops, MT_DROP_MAX,
+						    memtrack_drop_reason_name));
+	err = err ?: put(doc, "failed", named_counts(c->failures, MT_FN_MAX, memtrack_func_name));
+	return err;
+}
+
+static int summary_json(const struct memtrack_summary *s, FILE *out)
+{
+	struct json_object *doc = new_report("summary"), *procs = json_object_new_array();
+	int err = doc && procs ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !err && i < s->nprocs; i++) {
+		struct json_object *p = json_object_new_object();
+
+		err = p ? proc_json(s, &s->procs[i], p) : -ENOMEM;
+		err = err ? (json_object_put(p), err) : push(procs, p);
+	}
+	if (!err && s->have_counters)
+		err = counters_json(&s->counters, doc);
+	return emit_list(doc, "processes", procs, err, out);
+}
+
+/* ---- leaks ---- */
+
+static int leaks_text(struct memtrack_summary *s, const struct leaks *l, size_t shown, FILE *out)
+{
+	char comm[MT_COMM_LEN + 1], young[16], old[16];
+	size_t nprocs = 0;
+
+	for (size_t p = 0; p < s->nprocs; p++)
+		nprocs += s->procs[p].st.live_blocks > 0;
+	fprintf(out, "memtrack: %llu bytes in %llu block%s still live, from %zu stack%s in %zu "
+		     "process%s\n",
+		(unsigned long long)l->bytes, (unsigned long long)l->blocks, plural(l->blocks),
+		l->n, plural(l->n), nprocs, nprocs == 1 ? "" : "es");
+	for (size_t i = 0; i < shown; i++) {
+		const struct leak *k = &l->v[i];
+		const struct memtrack_proc_stats *st = &s->procs[k->proc].st;
+		int err;
+
+		fprintf(out, "%llu bytes in %llu block%s from pid %d (%s), age %s to %s:\n",
+			(unsigned long long)k->bytes, (unsigned long long)k->count,
+			plural(k->count), (int)st->pid,
+			comm_of(st, comm, sizeof(comm)), duration(k->min_age, true, young, sizeof(young)),
+			duration(k->max_age, true, old, sizeof(old)));
+		err = report_stack_text(s, st->pid, k->stack_id, k->first_time, "\t", out);
+		if (err)
+			return err;
+	}
+	if (shown < l->n)
+		fprintf(out, "memtrack: %zu more stacks not shown (--top)\n", l->n - shown);
+	return 0;
+}
+
+static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t shown, FILE *out)
+{
+	struct json_object *doc = new_report("leaks"), *list = json_object_new_array();
+	int err = doc && list ? 0 : -ENOMEM;
+
+	err = err ?: put_u64(doc, "bytes", l->bytes);
+	err = err ?: put_u64(doc, "blocks", l->blocks);
+	err = err ?: put_u64(doc, "stacks", l->n);
+	for (size_t i = 0; !err && i < shown; i++) {
+		const struct leak *k = &l->v[i];
+		const struct memtrack_proc_stats *st = &s->procs[k->proc].st;
+		struct json_object *o = json_object_new_object();
+		char comm[MT_COMM_LEN + 1];
+
+		err = o ? 0 : -ENOMEM;
+		err = err ?: put_u64(o, "pid", (uint64_t)st->pid);
+		err = err ?: put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
+		err = err ?: put_u64(o, "bytes", k->bytes);
+		err = err ?: put_u64(o, "count", k->count);
+		err = err ?: put_u64(o, "min_age_ns", k->min_age);
+		err = err ?: put_u64(o, "max_age_ns", k->max_age);
+		err = err ?: put_u64(o, "stack_id", k->stack_id);
+		err = err ?: put(o, "stack", report_stack_json(s, st->pid, k->stack_id, k->first_time));
+		err = err ? (json_object_put(o), err) : push(list, o);
+	}
+	return emit_list(doc, "leaks", list, err, out);
+}
+
+static int report_leaks(struct memtrack_summary *s, const struct memtrack_report_opts *o,
+			FILE *out)
+{
+	struct leaks l = { 0 };
+	size_t shown;
+	int err = leaks_collect(s, o->min_age_ns, &l);
+
+	shown = o->top && o->top < l.n ? o->top : l.n;
+	if (!err)
+		err = o->json ? leaks_json(s, &l, shown, out) : leaks_text(s, &l, shown, out);
+	leaks_free(&l);
+	return err;
+}
+
+/* ---- the largest request of each process ---- */
+
+static int report_largest(struct memtrack_summary *s, const struct memtrack_report_opts *o,
+			  FILE *out)
+{
+	struct json_object *doc = NULL, *list = NULL;
+	char comm[MT_COMM_LEN + 1];
+	int err = 0;
+
+	if (o->json) {
+		doc = new_report("largest");
+		list = json_object_new_array();
+		if (!doc || !list)
+			err = -ENOMEM;
+	}
+	for (size_t p = 0; !err && p < s->nprocs; p++) {
+		const struct proc_entry *e = &s->procs[p];
+		const struct memtrack_proc_stats *st = &e->st;
+		struct json_object *j;
+
+		if (!e->largest_time)
+			continue; /* it allocated nothing (in the size range) */
+		if (!o->json) {
+			fprintf(out, "pid %d (%s): largest request %llu bytes at 0x%llx:\n",
+				(int)st->pid, comm_of(st, comm, sizeof(comm)), st->max_request,
+				(unsigned long long)e->largest_addr);
+			err = report_stack_text(s, st->pid, e->largest_stack, e->largest_time, "\t",
+						out);
+			continue;
+		}
+		j = json_object_new_object();
+		err = j ? 0 : -ENOMEM;
+		err = err ?: put_u64(j, "pid", (uint64_t)st->pid);
+		err = err ?: put_str(j, "comm", comm_of(st, comm, sizeof(comm)));
+		err = err ?: put_u64(j, "size", st->max_request);
+		err = err ?: put_u64(j, "addr", e->largest_addr);
+		err = err ?: put_u64(j, "timestamp", e->largest_time);
+		err = err ?: put_u64(j, "stack_id", e->largest_stack);
+		err = err ?: put(j, "stack", report_stack_json(s, st->pid, e->largest_stack,
+							      e->largest_time));
+		err = err ? (json_object_put(j), err) : push(list, j);
+	}
+	if (!o->json)
+		return err;
+	return emit_list(doc, "largest", list, err, out);
+}
+
+/* ---- statistics ---- */
+
+static void calls_by_function(const struct memtrack_summary *s, unsigned long long *calls)
+{
+	memset(calls, 0, MT_FN_MAX * sizeof(*calls));
+	for (size_t p = 0; p < s->nprocs; p++)
+		for (unsigned f = 0; f < MT_FN_MAX; f++)
+			calls[f] += s->procs[p].calls[f];
+}
+
+static double percent(unsigned long long part, unsigned long long whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+static void stats_text(const struct memtrack_summary *s, const unsigned long long *calls,
+		       FILE *out)
+{
+	const struct memtrack_counters *c = &s->counters;
+
+	fprintf(out, "%-16s %12s %12s\n", "Function", "Calls", "Failed");
+	for (unsigned f = 0; f < MT_FN_MAX; f++) {
+		unsigned long long failed = s->have_counters ? c->failures[f] : 0;
+
+		if (calls[f] || failed)
+			fprintf(out, "%-16s %12llu %12llu\n", memtrack_func_name(f), calls[f], failed);
+	}
+	if (!s->have_counters) {
+		fprintf(out, "memtrack: no counters (the trace has no Stats record)\n");
+		return;
+	}
+	fprintf(out, "%-16s %12s\n", "Drop reason", "Events");
+	for (unsigned i = 0; i < MT_DROP_MAX; i++)
+		fprintf(out, "%-16s %12llu\n", memtrack_drop_reason_name(i), c->drops[i]);
+	if (c->ringbuf_size)
+		fprintf(out, "ring buffer: %llu bytes, fullest seen %llu bytes (%.1f%%)\n",
+			c->ringbuf_size, c->ringbuf_peak, percent(c->ringbuf_peak, c->ringbuf_size));
+	if (c->max_stacks)
+		fprintf(out, "stack map: %llu of %llu stacks (%.1f%%)\n", c->stacks, c->max_stacks,
+			percent(c->stacks, c->max_stacks));
+	if (c->max_live)
+		fprintf(out, "live-block map: fullest %llu of %llu blocks (%.1f%%)\n", c->live_peak,
+			c->max_live, percent(c->live_peak, c->max_live));
+}
+
+static int stats_json(const struct memtrack_summary *s, const unsigned long long *calls,
+		      FILE *out)
+{
+	const struct memtrack_counters *c = &s->counters;
+	struct json_object *doc = new_report("stats");
+	int err = doc ? 0 : -ENOMEM;
+
+	err = err ?: put(doc, "calls", named_counts(calls, MT_FN_MAX, memtrack_func_name));
+	if (s->have_counters) {
+		err = err ?: counters_json(c, doc);
+		err = err ?: put_u64(doc, "ringbuf_size", c->ringbuf_size);
+		err = err ?: put_u64(doc, "ringbuf_peak", c->ringbuf_peak);
+		err = err ?: put_u64(doc, "stacks", c->stacks);
+		err = err ?: put_u64(doc, "max_stacks", c->max_stacks);
+		if (c->max_live) {
+			err = err ?: put_u64(doc, "live_peak", c->live_peak);
+			err = err ?: put_u64(doc, "max_live", c->max_live);
+		}
+	}
+	return emit(doc, err, out);
+}
+
+int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
+		    const struct memtrack_report_opts *opts, FILE *out)
+{
+	struct memtrack_report_opts o = { 0 };
+	unsigned long long calls[MT_FN_MAX];
+	int err;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	switch (kind) {
+	case MEMTRACK_REPORT_SUMMARY:
+		if (o.json) {
+			err = summary_json(s, out);
+			break;
+		}
+		memtrack_summary_print(s, s->have_counters ? &s->counters : NULL, out);
+		err = 0;
+		break;
+	case MEMTRACK_REPORT_LEAKS:
+		err = report_leaks(s, &o, out);
+		break;
+	case MEMTRACK_REPORT_LARGEST:
+		err = report_largest(s, &o, out);
+		break;
+	case MEMTRACK_REPORT_STATS:
+		calls_by_function(s, calls);
+		if (o.json)
+			err = stats_json(s, calls, out);
+		else {
+			stats_text(s, calls, out);
+			err = 0;
+		}
+		break;
+	case MEMTRACK_REPORT_FOLDED_LIVE:
+		err = folded_write(s, false, out);
+		break;
+	case MEMTRACK_REPORT_FOLDED_ALLOC:
+		err = folded_write(s, true, out);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!err && (fflush(out) || ferror(out)))
+		err = -EIO;
+	return err;
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * -T: every allocation and free as it happened, with its stack. Text: a
+ * line per event (seconds since the first event, pid/tid, the function,
+ * address, size) and its frames indented below; JSON: the event's JSONL
+ * record with a "stack" array of named frames.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "report_stack.h"
+
+static bool is_alloc_type(unsigned int type)
+{
+	return type == MT_EV_MALLOC || type == MT_EV_CALLOC || type == MT_EV_REALLOC ||
+	       type == MT_EV_ALIGNED_ALLOC || type == MT_EV_FREE;
+}
+
+static bool in_range(const struct memtrack_summary *s, const struct mt_alloc_event *a)
+{
+	if (a->hdr.type == MT_EV_FREE || (a->hdr.type == MT_EV_REALLOC && !a->addr))
+		return true;
+	return a->size >= s->min_size && (!s->max_size || a->size <= s->max_size);
+}
+
+static int event_text(struct memtrack_summary *s, const struct mt_alloc_event *a, FILE *out)
+{
+	double secs = (double)(a->hdr.timestamp - s->first_time) / 1e9;
+	const char *func = memtrack_func_name(a->func);
+
+	fprintf(out, "%.6f %u/%u %s 0x%llx", secs, a->hdr.pid, a->hdr.tid, func ? func : "?",
+		(unsigned long long)a->addr);
+	if (a->hdr.type != MT_EV_FREE)
+		fprintf(out, " size %llu", (unsigned long long)a->size);
+	if (a->hdr.type == MT_EV_REALLOC)
+		fprintf(out, " from 0x%llx", (unsigned long long)a->old_addr);
+	if (a->hdr.type == MT_EV_ALIGNED_ALLOC)
+		fprintf(out, " align %llu", (unsigned long long)a->align);
+	fputc('\n', out);
+	if (!a->stack_id)
+		return 0;
+	return report_stack_text(s, (pid_t)a->hdr.pid, a->stack_id, a->hdr.timestamp, "\t", out);
+}
+
+static int event_json(struct memtrack_summary *s, const union mt_event *ev, FILE *out)
+{
+	char line[1024];
+	struct json_object *o, *stack;
+	const char *text;
+	int err = 0;
+
+	memtrack_event_to_json(ev, line, sizeof(line));
+	o = json_tokener_parse(line);
+	if (!o)
+		return -ENOMEM;
+	if (ev->alloc.stack_id) {
+		stack = report_stack_json(s, (pid_t)ev->hdr.pid, ev->alloc.stack_id,
+					  ev->hdr.timestamp);
+		if (!stack || json_object_object_add(o, "stack", stack)) {
+			json_object_put(stack);
+			err = -ENOMEM;
+		}
+	}
+	text = err ? NULL : json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text)
+		fprintf(out, "%s\n", text);
+	else
+		err = -ENOMEM;
+	json_object_put(o);
+	return err;
+}
+
+int memtrack_report_event(struct memtrack_summary *s, const union mt_event *ev,
+			  const struct memtrack_report_opts *opts, FILE *out)
+{
+	bool json = opts && opts->sz > offsetof(struct memtrack_report_opts, json) && opts->json;
+
+	if (!is_alloc_type(ev->hdr.type) || !in_range(s, &ev->alloc))
+		return 0;
+	if (json)
+		return event_json(s, ev, out);
+	return event_text(s, &ev->alloc, out);
+}

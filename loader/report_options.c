@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_options.h"
+#include "report_options.h"
+
+const char report_options_help[] =
+	"Reports (at the end; text unless --json):\n"
+	"      --leaks              blocks still live at the end, grouped by\n"
+	"                           allocation stack, most bytes first\n"
+	"      --min-age AGE        leaks: only blocks at least AGE old (2s, 500ms)\n"
+	"      --top N              leaks: only the N stacks with the most bytes\n"
+	"  -T, --trace              every allocation and free with its stack, as it\n"
+	"                           happens\n"
+	"  -m, --largest            the stack of each process's largest request\n"
+	"  -s, --stats              calls by function, failures, drops by reason, how\n"
+	"                           full the ring buffer and the stack map got\n"
+	"      --min-size BYTES     count only allocations of at least BYTES (K, M, G)\n"
+	"      --max-size BYTES     count only allocations of at most BYTES\n"
+	"      --folded FILE        folded stacks of the bytes still live, for\n"
+	"                           flamegraph.pl, inferno or speedscope ('-': stdout)\n"
+	"      --folded-alloc FILE  folded stacks of all bytes allocated\n"
+	"      --pprof FILE         a pprof heap profile (gzip'd protobuf) with\n"
+	"                           alloc_space/objects and inuse_space/objects\n"
+	"      --json               reports as one JSON document each, one per line\n"
+	"      --report-file FILE   write the reports to FILE\n"
+	"      --debug-dir DIR      look for separate debug files under DIR too (a\n"
+	"                           .build-id tree or the files' own paths)\n"
+	"      --no-summary         leave out the per-process summary\n";
+
+int report_parse_age(const char *s, unsigned long long *ns)
+{
+	static const struct {
+		const char *suffix;
+		double scale;
+	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 },
+		      { "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 } };
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0 || *s == '-')
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v * units[i].scale > 1.8e19)
+				return -EINVAL;
+			*ns = (unsigned long long)(v * units[i].scale);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* "invalid age 'soon' (such as 2s, 500ms or 10us)": the value, then a hint. */
+static int invalid(char *err, size_t errlen, const char *what, const char *arg, const char *hint)
+{
+	snprintf(err, errlen, "invalid %s '%s' (%s)", what, arg, hint);
+	return -1;
+}
+
+int report_option(struct report_options *r, int c, const char *arg, char *err, size_t errlen)
+{
+	size_t n;
+
+	switch (c) {
+	case OPT_LEAKS: r->leaks = true; return 1;
+	case 'T': r->trace = true; return 1;
+	case 'm': r->largest = true; return 1;
+	case 's': r->stats = true; return 1;
+	case OPT_JSON: r->json = true; return 1;
+	case OPT_NO_SUMMARY: r->no_summary = true; return 1;
+	case OPT_FOLDED: r->folded = arg; return 1;
+	case OPT_FOLDED_ALLOC: r->folded_alloc = arg; return 1;
+	case OPT_PPROF: r->pprof = arg; return 1;
+	case OPT_REPORT_FILE: r->report_file = arg; return 1;
+	case OPT_DEBUG_DIR: r->debug_dirs = arg; return 1;
+	case OPT_MIN_AGE:
+		if (report_parse_age(arg, &r->min_age_ns))
+			return invalid(err, errlen, "age", arg, "such as 2s, 500ms, 10us or 1h");
+		return 1;
+	case OPT_TOP:
+		if (cli_parse_size(arg, &n) || !n)
+			return invalid(err, errlen, "number of stacks for --top", arg, "1 or more");
+		r->top = n;
+		return 1;
+	case OPT_MIN_SIZE:
+	case OPT_MAX_SIZE:
+		if (cli_parse_size(arg, &n))
+			return invalid(err, errlen, "size", arg, "bytes, with K, M or G");
+		if (c == OPT_MIN_SIZE)
+			r->min_size = n;
+		else if (!n)
+			return invalid(err, errlen, "size for --max-size", arg, "more than 0");
+		else
+			r->max_size = n;
+		if (r->max_size && r->min_size > r->max_size) {
+			snprintf(err, errlen, "--min-size %llu is more than --max-size %llu",
+				 r->min_size, r->max_size);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * DIRS (colon-separated) after elfutils' default places, each made
+ * absolute: elfutils looks for build-ids only under absolute directories.
+ */
+static char *debug_path(const char *dirs)
+{
+	char *copy = strdup(dirs), *path = strdup("+:.debug:/usr/lib/debug"), *save = NULL;
+
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && path;
+	     d = strtok_r(NULL, ":", &save)) {
+		char *abs = realpath(d, NULL), *longer;
+
+		if (asprintf(&longer, "%s:%s", path, abs ? abs : d) < 0)
+			longer = NULL;
+		free(abs);
+		free(path);
+		path = longer;
+	}
+	if (!copy) {
+		free(path);
+		path = NULL;
+	}
+	free(copy);
+	return path;
+}
+
+int report_setup(struct memtrack_summary *s, const struct report_options *r)
+{
+	char *dirs;
+	int err;
+
+	memtrack_summary_set_sizes(s, r->min_size, r->max_size);
+	if (!r->debug_dirs)
+		return 0;
+	dirs = debug_path(r->debug_dirs);
+	if (!dirs)
+		return -ENOMEM;
+	err = memtrack_summary_set_debug_dirs(s, dirs);
+	free(dirs);
+	return err;
+}
+
+/* One file output: open it ("-": stdout), write it, close it, say what failed. */
+static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind, const char *path,
+		   char *msg, size_t msglen)
+{
+	bool std = strcmp(path, "-") == 0;
+	FILE *f = std ? stdout : fopen(path, "we");
+	int err;
+
+	if (!f) {
+		err = -errno;
+		snprintf(msg, msglen, "cannot open %s: %s", path, strerror(errno));
+		return err;
+	}
+	err = memtrack_report(s, kind, NULL, f);
+	if (!std && fclose(f) && !err)
+		err = -errno;
+	if (err)
+		snprintf(msg, msglen, "cannot write %s: %s", std ? "standard output" : path,
+			 strerror(-err));
+	return err;
+}
+
+int report_write(struct memtrack_summary *s, const struct report_options *r, FILE *out,
+		 char *msg, size_t msglen)
+{
+	const struct memtrack_report_opts o = {
+		.sz = sizeof(o),
+		.min_age_ns = r->min_age_ns,
+		.top = r->top,
+		.json = r->json,
+	};
+	const struct {
+		bool wanted;
+		enum memtrack_report_kind kind;
+	} reports[] = {
+		{ !r->no_summary, MEMTRACK_REPORT_SUMMARY },
+		{ r->stats, MEMTRACK_REPORT_STATS },
+		{ r->largest, MEMTRACK_REPORT_LARGEST },
+		{ r->leaks, MEMTRACK_REPORT_LEAKS },
+	};
+	int err = 0;
+
+	for (size_t i = 0; !err && i < sizeof(reports) / sizeof(reports[0]); i++) {
+		if (!reports[i].wanted)
+			continue;
+		err = memtrack_report(s, reports[i].kind, &o, out);
+		if (err)
+			snprintf(msg, msglen, "cannot write the reports: %s", strerror(-err));
+	}
+	if (!err && r->folded)
+		err = to_file(s, MEMTRACK_REPORT_FOLDED_LIVE, r->folded, msg, msglen);
+	if (!err && r->folded_alloc)
+		err = to_file(s, MEMTRACK_REPORT_FOLDED_ALLOC, r->folded_alloc, msg, msglen);
+	if (!err && r->pprof) {
+		err = memtrack_report_pprof(s, r->pprof);
+		if (err)
+			snprintf(msg, msglen, "cannot write the pprof profile %s: %s", r->pprof,
+				 strerror(-err));
+	}
+	return err;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The report options memtrack-load and memtrack-report share (--leaks,
+ * -T, -m, -s, sizes, ages, the folded and pprof files, --json), parsed
+ * the same way for both, and the writing of what they ask for at the end.
+ */
+#ifndef MEMTRACK_REPORT_OPTIONS_H
+#define MEMTRACK_REPORT_OPTIONS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "memtrack.h"
+
+struct report_options {
+	bool leaks, trace, largest, stats, json, no_summary;
+	unsigned long long min_age_ns, min_size, max_size; /* 0: no bound */
+	size_t top;					   /* 0: all */
+	const char *folded, *folded_alloc, *pprof;	   /* files; "-": standard output */
+	const char *report_file; /* NULL: the tool's default stream */
+	const char *debug_dirs;	 /* NULL: elfutils' default */
+};
+
+enum {
+	OPT_REPORT_FIRST = 512,
+	OPT_LEAKS = OPT_REPORT_FIRST,
+	OPT_MIN_AGE,
+	OPT_TOP,
+	OPT_MIN_SIZE,
+	OPT_MAX_SIZE,
+	OPT_FOLDED,
+	OPT_FOLDED_ALLOC,
+	OPT_PPROF,
+	OPT_JSON,
+	OPT_REPORT_FILE,
+	OPT_DEBUG_DIR,
+	OPT_NO_SUMMARY,
+	OPT_REPORT_LAST,
+};
+
+/* The short report options, for getopt's option string. */
+#define REPORT_SHORT_OPTIONS "Tms"
+
+/* Entries for a getopt_long option table. */
+#define REPORT_LONG_OPTIONS                                                   \
+	{ "leaks", no_argument, NULL, OPT_LEAKS },                            \
+	{ "min-age", required_argument, NULL, OPT_MIN_AGE },                  \
+	{ "top", required_argument, NULL, OPT_TOP },                          \
+	{ "trace", no_argument, NULL, 'T' },                                  \
+	{ "largest", no_argument, NULL, 'm' },                                \
+	{ "stats", no_argument, NULL, 's' },                                  \
+	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },                \
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },                \
+	{ "folded", required_argument, NULL, OPT_FOLDED },                    \
+	{ "folded-alloc", required_argument, NULL, OPT_FOLDED_ALLOC },        \
+	{ "pprof", required_argument, NULL, OPT_PPROF },                      \
+	{ "json", no_argument, NULL, OPT_JSON },                              \
+	{ "report-file", required_argument, NULL, OPT_REPORT_FILE },          \
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },              \
+	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY }
+
+/* The help text of those options. */
+extern const char report_options_help[];
+
+/*
+ * Take option c (a getopt_long result) with its argument if it is a report
+ * option: 1 if it was, 0 if it is not one, -1 if its value is invalid
+ * (err says why).
+ */
+int report_option(struct report_options *r, int c, const char *arg, char *err, size_t errlen);
+
+/* "1.5s", "200ms", "30us", "10ns", "2" (seconds) as ns; -EINVAL if malformed. */
+int report_parse_age(const char *s, unsigned long long *ns);
+
+/* Options that need the summary: sizes and debug directories. 0 or -ENOMEM. */
+int report_setup(struct memtrack_summary *s, const struct report_options *r);
+
+/*
+ * The reports asked for, to out (summary, stats, largest, leaks), and the
+ * folded and pprof files. On failure, msg names what failed; returns
+ * -errno (-EIO etc. for an output that cannot be written).
+ */
+int report_write(struct memtrack_summary *s, const struct report_options *r, FILE *out,
+		 char *msg, size_t msglen);
+
+#endif /* MEMTRACK_REPORT_OPTIONS_H */

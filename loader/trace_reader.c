@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Reading a JSONL trace back (with json-c): every record, in order, as the
+ * structures tracing produced them, so that reports work the same on a
+ * trace as on a live run.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "memtrack.h"
+#include "tracker.h"
+
+static long long get_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? (long long)json_object_get_uint64(v) : 0;
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* The enum value whose name is name, by the names table; -1 if none. */
+static int lookup(const char *name, const char *(*name_of)(unsigned int), unsigned int max)
+{
+	for (unsigned int i = 0; name && i < max; i++) {
+		const char *n = name_of(i);
+
+		if (n && strcmp(n, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static int read_event(struct json_object *o, int type, const struct memtrack_trace_handler *h)
+{
+	union mt_event ev;
+	int func;
+
+	/* Without a pid and a time an event cannot be placed: the trace is damaged. */
+	if (!json_object_object_get_ex(o, "pid", NULL) ||
+	    !json_object_object_get_ex(o, "timestamp", NULL))
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = (__u32)type;
+	ev.hdr.timestamp = (__u64)get_int(o, "timestamp");
+	ev.hdr.pid = (__u32)get_int(o, "pid");
+	ev.hdr.tid = (__u32)get_int(o, "tid");
+	if (type <= MT_EV_ALIGNED_ALLOC) {
+		ev.alloc.addr = (__u64)get_int(o, "addr");
+		ev.alloc.size = (__u64)get_int(o, "size");
+		ev.alloc.old_addr = (__u64)get_int(o, "old_addr");
+		ev.alloc.align = (__u64)get_int(o, "align");
+		ev.alloc.stack_id = (__u64)get_int(o, "stack_id");
+		func = lookup(get_str(o, "func"), memtrack_func_name, MT_FN_MAX);
+		if (func < 0) /* the types that name their function have func; the others imply it */
+			func = type == MT_EV_MALLOC ? MT_FN_MALLOC
+			       : type == MT_EV_CALLOC ? MT_FN_CALLOC
+			       : type == MT_EV_FREE   ? MT_FN_FREE
+			       : type == MT_EV_REALLOC ? MT_FN_REALLOC
+						      : MT_FN_ALIGNED_ALLOC;
+		ev.alloc.func = (__u32)func;
+	} else {
+		ev.proc.ppid = (__u32)get_int(o, "ppid");
+		ev.proc.exit_code = (__u32)((get_int(o, "exit_code") & 0xff) << 8 |
+					    (get_int(o, "signal") & 0x7f));
+		copy_str(ev.proc.comm, sizeof(ev.proc.comm), get_str(o, "comm"));
+		copy_str(ev.proc.filename, sizeof(ev.proc.filename), get_str(o, "filename"));
+	}
+	return h->on_event ? h->on_event(h->ctx, &ev) : 0;
+}
+
+static int read_stack(struct json_object *o, const struct memtrack_trace_handler *h)
+{
+	struct json_object *frames;
+	struct mt_stack st;
+	size_t n;
+
+	if (!h->on_stack)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	if (!json_object_object_get_ex(o, "frames", &frames) ||
+	    !json_object_is_type(frames, json_type_array))
+		return -EINVAL;
+	n = json_object_array_length(frames);
+	st.nr = (__u32)(n < MT_MAX_STACK_DEPTH ? n : MT_MAX_STACK_DEPTH);
+	for (__u32 i = 0; i < st.nr; i++)
+		st.ip[i] = json_object_get_uint64(json_object_array_get_idx(frames, i));
+	return h->on_stack(h->ctx, (unsigned long long)get_int(o, "id"), &st);
+}
+
+static int read_mapping(struct json_object *o, const struct memtrack_trace_handler *h)
+{
+	const char *path = get_str(o, "path"), *id = get_str(o, "build_id");
+	struct memtrack_mapping m = {
+		.start = (unsigned long long)get_int(o, "start"),
+		.end = (unsigned long long)get_int(o, "end"),
+		.offset = (unsigned long long)get_int(o, "offset"),
+		.path = path ? path : "",
+		.build_id = id ? id : "",
+	};
+
+	if (!h->on_mapping)
+		return 0;
+	if (!path || m.end <= m.start)
+		return -EINVAL;
+	return h->on_mapping(h->ctx, (pid_t)get_int(o, "pid"),
+			     (unsigned long long)get_int(o, "timestamp"), &m);
+}
+
+static void read_counts(struct json_object *o, const char *key, unsigned long long *out,
+			unsigned int max, const char *(*name_of)(unsigned int))
+{
+	struct json_object *obj;
+
+	if (!json_object_object_get_ex(o, key, &obj))
+		return;
+	json_object_object_foreach(obj, name, value)
+	{
+		int i = lookup(name, name_of, max);
+
+		if (i >= 0)
+			out[i] = json_object_get_uint64(value);
+	}
+}
+
+static int read_stats(struct json_object *o, const struct memtrack_trace_handler *h)
+{
+	struct memtrack_counters c;
+
+	if (!h->on_stats)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.events = (unsigned long long)get_int(o, "events");
+	read_counts(o, "by_type", c.by_type, MT_EV_TYPE_MAX, memtrack_event_type_name);
+	read_counts(o, "failed", c.failures, MT_FN_MAX, memtrack_func_name);
+	read_counts(o, "drops", c.drops, MT_DROP_MAX, memtrack_drop_reason_name);
+	c.ringbuf_size = (unsigned long long)get_int(o, "ringbuf_size");
+	c.ringbuf_peak = (unsigned long long)get_int(o, "ringbuf_peak");
+	c.stacks = (unsigned long long)get_int(o, "stacks");
+	c.max_stacks = (unsigned long long)get_int(o, "max_stacks");
+	c.live_peak = (unsigned long long)get_int(o, "live_peak");
+	c.max_live = (unsigned long long)get_int(o, "max_live");
+	return h->on_stats(h->ctx, &c);
+}
+
+static int read_record(struct json_object *o, const struct memtrack_trace_handler *h)
+{
+	const char *type = get_str(o, "type");
+	int ev;
+
+	if (!type)
+		return -EINVAL;
+	if (strcmp(type, "Stack") == 0)
+		return read_stack(o, h);
+	if (strcmp(type, "Mapping") == 0)
+		return read_mapping(o, h);
+	if (strcmp(type, "Stats") == 0)
+		return read_stats(o, h);
+	ev = lookup(type, memtrack_event_type_name, MT_EV_TYPE_MAX);
+	if (ev <= 0 || ev == MT_EV_MMAP || ev == MT_EV_MUNMAP || ev == MT_EV_BRK)
+		return 0; /* a record this version does not know: skip it */
+	return read_event(o, ev, h);
+}
+
+int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *h,
+			struct memtrack_error *err)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	struct json_tokener *tok;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int ret = 0;
+
+	if (!f)
+		return error_fail(err, MEMTRACK_ERR_USAGE, -errno, "cannot read %s: %s", path,
+				 strerror(errno));
+	tok = json_tokener_new();
+	if (!tok) {
+		ret = error_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		goto out;
+	}
+	while (!ret && (len = getline(&line, &cap, f)) > 0) {
+		struct json_object *o;
+
+		lineno++;
+		if (len == 1 && line[0] == '\n')
+			continue;
+		json_tokener_reset(tok);
+		o = json_tokener_parse_ex(tok, line, (int)len);
+		if (!o || !json_object_is_type(o, json_type_object)) {
+			ret = error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+					"%s:%zu: not a memtrack JSONL record", path, lineno);
+		} else {
+			ret = read_record(o, h);
+			if (ret == -EINVAL)
+				error_fail(err, MEMTRACK_ERR_USAGE, ret,
+					  "%s:%zu: a record with missing fields", path, lineno);
+			else if (ret)
+				error_fail(err, MEMTRACK_ERR_RUNTIME, ret, "%s:%zu: %s", path,
+					  lineno, strerror(-ret));
+		}
+		json_object_put(o);
+	}
+	if (!ret && ferror(f))
+		ret = error_fail(err, MEMTRACK_ERR_USAGE, -EIO, "cannot read %s: %s", path,
+				strerror(errno));
+	json_tokener_free(tok);
+out:
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}

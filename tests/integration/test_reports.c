@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The reports, live (memtrack-load) and from a trace after the process is
+ * gone (memtrack-report), on tests/fixtures/leak_sites: its leaks are at
+ * lines marked LEAK_* in its source, with known bytes and counts.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "test_support.h"
+
+#define FIXTURE_SRC "tests/fixtures/leak_sites.c"
+
+/* The line of the fixture's source that holds marker. */
+static int marker_line(const char *marker)
+{
+	char line[512];
+	FILE *f = fopen(FIXTURE_SRC, "r");
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strstr(line, marker)) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	fail_msg("no %s in %s", marker, FIXTURE_SRC);
+	return -1;
+}
+
+/* "leak_sites.c:LINE" for a marker. */
+static const char *source_of(const char *marker, char *buf, size_t size)
+{
+	snprintf(buf, size, "leak_sites.c:%d)", marker_line(marker));
+	return buf;
+}
+
+/*
+ * The text of one leak group, from its "BYTES bytes in N block(s) from"
+ * line to the next line that is not a frame; NULL if there is none.
+ */
+static char *leak_group(const char *report, unsigned bytes, unsigned blocks)
+{
+	char head[128];
+	const char *p, *end;
+
+	snprintf(head, sizeof(head), "\n%u bytes in %u block%s from pid ", bytes, blocks,
+		 blocks == 1 ? "" : "s");
+	p = strstr(report, head);
+	if (!p)
+		return NULL;
+	p++;
+	end = strchr(p, '\n');
+	while (end && end[1] == '\t')
+		end = strchr(end + 1, '\n');
+	return strndup(p, end ? (size_t)(end - p) : strlen(p));
+}
+
+/* The group's first frame line (after its head line). */
+static const char *first_frame(const char *group)
+{
+	const char *nl = strchr(group, '\n');
+
+	assert_non_null(nl);
+	return nl + 2;
+}
+
+static bool line_starts(const char *line, const char *prefix)
+{
+	return strncmp(line, prefix, strlen(prefix)) == 0;
+}
+
+/* The fixture's four leaks, as a text --leaks report shows them. */
+static void check_leaks_text(const char *report)
+{
+	char where[64], *g;
+	const char *frame;
+
+	assert_non_null(strstr(report, "memtrack: 5820 bytes in 7 blocks still live, from 4 "
+					"stacks in 1 process\n"));
+	g = leak_group(report, 4096, 1);
+	assert_non_null(g);
+	frame = first_frame(g);
+	assert_true(line_starts(frame, "leak_big+0x"));
+	assert_non_null(strstr(frame, source_of("LEAK_BIG", where, sizeof(where))));
+	free(g);
+
+	g = leak_group(report, 1024, 1); /* the realloc chain: only its last block */
+	assert_non_null(g);
+	frame = first_frame(g);
+	assert_true(line_starts(frame, "leak_grown+0x"));
+	assert_non_null(strstr(frame, source_of("LEAK_GROWN", where, sizeof(where))));
+	free(g);
+
+	g = leak_group(report, 400, 2); /* calloc in an inlined helper */
+	assert_non_null(g);
+	frame = first_frame(g);
+	assert_true(line_starts(frame, "[inlined] zeroed ("));
+	assert_non_null(strstr(frame, source_of("LEAK_ZEROED", where, sizeof(where))));
+	assert_non_null(strstr(frame, "\n\tleak_zeroed+0x"));
+	free(g);
+
+	g = leak_group(report, 300, 3);
+	assert_non_null(g);
+	frame = first_frame(g);
+	assert_true(line_starts(frame, "leak_small+0x"));
+	assert_non_null(strstr(frame, source_of("LEAK_SMALL", where, sizeof(where))));
+	free(g);
+
+	/* most bytes first */
+	assert_true(strstr(report, "\n4096 bytes") < strstr(report, "\n1024 bytes"));
+	assert_true(strstr(report, "\n1024 bytes") < strstr(report, "\n400 bytes"));
+	assert_true(strstr(report, "\n400 bytes") < strstr(report, "\n300 bytes"));
+	/* freed blocks, reused addresses and released realloc chains are no leak */
+	assert_null(strstr(report, "churn"));
+}
+
+/* Trace the fixture (stripped, nodebug: a variant) with opts; its JSONL stays in tr. */
+static void trace_fixture(struct trace *tr, const char *variant, const char *const *opts)
+{
+	char rel[128];
+	const char *cmd[2];
+
+	snprintf(rel, sizeof(rel), "tests/fixtures/leak_sites%s%s", variant ? "." : "",
+		 variant ? variant : "");
+	cmd[0] = build_path(rel);
+	cmd[1] = NULL;
+	trace_run(tr, opts, cmd);
+	assert_int_equal(tr->status, 0);
+}
+
+/* memtrack-report with args (NULL-terminated), the trace file last. */
+static void report(struct output *o, const char *trace, const char *const *args)
+{
+	const char *argv[32];
+	int n = 0;
+
+	argv[n++] = build_path("memtrack-report");
+	for (size_t i = 0; args && args[i]; i++)
+		argv[n++] = args[i];
+	argv[n++] = trace;
+	argv[n] = NULL;
+	run_io(argv, NULL, NULL, 0, o);
+}
+
+/* memtrack-report with args on a trace, which must succeed with one JSON report named name. */
+static struct json_object *report_json(const char *trace, const char *const *args,
+				       const char *name)
+{
+	struct json_object *doc;
+	struct output o;
+
+	report(&o, trace, args);
+	assert_int_equal(o.status, 0);
+	doc = json_tokener_parse(o.out);
+	assert_non_null(doc);
+	assert_string_equal(jstr(doc, "report"), name);
+	output_free(&o);
+	return doc;
+}
+
+static void test_leaks_live(void **state)
+{
+	const char *opts[] = { "--source", SOURCE_OF(state), "--leaks", "--no-summary", NULL };
+	struct trace tr;
+
+	REQUIRE_BPF();
+	trace_fixture(&tr, NULL, opts);
+	check_leaks_text(tr.err);
+	trace_free(&tr);
+}
+
+/* From the JSONL, after the process is gone: the same leaks, as JSON. */
+static void test_leaks_from_trace(void **state)
+{
+	static const struct {
+		const char *function, *marker;
+		long long bytes, count;
+	} want[] = {
+		{ "leak_big", "LEAK_BIG", 4096, 1 },
+		{ "leak_grown", "LEAK_GROWN", 1024, 1 },
+		{ "zeroed", "LEAK_ZEROED", 400, 2 },
+		{ "leak_small", "LEAK_SMALL", 300, 3 },
+	};
+	const char *args[] = { "--json", "--leaks", "--no-summary", NULL };
+	struct json_object *doc, *leaks;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_fixture(&tr, NULL, NULL);
+	doc = report_json(tr.out_path, args, "leaks");
+	assert_int_equal(jint(doc, "bytes"), 5820);
+	assert_int_equal(jint(doc, "blocks"), 7);
+	assert_true(json_object_object_get_ex(doc, "leaks", &leaks));
+	assert_int_equal(json_object_array_length(leaks), 4);
+	for (size_t i = 0; i < 4; i++) {
+		struct json_object *leak = json_object_array_get_idx(leaks, i), *stack, *top;
+
+		assert_int_equal(jint(leak, "bytes"), want[i].bytes);
+		assert_int_equal(jint(leak, "count"), want[i].count);
+		assert_string_equal(jstr(leak, "comm"), "leak_sites");
+		assert_true(jint(leak, "max_age_ns") >= jint(leak, "min_age_ns"));
+		assert_true(json_object_object_get_ex(leak, "stack", &stack));
+		top = json_object_array_get_idx(stack, 0);
+		assert_non_null(top);
+		assert_string_equal(jstr(top, "function"), want[i].function);
+		assert_int_equal(jint(top, "line"), marker_line(want[i].marker));
+		assert_non_null(strstr(jstr(top, "file"), "leak_sites.c"));
+	}
+	json_object_put(doc);
+	trace_free(&tr);
+}
+
+/* The per-process summary, as JSON, from the trace: exact totals. */
+static void test_summary_json(void **state)
+{
+	const char *args[] = { "--json", NULL };
+	struct json_object *doc, *procs, *p;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_fixture(&tr, NULL, NULL);
+	doc = report_json(tr.out_path, args, "summary");
+	assert_true(json_object_object_get_ex(doc, "processes", &procs));
+	assert_int_equal(json_object_array_length(procs), 1);
+	p = json_object_array_get_idx(procs, 0);
+	assert_int_equal(jint(p, "alloc_bytes"), 9036);
+	assert_int_equal(jint(p, "live_bytes"), 5820);
+	assert_int_equal(jint(p, "live_blocks"), 7);
+	assert_int_equal(jint(p, "free_bytes"), 9036 - 5820);
+	assert_int_equal(jint(p, "max_request"), 4096);
+	assert_true(jint(p, "oldest_ns") >= jint(p, "avg_age_ns"));
+	assert_true(jint(p, "avg_age_ns") > 0);
+	assert_int_equal(jint(doc, "dropped"), 0);
+	json_object_put(doc);
+	trace_free(&tr);
+}
+
+/* Sum the values of a folded file, all of them or those whose stack ends in ";leaf". */
+static long long folded_total(const char *path, const char *leaf)
+{
+	char line[4096];
+	long long total = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strrchr(line, ' ');
+		size_t llen = leaf ? strlen(leaf) : 0;
+
+		assert_non_null(sp);
+		*sp = '\0';
+		if (leaf && (strlen(line) < llen + 1 || line[strlen(line) - llen - 1] != ';' ||
+			     strcmp(line + strlen(line) - llen, leaf) != 0))
+			continue;
+		assert_true(isdigit((unsigned char)sp[1]));
+		total += atoll(sp + 1);
+		assert_true(line_starts(line, "leak_sites;"));
+	}
+	fclose(f);
+	return total;
+}
+
+static void test_folded_totals(void **state)
+{
+	char live[] = "/tmp/memtrack-folded-XXXXXX", all[] = "/tmp/memtrack-folded-XXXXXX";
+	const char *args[] = { "--no-summary", "--folded", live, "--folded-alloc", all, NULL };
+	struct output o;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	close(mkstemp(live));
+	close(mkstemp(all));
+	trace_fixture(&tr, NULL, NULL);
+	report(&o, tr.out_path, args);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(folded_total(live, NULL), 5820);
+	assert_int_equal(folded_total(live, "leak_big"), 4096);
+	assert_int_equal(folded_total(live, "zeroed"), 400); /* the inlined frame is a frame */
+	assert_int_equal(folded_total(live, "churn"), 0);
+	assert_int_equal(folded_total(all, NULL), 9036);
+	assert_int_equal(folded_total(all, "churn"), 2880);
+	assert_int_equal(folded_total(all, "leak_grown"), 16 + 64 + 256 + 1024);
+	unlink(live);
+	unlink(all);
+	output_free(&o);
+	trace_free(&tr);
+}
+
+/* -m, -s and -T, live. */
+static void test_largest_stats_and_trace(void **state)
+{
+	const char *opts[] = { "-m", "-s", "-T", "--no-summary", NULL };
+	char where[64];
+	struct trace tr;
+	const char *p;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_fixture(&tr, NULL, opts);
+	p = strstr(tr.err, "(leak_sites): largest request 4096 bytes at 0x");
+	assert_non_null(p);
+	p = strchr(p, '\n');
+	assert_true(line_starts(p + 1, "\tleak_big+0x"));
+	assert_non_null(strstr(p, source_of("LEAK_BIG", where, sizeof(where))));
+	/* calls by function: 9 mallocs, 2 callocs, 7 reallocs (one of them to 0 bytes), 3 frees */
+	assert_non_null(strstr(tr.err, "\nmalloc                      9            0\n"));
+	assert_non_null(strstr(tr.err, "\ncalloc                      2            0\n"));
+	assert_non_null(strstr(tr.err, "\nrealloc                     7            0\n"));
+	assert_non_null(strstr(tr.err, "\nfree                        3            0\n"));
+	assert_non_null(strstr(tr.err, "\nstack_full                  0\n"));
+	assert_non_null(strstr(tr.err, "\nstack map: 15 of 16384 stacks"));
+	assert_non_null(strstr(tr.err, "\nring buffer: 8388608 bytes, fullest seen "));
+	/* -T: the calloc, with the inlined helper it was called from */
+	p = strstr(tr.err, " calloc 0x");
+	assert_non_null(p);
+	assert_non_null(strstr(p, " size 200\n\t[inlined] zeroed ("));
+	assert_non_null(strstr(tr.err, " realloc 0x"));
+	assert_non_null(strstr(tr.err, " free 0x"));
+	trace_free(&tr);
+}
+
+/* --min-size/--max-size apply to every report; --min-age and --top to leaks. */
+static void test_filters(void **state)
+{
+	const char *big[] = { "--min-size", "1K", "--leaks", "--folded-alloc", "-", "--json",
+			      NULL };
+	const char *small[] = { "--max-size", "500", "--leaks", "--no-summary", NULL };
+	const char *old[] = { "--min-age", "1h", "--leaks", "--no-summary", NULL };
+	const char *top[] = { "--top", "2", "--leaks", "--no-summary", NULL };
+	struct output o;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_fixture(&tr, NULL, NULL);
+
+	report(&o, tr.out_path, big);
+	assert_int_equal(o.status, 0);
+	assert_non_null(strstr(o.out, "\"alloc_bytes\":7168,")); /* 4096 + 2048 + 1024 */
+	assert_non_null(strstr(o.out, "\"report\":\"leaks\",\"bytes\":5120,\"blocks\":2,"));
+	assert_non_null(strstr(o.out, ";churn 2048\n"));
+	output_free(&o);
+
+	report(&o, tr.out_path, small);
+	assert_non_null(strstr(o.out, "memtrack: 700 bytes in 5 blocks still live, from 2 stacks"));
+	output_free(&o);
+
+	report(&o, tr.out_path, old);
+	assert_non_null(strstr(o.out, "memtrack: 0 bytes in 0 blocks still live"));
+	output_free(&o);
+
+	report(&o, tr.out_path, top);
+	assert_non_null(strstr(o.out, "\n1024 bytes in 1 block from"));
+	assert_null(strstr(o.out, "\n400 bytes in"));
+	assert_non_null(strstr(o.out, "memtrack: 2 more stacks not shown (--top)"));
+	output_free(&o);
+	trace_free(&tr);
+}
+
+/* A stripped binary: named through its separate debug file, found by build-id. */
+static void test_stripped_binary_with_debug_file(void **state)
+{
+	const char *with[] = { "--debug-dir", build_path("tests/debug"), "--leaks", "--no-summary",
+			       NULL };
+	const char *without[] = { "--leaks", "--no-summary", NULL };
+	struct output o;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_fixture(&tr, "stripped", NULL);
+	report(&o, tr.out_path, with);
+	assert_int_equal(o.status, 0);
+	check_leaks_text(o.out);
+	output_free(&o);
+	/* without it, nothing but where in the file */
+	report(&o, tr.out_path, without);
+	assert_int_equal(o.status, 0);
+	assert_null(strstr(o.out, "leak_big"));
+	assert_non_null(strstr(o.out, "\n4096 bytes in 1 block from pid "));
+	assert_non_null(strstr(o.out, "\tleak_sites.stripped+0x"));
+	output_free(&o);
+	trace_free(&tr);
+}
+
+/* No DWARF at all: function names from the symbol table, no source lines. */
+static void test_symbol_table_only(void **state)
+{
+	const char *opts[] = { "--leaks", "--no-summary", NULL };
+	struct trace tr;
+	char *g;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_fixture(&tr, "nodebug", opts);
+	g = leak_group(tr.err, 4096, 1);
+	assert_non_null(g);
+	assert_true(line_starts(first_frame(g), "leak_big+0x"));
+	assert_null(strstr(g, "leak_sites.c"));
+	free(g);
+	g = leak_group(tr.err, 300, 3);
+	assert_non_null(g);
+	assert_true(line_starts(first_frame(g), "leak_small+0x"));
+	free(g);
+	trace_free(&tr);
+}
+
+/* memtrack-report's bad input: one line on stderr, the documented status. */
+static void test_report_bad_input(void **state)
+{
+	char bad[] = "/tmp/memtrack-bad-XXXXXX";
+	const char *none[] = { build_path("memtrack-report"), NULL };
+	const char *unknown[] = { build_path("memtrack-report"), "--frobnicate", "x", NULL };
+	const char *unwritable[] = { "--folded", "/nonexistent/dir/f", NULL };
+	const char *age[] = { "--min-age", "soon", NULL };
+	struct output o;
+	int fd;
+
+	(void)state;
+	report(&o, "/nonexistent/trace.jsonl", NULL);
+	assert_int_equal(o.status, 8);
+	assert_non_null(strstr(o.err, "cannot read /nonexistent/trace.jsonl"));
+	output_free(&o);
+
+	fd = mkstemp(bad);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"type\":\"Exec\"}\n", 16), 16);
+	close(fd);
+	report(&o, bad, NULL);
+	assert_int_equal(o.status, 8);
+	assert_non_null(strstr(o.err, ":1: a record with missing fields"));
+	output_free(&o);
+
+	fd = open(bad, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	dprintf(fd, "{\"type\":\"Exec\",\"timestamp\":1,\"pid\":7,\"comm\":\"x\"}\nnot json\n");
+	close(fd);
+	report(&o, bad, NULL);
+	assert_int_equal(o.status, 8);
+	assert_non_null(strstr(o.err, ":2: not a memtrack JSONL record"));
+	output_free(&o);
+
+	report(&o, bad, age);
+	assert_int_equal(o.status, 2);
+	assert_non_null(strstr(o.err, "invalid age 'soon'"));
+	output_free(&o);
+	unlink(bad);
+
+	run_io(none, NULL, NULL, 0, &o);
+	assert_int_equal(o.status, 2);
+	assert_non_null(strstr(o.err, "no trace file given"));
+	output_free(&o);
+	run_io(unknown, NULL, NULL, 0, &o);
+	assert_int_equal(o.status, 2);
+	assert_non_null(strstr(o.err, "unknown option '--frobnicate'"));
+	output_free(&o);
+
+	report(&o, "/dev/null", unwritable); /* an empty trace */
+	assert_int_equal(o.status, 6);
+	assert_non_null(strstr(o.err, "cannot open /nonexistent/dir/f"));
+	output_free(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH_SOURCES(test_leaks_live),
+		cmocka_unit_test(test_leaks_from_trace),
+		cmocka_unit_test(test_summary_json),
+		cmocka_unit_test(test_folded_totals),
+		cmocka_unit_test(test_largest_stats_and_trace),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_stripped_binary_with_debug_file),
+		cmocka_unit_test(test_symbol_table_only),
+		cmocka_unit_test(test_report_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
