@@ -2,6 +2,8 @@
 # The cost of tracing a malloc/free pair (SPEC.md section 6), every way
 # memtrack offers, measured side by side in one run and reported as ratios
 # to the untraced program: alternate the modes, REPS times, take medians.
+# memtrack-load without -o is a report-only run (the kernel keeps the
+# totals); with -o every event crosses to user space: both are measured.
 #
 #   bench/run.sh            (make bench builds what it needs, then runs this)
 #   REPS=9 FAST=5000000 SLOW=50000 bench/run.sh
@@ -24,9 +26,11 @@ run() { # mode -> ns per pair
 	case $1 in
 	base) "$LOOP" "$FAST" "$CPU" ;;
 	idle) LD_PRELOAD=$SHIM "$LOOP" "$FAST" "$CPU" ;;
-	usdt5) "$LOAD" --source usdt -- "$LOOP" "$SLOW" "$CPU" 2>/dev/null ;;
-	usdt1) MEMTRACK_USDT_SHIM=$SHIM_NOP1 "$LOAD" --source usdt -- "$LOOP" "$SLOW" "$CPU" 2>/dev/null ;;
-	uprobe) "$LOAD" -- "$LOOP" "$SLOW" "$CPU" 2>/dev/null ;;
+	# the probes' own cost: no stacks (taking one costs more than the probe)
+	usdt5) "$LOAD" --stack-depth 0 --source usdt -- "$LOOP" "$SLOW" "$CPU" 2>/dev/null ;;
+	usdt1) MEMTRACK_USDT_SHIM=$SHIM_NOP1 "$LOAD" --stack-depth 0 --source usdt -- \
+		"$LOOP" "$SLOW" "$CPU" 2>/dev/null ;;
+	uprobe) "$LOAD" --stack-depth 0 -- "$LOOP" "$SLOW" "$CPU" 2>/dev/null ;;
 	esac
 }
 
@@ -54,7 +58,8 @@ describe() {
 	esac
 }
 
-echo "malloc(16..4096) + free, ns per pair: median of $REPS runs (${FAST} or ${SLOW} pairs each)"
+echo "malloc(16..4096) + free, ns per pair, the program's own clock, no stacks:"
+echo "median of $REPS runs (${FAST} or ${SLOW} pairs each)"
 printf '%-50s %10s %10s\n' "mode" "ns/pair" "x base"
 for m in $modes; do
 	printf '%-50s %10.1f %10.2f\n' "$(describe "$m")" "${med[$m]}" \
@@ -66,4 +71,42 @@ awk -v i="${med[idle]}" -v b="${med[base]}" -v u5="${med[usdt5]}" -v u1="${med[u
 	printf "shim idle / no shim:               %.2fx  (target at most 1.10x)\n", i / b
 	printf "uprobe pair / USDT pair (5-byte):   %.1fx  (target at least 5x)\n", up / u5
 	printf "1-byte nop / 5-byte nop probe pair: %.1fx\n", u1 / u5
+}'
+
+# Report-only against streaming, as users run them (with stacks). The
+# program's own clock misses the tracer's reader, which runs on the other
+# CPU: count every CPU second of the program and memtrack-load together,
+# for SLOW pairs minus for one pair (start-up, BPF load and reports cancel
+# out).
+cpu() { # command... -> CPU seconds of it and its children
+	local TIMEFORMAT="%U %S" t
+	t=$({ time "$@" >/dev/null 2>&1; } 2>&1)
+	awk '{ print $1 + $2 }' <<<"$t"
+}
+cpu_per_pair() { # pairs, memtrack-load options... -> CPU ns per pair
+	local pairs=$1 n one
+	shift
+	n=$(cpu "$LOAD" "$@" -- "$LOOP" "$pairs" "$CPU")
+	one=$(cpu "$LOAD" "$@" -- "$LOOP" 1 "$CPU")
+	awk -v n="$n" -v o="$one" -v p="$pairs" 'BEGIN { print (n - o) / p * 1e9 }'
+}
+declare -A cpus
+for ((i = 0; i < REPS; i++)); do
+	# enough pairs that the traced part outweighs start-up: USDT calls are cheaper
+	cpus[up]+="$(cpu_per_pair $((SLOW * 2))) "
+	cpus[upj]+="$(cpu_per_pair $((SLOW * 2)) -o /dev/null) "
+	cpus[u5]+="$(cpu_per_pair $((SLOW * 10)) --source usdt) "
+	cpus[u5j]+="$(cpu_per_pair $((SLOW * 10)) --source usdt -o /dev/null) "
+done
+for k in up upj u5 u5j; do
+	cpus[$k]=$(median <<<"${cpus[$k]}")
+done
+echo
+echo "CPU per traced pair with stacks, program and memtrack-load together (median of $REPS):"
+printf '%-50s %10s\n' "mode" "ns/pair"
+printf '%-50s %10.0f\n' "uprobe, report-only" "${cpus[up]}" "uprobe, streaming JSONL (-o)" "${cpus[upj]}" \
+	"USDT, report-only" "${cpus[u5]}" "USDT, streaming JSONL (-o)" "${cpus[u5j]}"
+awk -v a="${cpus[up]}" -v b="${cpus[upj]}" -v c="${cpus[u5]}" -v d="${cpus[u5j]}" 'BEGIN {
+	printf "streaming / report-only CPU, uprobe: %.2fx  (target more than 1x)\n", b / a
+	printf "streaming / report-only CPU, USDT:   %.2fx  (target more than 1x)\n", d / c
 }'

@@ -16,6 +16,9 @@
  * by libmemtrack-usdt.so or by an application's own allocator), gives each
  * call in one probe hit with the result; usdt_call turns it into the same
  * events.
+ *
+ * A report-only run sets `aggregate`: allocation events are then accounted
+ * in maps here (aggregate.bpf.h) instead of crossing to user space.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -152,6 +155,8 @@ static __always_inline void count_update_error(long err)
 	else
 		count(&drops, MT_DROP_OTHER);
 }
+
+#include "aggregate.bpf.h"
 
 static __always_inline bool tgid_tracked(__u32 tgid)
 {
@@ -314,8 +319,13 @@ static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64
 				       __u64 old_addr, __u64 align, __u32 pid, __u32 tid,
 				       __u64 stack_id)
 {
-	struct mt_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct mt_alloc_event *e;
 
+	if (aggregate) {
+		agg_event(type, func, addr, size, old_addr, pid, stack_id);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(&drops, MT_DROP_RINGBUF_FULL);
 		return;
@@ -630,6 +640,7 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 
 	if (!tgid_tracked(tgid))
 		return 0;
+	agg_exec(tgid, bpf_ktime_get_ns());
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(&drops, MT_DROP_RINGBUF_FULL);

@@ -115,6 +115,57 @@ struct mt_proc_event {
 };
 _Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 16 + 256, "mt_proc_event layout");
 
+/*
+ * Report-only runs (memtrack_opts.aggregate): instead of streaming every
+ * allocation, the kernel keeps the live blocks, the totals of each
+ * (process, stack) and of each process in these maps; user space reads
+ * them once, at the end. Fork, exec and exit are still streamed.
+ */
+
+/* live_blocks: one entry per block a process has allocated and not released. */
+struct mt_block_key {
+	__u32 pid;
+	__u32 _pad;
+	__u64 addr;
+};
+_Static_assert(sizeof(struct mt_block_key) == 16, "mt_block_key layout");
+
+struct mt_block {
+	__u64 size;
+	__u64 stack_id;
+	__u64 time;	/* when it was allocated */
+	__u32 filtered; /* outside the size range: kept only so its release pairs */
+	__u32 func;	/* enum mt_func */
+};
+_Static_assert(sizeof(struct mt_block) == 32, "mt_block layout");
+
+/* sites: what one process allocated from one stack (in the size range). */
+struct mt_site_key {
+	__u32 pid;
+	__u32 _pad;
+	__u64 stack_id;
+};
+_Static_assert(sizeof(struct mt_site_key) == 16, "mt_site_key layout");
+
+struct mt_site {
+	__u64 count;
+	__u64 bytes;
+	__u64 first_time; /* its first allocation: which mappings name the stack */
+};
+_Static_assert(sizeof(struct mt_site) == 24, "mt_site layout");
+
+/* proc_totals: a process's accounting, as the per-process summary shows it. Key: pid. */
+struct mt_proc_totals {
+	__u64 allocs, frees;
+	__u64 alloc_bytes, free_bytes;
+	__u64 live_bytes, live_blocks, peak_bytes;
+	__u64 max_request, largest_stack, largest_time, largest_addr;
+	__u64 unknown_frees;   /* releases of blocks allocated before tracing */
+	__u64 image_time;      /* its last exec: older blocks belong to the old image */
+	__u64 calls[MT_FN_MAX]; /* successful calls by function */
+};
+_Static_assert(sizeof(struct mt_proc_totals) == 8 * (13 + MT_FN_MAX), "mt_proc_totals layout");
+
 /* Any record, as the ring buffer delivers it; hdr.type says which member. */
 union mt_event {
 	struct mt_event_hdr hdr;

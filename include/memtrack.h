@@ -88,6 +88,17 @@ struct memtrack_opts {
 	bool free_stacks;
 	/* Distinct stacks kept; 0: 16384. Past it, a new stack is a counted drop. */
 	unsigned int max_stacks;
+	/*
+	 * Report-only: allocation events are not delivered; the kernel keeps
+	 * the live blocks and the totals of each process and stack, which
+	 * memtrack_summary_collect() reads. Fork, Exec and Exit still are.
+	 * Cheaper per allocation than streaming.
+	 */
+	bool aggregate;
+	/* aggregate: live blocks kept (0: 1048576); past it, an allocation is a counted drop. */
+	unsigned int max_live;
+	/* aggregate: only allocations of min_size..max_size bytes count (0: no bound). */
+	unsigned long long min_size, max_size;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */
@@ -365,6 +376,13 @@ void memtrack_summary_set_counters(struct memtrack_summary *s, const struct memt
  */
 int memtrack_summary_add_traced(struct memtrack_summary *s, struct memtrack *t,
 				const union mt_event *ev);
+/*
+ * Of a tracker opened with opts.aggregate: add what the kernel kept (each
+ * process's totals, its live blocks and its totals by stack), with the
+ * stacks and mappings that name them. Once, after the last memtrack_drain().
+ * 0 or a negative errno.
+ */
+int memtrack_summary_collect(struct memtrack_summary *s, struct memtrack *t);
 /* Account a whole JSONL trace ("-": standard input); err names the file and line. */
 int memtrack_summary_read_trace(struct memtrack_summary *s, const char *path,
 				struct memtrack_error *err);

@@ -38,6 +38,11 @@ static const char usage_text[] =
 	"      --free-stacks        take stacks of frees too\n"
 	"      --max-stacks N       distinct stacks kept (default 16384); past that, a\n"
 	"                           new stack is a counted drop\n"
+	"      --no-aggregate       stream every event to memtrack-load even when only\n"
+	"                           reports are asked for (without -o or -T the kernel\n"
+	"                           keeps the totals and live blocks itself: cheaper)\n"
+	"      --max-live N         live blocks the kernel keeps without -o (default\n"
+	"                           1048576); past that, an allocation is a counted drop\n"
 	"      --source SOURCE      uprobe (default): probe the allocator's functions;\n"
 	"                           usdt: the memtrack USDT probes, with\n"
 	"                           libmemtrack-usdt.so preloaded into the command\n"
@@ -73,6 +78,8 @@ enum {
 	OPT_STACK_DEPTH,
 	OPT_FREE_STACKS,
 	OPT_MAX_STACKS,
+	OPT_NO_AGGREGATE,
+	OPT_MAX_LIVE,
 };
 
 #define DEFAULT_STACK_DEPTH 64
@@ -89,6 +96,8 @@ static const struct option long_options[] = {
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
 	{ "free-stacks", no_argument, NULL, OPT_FREE_STACKS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "no-aggregate", no_argument, NULL, OPT_NO_AGGREGATE },
+	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -256,6 +265,15 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			if (parse_uint(optarg, 1u << 24, &o->max_stacks) || !o->max_stacks)
 				return usage_error(err, errlen,
 						   "invalid number of stacks '%s' (1 to 16777216)",
+						   optarg);
+			break;
+		case OPT_NO_AGGREGATE:
+			o->no_aggregate = true;
+			break;
+		case OPT_MAX_LIVE:
+			if (parse_uint(optarg, 1u << 26, &o->max_live) || !o->max_live)
+				return usage_error(err, errlen,
+						   "invalid number of live blocks '%s' (1 to 67108864)",
 						   optarg);
 			break;
 		case OPT_SOURCE:

@@ -74,6 +74,7 @@ struct run {
 	int write_error;  /* negative errno from writing the JSONL */
 	bool out_of_memory;
 	bool report_error; /* -T could not be written */
+	bool aggregate;	   /* report-only: the totals are read from the kernel at the end */
 };
 
 static int on_event(void *ctx, const union mt_event *ev)
@@ -242,6 +243,11 @@ static unsigned long long report(struct memtrack *t, struct run *r)
 	int err;
 
 	memtrack_drain(t);
+	err = r->aggregate ? memtrack_summary_collect(r->summary, t) : 0;
+	if (err == -ENOMEM)
+		r->out_of_memory = true;
+	else if (err)
+		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
 	if (memtrack_read_counters(t, &counters))
 		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
 	if (r->out && !r->write_error)
@@ -371,12 +377,18 @@ int main(int argc, char **argv)
 		.stack_depth = o.stack_depth,
 		.free_stacks = o.free_stacks,
 		.max_stacks = o.max_stacks,
+		/* reports only: the kernel keeps the totals, no event crosses over */
+		.aggregate = !o.output && !o.report.trace && !o.no_aggregate,
+		.max_live = o.max_live,
+		.min_size = o.report.min_size,
+		.max_size = o.report.max_size,
 	};
 	if (memtrack_open(&opts, &t, &err)) {
 		status = fail(&err);
 		goto out;
 	}
 	r.t = t;
+	r.aggregate = opts.aggregate;
 	install_signal_handlers();
 	if (o.argv) {
 		struct memtrack_spawn_opts so = { 0 };

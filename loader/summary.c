@@ -279,6 +279,73 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 	}
 }
 
+int summary_import_totals(struct memtrack_summary *s, pid_t pid, const struct mt_proc_totals *t)
+{
+	struct proc_entry *e = entry_of(s, pid, false);
+
+	if (!e)
+		return -ENOMEM;
+	e->st.allocs += t->allocs;
+	e->st.frees += t->frees;
+	e->st.alloc_bytes += t->alloc_bytes;
+	e->st.free_bytes += t->free_bytes;
+	e->st.live_bytes += t->live_bytes;
+	e->st.live_blocks += t->live_blocks;
+	e->st.unknown_frees += t->unknown_frees;
+	if (t->peak_bytes > e->st.peak_bytes)
+		e->st.peak_bytes = t->peak_bytes;
+	if (t->largest_time && (t->max_request > e->st.max_request || !e->largest_time)) {
+		e->st.max_request = t->max_request;
+		e->largest_stack = t->largest_stack;
+		e->largest_time = t->largest_time;
+		e->largest_addr = t->largest_addr;
+	}
+	for (size_t i = 0; i < MT_FN_MAX; i++)
+		e->calls[i] += t->calls[i];
+	return 0;
+}
+
+int summary_import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id,
+			const struct mt_site *v)
+{
+	struct proc_entry *e = entry_of(s, pid, false);
+	struct site *site;
+
+	if (!e)
+		return -ENOMEM;
+	site = site_of(s, (size_t)(e - s->procs), stack_id, v->first_time);
+	if (!site)
+		return -ENOMEM;
+	site->alloc_count += v->count;
+	site->alloc_bytes += v->bytes;
+	return 0;
+}
+
+int summary_import_block(struct memtrack_summary *s, pid_t pid, uint64_t addr,
+			 const struct mt_block *b)
+{
+	struct proc_entry *e = entry_of(s, pid, false);
+	size_t proc;
+	struct site *site;
+	uint64_t idx;
+
+	if (!e)
+		return -ENOMEM;
+	proc = (size_t)(e - s->procs);
+	idx = block_new(s);
+	if (!idx || u64_map_put(&s->procs[proc].live, addr, idx))
+		return -ENOMEM;
+	/* its site's totals came with the sites; one lost to a full map starts at 0 */
+	site = site_of(s, proc, b->stack_id, b->time);
+	if (!site)
+		return -ENOMEM;
+	s->blocks[idx - 1] = (struct block){ .size = b->size,
+					     .stack_id = b->stack_id,
+					     .time = b->time,
+					     .site = (uint64_t)(site - s->sites) + 1 };
+	return 0;
+}
+
 int memtrack_summary_stack(struct memtrack_summary *s, unsigned long long id,
 			   const struct mt_stack *st)
 {

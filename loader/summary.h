@@ -80,4 +80,15 @@ uint64_t summary_end_time(const struct memtrack_summary *s, const struct proc_en
 void summary_live_each(const struct memtrack_summary *s, const struct proc_entry *e,
 		       void (*fn)(void *ctx, const struct block *b, uint64_t age), void *ctx);
 
+/*
+ * What the kernel kept in a report-only run (aggregate.c reads it), added
+ * to pid's current entry: its totals; its totals from one stack; one live
+ * block (in the size range, of its current image). 0 or -ENOMEM.
+ */
+int summary_import_totals(struct memtrack_summary *s, pid_t pid, const struct mt_proc_totals *t);
+int summary_import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id,
+			const struct mt_site *v);
+int summary_import_block(struct memtrack_summary *s, pid_t pid, uint64_t addr,
+			 const struct mt_block *b);
+
 #endif /* MEMTRACK_SUMMARY_H */

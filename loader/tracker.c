@@ -124,18 +124,26 @@ static bool frames_mapped(const struct address_spaces *a, pid_t pid, uint64_t ti
  * (records lost, or a process attached to), /proc/PID/maps while it runs.
  * Errors leave the stack unknown or unsymbolizable, no more.
  */
+/* A stack's frames: kept, or read from the kernel's map and kept. With meta_lock. */
+static const uint64_t *stack_frames(struct memtrack *t, uint64_t id, uint32_t *nr)
+{
+	const uint64_t *ip = stack_cache_get(&t->stacks, id, nr);
+	struct mt_stack st;
+
+	if (!ip && bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), &st, sizeof(st),
+					0) == 0 &&
+	    stack_cache_put(&t->stacks, id, (const uint64_t *)st.ip, st.nr) == 0)
+		ip = stack_cache_get(&t->stacks, id, nr);
+	return ip;
+}
+
 static void note_stack(struct memtrack *t, pid_t pid, uint64_t time, uint64_t id)
 {
-	struct mt_stack st;
 	const uint64_t *ip;
 	uint32_t nr;
 
 	pthread_mutex_lock(&t->meta_lock);
-	ip = stack_cache_get(&t->stacks, id, &nr);
-	if (!ip && bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), &st, sizeof(st),
-					0) == 0 &&
-	    stack_cache_put(&t->stacks, id, (const uint64_t *)st.ip, st.nr) == 0)
-		ip = stack_cache_get(&t->stacks, id, &nr);
+	ip = stack_frames(t, id, &nr);
 	if (ip && !frames_mapped(&t->spaces, pid, time, ip, nr)) {
 		mmap_watch_consume(t->mmaps);
 		if (!frames_mapped(&t->spaces, pid, time, ip, nr))
@@ -159,6 +167,8 @@ static void note_process(struct memtrack *t, struct mt_proc_event *e)
 	pthread_mutex_lock(&t->meta_lock);
 	switch (e->hdr.type) {
 	case MT_EV_FORK:
+		/* the parent's mmaps before the fork, still queued, are the child's too */
+		mmap_watch_consume(t->mmaps);
 		mmap_watch_pid(t->mmaps, pid, UINT64_MAX);
 		as_fork(&t->spaces, (pid_t)e->ppid, pid, e->hdr.timestamp);
 		break;
@@ -256,6 +266,10 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	e = bpf_map__set_max_entries(t->skel->maps.stacks, t->max_stacks);
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the stacks map: %s",
+				 strerror(-e));
+	e = aggregate_setup(t, opts);
+	if (e)
+		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the report-only maps: %s",
 				 strerror(-e));
 	e = bpf_map__set_max_entries(t->skel->maps.events, (__u32)rb_size);
 	if (e)
@@ -597,6 +611,8 @@ int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c)
 		pthread_mutex_unlock(&t->meta_lock);
 		c->max_stacks = t->max_stacks;
 	}
+	if (!err && t->skel->rodata->aggregate)
+		err = aggregate_fill(t, &c->live_peak, &c->max_live);
 	return err;
 }
 
@@ -627,7 +643,7 @@ int memtrack_stack(struct memtrack *t, unsigned long long stack_id, struct mt_st
 	uint32_t nr;
 
 	pthread_mutex_lock(&t->meta_lock);
-	ip = stack_cache_get(&t->stacks, stack_id, &nr);
+	ip = stack_frames(t, stack_id, &nr);
 	if (ip) {
 		out->nr = nr;
 		out->_pad = 0;

@@ -91,6 +91,14 @@ void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int co
 int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * aggregate.c: report-only runs. Set the BPF side's mode, size range and
+ * map sizes before load (0 or a negative errno); read how full the live
+ * blocks map got.
+ */
+int aggregate_setup(struct memtrack *t, const struct memtrack_opts *opts);
+int aggregate_fill(struct memtrack *t, unsigned long long *peak, unsigned long long *max);
+
 void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
