@@ -183,6 +183,14 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libmemtrack.so
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' \
 		-lmemtrack -lpthread
 
+# visualize also has helpers under examples/visualize/, and draws PNG with cairo
+VISUALIZE_SRCS := examples/visualize.c $(wildcard examples/visualize/*.c)
+$(BUILD)/examples/visualize: $(VISUALIZE_SRCS) $(wildcard examples/visualize/*.h) \
+		$(BUILD)/libmemtrack.so
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $$($(PKG_CONFIG) --cflags cairo) -o $@ $(VISUALIZE_SRCS) \
+		-L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lmemtrack $$($(PKG_CONFIG) --libs cairo) -lm
+
 # --------------------------------------------------------------------------
 # Tests: fixtures are plain programs; unit tests link the objects they test
 
