@@ -295,6 +295,74 @@ static void test_folded_totals(void **state)
 	trace_free(&tr);
 }
 
+/*
+ * The pprof file, read by a real reader: gunzip, then protoc --decode
+ * against loader/profile.proto (pprof's published format). Returns the sum
+ * of each sample value column, in sample_type order.
+ */
+static void pprof_totals(const char *path, long long totals[4], char *types, size_t types_len)
+{
+	char cmd[512];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct output o;
+	char *line, *save = NULL;
+	int col = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "gzip -dc '%s' | protoc --decode perftools.profiles.Profile -I loader "
+		 "loader/profile.proto",
+		 path);
+	run_io(argv, NULL, NULL, 0, &o);
+	if (o.status != 0)
+		fail_msg("%s failed (%d): %s", cmd, o.status, o.err);
+	memset(totals, 0, 4 * sizeof(totals[0]));
+	types[0] = '\0';
+	for (line = strtok_r(o.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		long long v;
+
+		while (*line == ' ')
+			line++;
+		if (strcmp(line, "sample {") == 0)
+			col = 0;
+		else if (sscanf(line, "value: %lld", &v) == 1 && col < 4)
+			totals[col++] += v;
+		else if (strncmp(line, "string_table: ", 14) == 0 &&
+			 strlen(types) + strlen(line) + 2 < types_len)
+			strcat(strcat(types, line + 14), " ");
+	}
+	output_free(&o);
+}
+
+static void test_pprof_totals(void **state)
+{
+	char path[] = "/tmp/memtrack-pprof-XXXXXX";
+	const char *args[] = { "--no-summary", "--pprof", path, NULL };
+	char strings[8192];
+	long long t[4];
+	struct output o;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	close(mkstemp(path));
+	trace_fixture(&tr, NULL, NULL);
+	report(&o, tr.out_path, args);
+	assert_int_equal(o.status, 0);
+	pprof_totals(path, t, strings, sizeof(strings));
+	/* sample types, in order: alloc_objects alloc_space inuse_objects inuse_space */
+	assert_non_null(strstr(strings, "\"\" \"alloc_objects\" \"count\" \"alloc_space\" "
+					"\"bytes\" \"inuse_objects\" \"inuse_space\""));
+	assert_non_null(strstr(strings, "\"leak_big\""));
+	assert_non_null(strstr(strings, "leak_sites.c\""));
+	assert_int_equal(t[0], 17);   /* every allocation */
+	assert_int_equal(t[1], 9036); /* their bytes */
+	assert_int_equal(t[2], 7);    /* live at the end */
+	assert_int_equal(t[3], 5820);
+	unlink(path);
+	output_free(&o);
+	trace_free(&tr);
+}
+
 /* -m, -s and -T, live. */
 static void test_largest_stats_and_trace(void **state)
 {
@@ -477,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_leaks_from_trace),
 		cmocka_unit_test(test_summary_json),
 		cmocka_unit_test(test_folded_totals),
+		cmocka_unit_test(test_pprof_totals),
 		cmocka_unit_test(test_largest_stats_and_trace),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_stripped_binary_with_debug_file),
