@@ -248,9 +248,16 @@ $(BUILD)/bench/%: bench/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $<
 
+# links libdw and libelf for their symbols, which its trace's stacks point into
+$(BUILD)/bench/synth_trace: bench/synth_trace.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -ldw -lelf -lz
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory lib cli shim $(BUILD)/bench/alloc_loop
+	$(Q)$(MAKE) --no-print-directory lib cli shim $(BUILD)/bench/alloc_loop \
+		$(BUILD)/bench/synth_trace
 	$(Q)BUILD=$(BUILD) bench/run.sh
+	$(Q)BUILD=$(BUILD) bench/symbolize.sh
 
 # --------------------------------------------------------------------------
 # The README's two commands
