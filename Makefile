@@ -285,7 +285,7 @@ install: lib cli shim
 	install -m 644 include/memtrack.h bpf/memtrack_events.h usdt/memtrack_usdt.h \
 		$(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/memtrack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 644 docs/memtrack-load.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/memtrack-load.1 docs/memtrack-report.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:
 	clang-format -i $(wildcard bpf/*.[ch] loader/*.[ch] include/*.h shim/*.[ch] usdt/*.h examples/*.c \
