@@ -43,7 +43,8 @@ endif
 LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbols.c proc_status.c \
 	libc_locate.c command_path.c event_queue.c event_names.c json_event.c \
 	stack_cache.c address_space.c mmap_watch.c symbolize.c trace_reader.c event_context.c \
-	jsonl_writer.c summary.c u64_map.c ringbuf_gauge.c leaks.c report.c report_stack.c \
+	jsonl_writer.c summary.c u64_map.c ringbuf_gauge.c leaks.c report.c report_stack.c lib_deps.c \
+	discover.c \
 	report_event.c folded.c pprof.c report_pprof.c aggregate.c)
 CLI_SRCS := loader/memtrack-load.c loader/cli_options.c loader/report_options.c
 # pprof's profile.proto, compiled by protoc-c into $(BUILD)/loader/
@@ -75,7 +76,8 @@ FIRE_CFLAGS := -fno-omit-frame-pointer
 SHIM_NOP5 := -DMEMTRACK_USDT_NOP5 -mno-red-zone
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
-FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%,$(wildcard tests/fixtures/*.c))
+FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%,$(wildcard tests/fixtures/*.c)) \
+	$(addprefix $(BUILD)/tests/fixtures/alloc_with_,glibc jemalloc tcmalloc mimalloc)
 FIXTURE_LIBS := $(patsubst tests/fixtures/lib/%.c,$(BUILD)/tests/fixtures/lib%.so,$(wildcard tests/fixtures/lib/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,\
@@ -197,6 +199,16 @@ $(BUILD)/examples/visualize: $(VISUALIZE_SRCS) $(wildcard examples/visualize/*.h
 $(BUILD)/tests/fixtures/%: tests/fixtures/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -O0 -fno-builtin -o $@ $< -lpthread
+
+# alloc_with_*: linked with Debian's other allocators (their runtime packages
+# suffice); alloc_with_glibc, the same program with nothing but libc's
+ALLOCATOR_LIB_jemalloc := -l:libjemalloc.so.2
+ALLOCATOR_LIB_tcmalloc := -l:libtcmalloc_minimal.so.4
+ALLOCATOR_LIB_mimalloc := -l:libmimalloc.so.2
+$(BUILD)/tests/fixtures/alloc_with_%: tests/fixtures/allocators/alloc_with.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -O0 -fno-builtin -DUSE_$(shell echo $* | tr a-z A-Z) \
+		-o $@ $< $(ALLOCATOR_LIB_$*)
 
 # static_*: linked statically, so that their malloc is their own
 $(BUILD)/tests/fixtures/static_%: tests/fixtures/static_%.c

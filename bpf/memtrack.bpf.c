@@ -474,6 +474,13 @@ int BPF_KPROBE(aligned_alloc_enter, __u64 alignment, __u64 size)
 	return call_enter(ctx, MT_FN_ALIGNED_ALLOC, alignment, size, 0);
 }
 
+/* mimalloc's mi_malloc_aligned(size, alignment): aligned_alloc's arguments, swapped. */
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_size_first_enter, __u64 size, __u64 alignment)
+{
+	return call_enter(ctx, MT_FN_ALIGNED_ALLOC, alignment, size, 0);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(posix_memalign_enter, void **memptr, __u64 alignment, __u64 size)
 {

@@ -71,47 +71,14 @@ static int attach_failed(struct memtrack *t, pid_t pid, int err)
 			    (int)pid);
 }
 
-struct usdt_scan {
-	struct memtrack *t;
-	pid_t pid;
-	bool same_root;
-	int found; /* objects of the process with memtrack probes */
-};
-
-static int attach_mapped_usdt(void *ctx, const char *path)
-{
-	struct usdt_scan *s = ctx;
-	char full[PATH_MAX + 64];
-	int err;
-
-	if (s->same_root)
-		snprintf(full, sizeof(full), "%s", path);
-	else
-		snprintf(full, sizeof(full), "/proc/%d/root%s", (int)s->pid, path);
-	err = probes_attach_usdt(s->t, full, 0);
-	if (err == -ENOENT)
-		return 0;
-	if (!err)
-		s->found++;
-	return err;
-}
-
 /* The USDT source: every object the process maps that has memtrack probes. */
 static int probe_process_usdt(struct memtrack *t, pid_t pid)
 {
-	struct usdt_scan s = { t, pid, proc_same_root(pid), 0 };
-	FILE *maps = maps_open(pid);
-	int err;
+	int found = 0, err = discover_mapped(t, pid, &found);
 
-	if (!maps)
-		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, -errno,
-				    "cannot read the mappings of process %d: %s", (int)pid,
-				    strerror(errno));
-	err = maps_for_each_file(maps, attach_mapped_usdt, &s);
-	fclose(maps);
 	if (err)
 		return err;
-	if (!s.found)
+	if (!found)
 		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
 				    "process %d has no memtrack USDT probes: start it with "
 				    "LD_PRELOAD=libmemtrack-usdt.so, or use the uprobe source",
@@ -135,7 +102,9 @@ static int probe_process_allocator(struct memtrack *t, pid_t pid)
 				    "cannot read the mappings of process %d: %s%s", (int)pid,
 				    strerror(-err),
 				    err == -EACCES ? " (need root or CAP_SYS_PTRACE)" : "");
-	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+	err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+	/* and any other allocator it maps: jemalloc, tcmalloc, mimalloc, its own */
+	return err ?: discover_mapped(t, pid, NULL);
 }
 
 static int add_pid(struct memtrack *t, pid_t pid)
@@ -216,6 +185,9 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 			err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
 		else if (err == -ENOENT)
 			err = probes_attach_object(t, exe, 0);
+		/* what else the new image loads (its environment is not known: no preload) */
+		if (!err || err == -ENOENT)
+			err = discover_needed(t, exe, NULL);
 	}
 	if (t->nobjects > before && strcmp(t->objects[before].path, exe) == 0)
 		tracker_log(t, MEMTRACK_LOG_WARN,

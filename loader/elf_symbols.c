@@ -155,6 +155,49 @@ int elf_interpreter(const char *path, char *buf, size_t size)
 	return err;
 }
 
+int elf_needed(const char *path, int (*fn)(void *ctx, const char *name), void *ctx,
+	       char *search, size_t search_size)
+{
+	struct elf_handle h;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int err = elf_handle_open(path, &h), ret = 0;
+	bool runpath = false;
+
+	if (err)
+		return err;
+	if (search_size)
+		search[0] = '\0';
+	while (!ret && (scn = elf_nextscn(h.elf, scn)) != NULL) {
+		Elf_Data *data;
+		GElf_Dyn dyn;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; !ret && data && i < sh.sh_size / sh.sh_entsize; i++) {
+			const char *str;
+
+			if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+				continue;
+			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH && dyn.d_tag != DT_RPATH)
+				continue;
+			str = elf_strptr(h.elf, sh.sh_link, dyn.d_un.d_val);
+			if (!str)
+				continue;
+			if (dyn.d_tag == DT_NEEDED)
+				ret = fn(ctx, str);
+			else if (search_size && (dyn.d_tag == DT_RUNPATH || !runpath)) {
+				/* DT_RUNPATH wins over the older DT_RPATH, as ld.so has it */
+				snprintf(search, search_size, "%s", str);
+				runpath = dyn.d_tag == DT_RUNPATH;
+			}
+		}
+	}
+	elf_handle_close(&h);
+	return ret;
+}
+
 /* One stapsdt note: three addresses (probe, base, semaphore), then provider, name, args. */
 static bool usdt_note_matches(const char *desc, size_t len, size_t addr_size, const char *provider,
 			      const char **name)

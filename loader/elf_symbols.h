@@ -24,6 +24,15 @@ int elf_function_offsets(const char *path, const char *const *names, size_t n, s
 int elf_interpreter(const char *path, char *buf, size_t size);
 
 /*
+ * Call fn with each DT_NEEDED name of a dynamic object, in order, stopping at
+ * fn's first non-zero return (returned). search gets its library search
+ * path (DT_RUNPATH, else DT_RPATH; "" if none). -errno as
+ * elf_function_offsets().
+ */
+int elf_needed(const char *path, int (*fn)(void *ctx, const char *name), void *ctx,
+	       char *search, size_t search_size);
+
+/*
  * Which of the n USDT probe names of provider the file's .note.stapsdt
  * defines: found[k] is set for names[k]. Returns how many were found (0 for
  * a file without USDT notes), or -errno as elf_function_offsets().

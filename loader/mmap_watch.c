@@ -38,6 +38,8 @@ struct mmap_watch {
 	size_t npending;
 	uint64_t latest; /* the newest record's time */
 	unsigned long long lost;
+	void (*on_map)(void *ctx, pid_t pid, const char *path); /* each code mapping of ours */
+	void *on_map_ctx;
 };
 
 /* The MMAP2 record, as perf_event.h describes it in a comment. */
@@ -138,6 +140,21 @@ static void pending_add(struct mmap_watch *w, pid_t pid, uint64_t time,
 	w->npending++;
 }
 
+/* A mapping of one of ours: into its address space, and to whoever asked to hear of it. */
+static void take(struct mmap_watch *w, pid_t pid, const struct memtrack_mapping *m, uint64_t time)
+{
+	as_add(w->spaces, pid, m, time);
+	if (w->on_map && m->path && m->path[0] == '/')
+		w->on_map(w->on_map_ctx, pid, m->path);
+}
+
+void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, pid_t pid, const char *path),
+		       void *ctx)
+{
+	w->on_map = fn;
+	w->on_map_ctx = ctx;
+}
+
 /* Take in pending records that are now known to be ours; forget old ones. */
 static void pending_review(struct mmap_watch *w)
 {
@@ -149,7 +166,7 @@ static void pending_review(struct mmap_watch *w)
 		bool known = u64_map_get(&w->windows, (uint64_t)p->pid, &exit_time);
 
 		if (known && p->time <= exit_time)
-			as_add(w->spaces, p->pid, &p->m, p->time);
+			take(w, p->pid, &p->m, p->time);
 		if (known || p->time + PENDING_NS < w->latest) {
 			free((char *)p->m.path);
 			free((char *)p->m.build_id);
@@ -198,7 +215,7 @@ static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_h
 		.build_id = build_id,
 	};
 	if (ours(w, (pid_t)r->pid, time))
-		as_add(w->spaces, (pid_t)r->pid, &m, time);
+		take(w, (pid_t)r->pid, &m, time);
 	else
 		pending_add(w, (pid_t)r->pid, time, &m);
 	return LIBBPF_PERF_EVENT_CONT;

@@ -33,6 +33,9 @@ void mmap_watch_pid(struct mmap_watch *w, pid_t pid, uint64_t exit_time);
  * tracepoint: the new image's mappings are made in between.
  */
 uint64_t mmap_watch_exec_began(struct mmap_watch *w, pid_t pid, uint64_t tp_time);
+/* Call fn with each file mapping of code taken in for one of ours (a dlopen, say). */
+void mmap_watch_on_map(struct mmap_watch *w, void (*fn)(void *ctx, pid_t pid, const char *path),
+		       void *ctx);
 /* Records the kernel could not deliver (its buffer was full). */
 unsigned long long mmap_watch_lost(const struct mmap_watch *w);
 void mmap_watch_close(struct mmap_watch *w);

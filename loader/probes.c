@@ -23,7 +23,6 @@
 struct alloc_probe {
 	const char *symbol; /* the function, and the memtrack USDT probe of that name */
 	enum mt_func func;
-	bool required; /* without it there is nothing useful to trace */
 };
 
 /*
@@ -32,22 +31,79 @@ struct alloc_probe {
  * name: the kernel cannot tell which name the program called.
  */
 static const struct alloc_probe alloc_probes[] = {
-	{ "malloc", MT_FN_MALLOC, true },
-	{ "free", MT_FN_FREE, true },
-	{ "calloc", MT_FN_CALLOC, false },
-	{ "realloc", MT_FN_REALLOC, false },
-	{ "reallocarray", MT_FN_REALLOCARRAY, false },
-	{ "aligned_alloc", MT_FN_ALIGNED_ALLOC, false },
-	{ "posix_memalign", MT_FN_POSIX_MEMALIGN, false },
-	{ "memalign", MT_FN_MEMALIGN, false },
-	{ "valloc", MT_FN_VALLOC, false },
-	{ "pvalloc", MT_FN_PVALLOC, false },
+	{ "malloc", MT_FN_MALLOC },
+	{ "free", MT_FN_FREE },
+	{ "calloc", MT_FN_CALLOC },
+	{ "realloc", MT_FN_REALLOC },
+	{ "reallocarray", MT_FN_REALLOCARRAY },
+	{ "aligned_alloc", MT_FN_ALIGNED_ALLOC },
+	{ "posix_memalign", MT_FN_POSIX_MEMALIGN },
+	{ "memalign", MT_FN_MEMALIGN },
+	{ "valloc", MT_FN_VALLOC },
+	{ "pvalloc", MT_FN_PVALLOC },
 };
 #define NPROBES (sizeof(alloc_probes) / sizeof(alloc_probes[0]))
 
-static struct bpf_program *entry_program(struct memtrack_bpf *skel, enum mt_func func)
+/*
+ * How an uprobe reads a function's arguments, when they are not those of
+ * the standard function its enum mt_func names.
+ */
+enum arg_order {
+	ARGS_STANDARD = 0,
+	ARGS_SIZE_ALIGN, /* mi_malloc_aligned(size, alignment) */
+};
+
+struct uprobe_name {
+	const char *symbol;
+	enum mt_func func;
+	enum arg_order args;
+};
+
+#define NAME(symbol, func) { symbol, func, ARGS_STANDARD }
+/* The standard names with an allocator's prefix: je_malloc, _rjem_malloc, tc_malloc. */
+#define PREFIXED(p)                                                                     \
+	NAME(p "malloc", MT_FN_MALLOC), NAME(p "free", MT_FN_FREE),                      \
+		NAME(p "calloc", MT_FN_CALLOC), NAME(p "realloc", MT_FN_REALLOC),        \
+		NAME(p "reallocarray", MT_FN_REALLOCARRAY),                              \
+		NAME(p "aligned_alloc", MT_FN_ALIGNED_ALLOC),                            \
+		NAME(p "posix_memalign", MT_FN_POSIX_MEMALIGN),                          \
+		NAME(p "memalign", MT_FN_MEMALIGN), NAME(p "valloc", MT_FN_VALLOC),      \
+		NAME(p "pvalloc", MT_FN_PVALLOC)
+/* jemalloc's extended API: its flags arguments come after the standard ones. */
+#define JEMALLOC_EXT(p)                                                                 \
+	NAME(p "mallocx", MT_FN_MALLOC), NAME(p "rallocx", MT_FN_REALLOC),               \
+		NAME(p "dallocx", MT_FN_FREE), NAME(p "sdallocx", MT_FN_FREE)
+
+/*
+ * Every allocator function the uprobe source knows, the standard names
+ * first (their order is alloc_probes'). An object is an allocator if it
+ * defines one that allocates and one that frees.
+ */
+static const struct uprobe_name uprobe_names[] = {
+	PREFIXED(""),
+	PREFIXED("je_"),
+	PREFIXED("_rjem_"),
+	PREFIXED("tc_"),
+	JEMALLOC_EXT(""),
+	JEMALLOC_EXT("je_"),
+	JEMALLOC_EXT("_rjem_"),
+	NAME("tc_cfree", MT_FN_FREE),
+	NAME("tc_free_sized", MT_FN_FREE),
+	NAME("mi_malloc", MT_FN_MALLOC),
+	NAME("mi_zalloc", MT_FN_MALLOC),
+	NAME("mi_calloc", MT_FN_CALLOC),
+	NAME("mi_realloc", MT_FN_REALLOC),
+	NAME("mi_reallocarray", MT_FN_REALLOCARRAY),
+	NAME("mi_free", MT_FN_FREE),
+	{ "mi_malloc_aligned", MT_FN_ALIGNED_ALLOC, ARGS_SIZE_ALIGN },
+};
+#define NNAMES (sizeof(uprobe_names) / sizeof(uprobe_names[0]))
+
+static struct bpf_program *entry_program(struct memtrack_bpf *skel, const struct uprobe_name *p)
 {
-	switch (func) {
+	if (p->args == ARGS_SIZE_ALIGN)
+		return skel->progs.aligned_alloc_size_first_enter;
+	switch (p->func) {
 	case MT_FN_MALLOC: return skel->progs.malloc_enter;
 	case MT_FN_FREE: return skel->progs.free_enter;
 	case MT_FN_CALLOC: return skel->progs.calloc_enter;
@@ -125,8 +181,8 @@ static int attach_table(struct memtrack *t, struct probed_object *obj, const siz
 	 * return probe would leave an open call that never closes.
 	 */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < NPROBES; i++) {
-			const struct alloc_probe *p = &alloc_probes[i];
+		for (size_t i = 0; i < NNAMES; i++) {
+			const struct uprobe_name *p = &uprobe_names[i];
 			bool retprobe = pass == 0;
 
 			if (!offsets[i] || alias_of(offsets, i) >= 0)
@@ -135,7 +191,7 @@ static int attach_table(struct memtrack *t, struct probed_object *obj, const siz
 				continue; /* free is recorded at entry */
 			err = attach_one(t, obj,
 					 retprobe ? t->skel->progs.alloc_exit
-						  : entry_program(t->skel, p->func),
+						  : entry_program(t->skel, p),
 					 offsets[i], retprobe, p->symbol);
 			if (err)
 				return err;
@@ -144,14 +200,16 @@ static int attach_table(struct memtrack *t, struct probed_object *obj, const siz
 	return 0;
 }
 
+/* The standard names an allocator lacks or shares (of a C library: a warning). */
 static void report_skipped(struct memtrack *t, const struct probed_object *obj,
-			   const size_t *offsets)
+			   const size_t *offsets, bool libc)
 {
 	for (size_t i = 0; i < NPROBES; i++) {
 		int alias = alias_of(offsets, i);
 
 		if (!offsets[i])
-			tracker_log(t, MEMTRACK_LOG_WARN, "%s has no %s; its calls are not traced",
+			tracker_log(t, libc ? MEMTRACK_LOG_WARN : MEMTRACK_LOG_INFO,
+				    "%s has no %s; its calls are not traced",
 				    path_for_display(obj->path), alloc_probes[i].symbol);
 		else if (alias >= 0)
 			tracker_log(t, MEMTRACK_LOG_INFO,
@@ -218,30 +276,46 @@ static int object_commit(struct memtrack *t, struct probed_object *obj, int err)
 	return 0;
 }
 
+/* Does the object define a function that allocates and one that frees? */
+static bool is_allocator(const size_t *offsets)
+{
+	bool allocates = false, frees = false;
+
+	for (size_t i = 0; i < NNAMES; i++) {
+		if (!offsets[i])
+			continue;
+		if (uprobe_names[i].func == MT_FN_FREE)
+			frees = true;
+		else
+			allocates = true;
+	}
+	return allocates && frees;
+}
+
 int probes_attach_object(struct memtrack *t, const char *path, int flags)
 {
-	const char *names[NPROBES];
-	size_t offsets[NPROBES];
+	const char *names[NNAMES];
+	size_t offsets[NNAMES];
 	struct probed_object obj;
 	struct stat st;
 	int err = already_probed(t, path, false, flags, &st);
 
 	if (err)
 		return err < 0 ? err : 0;
-	for (size_t i = 0; i < NPROBES; i++)
-		names[i] = alloc_probes[i].symbol;
-	err = elf_function_offsets(path, names, NPROBES, offsets);
+	for (size_t i = 0; i < NNAMES; i++)
+		names[i] = uprobe_names[i].symbol;
+	err = elf_function_offsets(path, names, NNAMES, offsets);
+	if (err && !(flags & PROBE_REQUIRE_MALLOC))
+		return -ENOENT; /* looking through a program's objects: not one we can read */
 	if (err)
 		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot read allocator %s: %s",
 				    path, err == -ENOEXEC ? "not an ELF file" : strerror(-err));
-	for (size_t i = 0; i < NPROBES; i++) {
-		if (alloc_probes[i].required && !offsets[i]) {
-			if (!(flags & PROBE_REQUIRE_MALLOC))
-				return -ENOENT;
-			return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
-					    "%s has no %s function: is it an allocator?", path,
-					    alloc_probes[i].symbol);
-		}
+	if (!is_allocator(offsets)) {
+		if (!(flags & PROBE_REQUIRE_MALLOC))
+			return -ENOENT;
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+				    "%s has no %s function: is it an allocator?", path,
+				    offsets[0] ? "free" : "malloc");
 	}
 	err = object_begin(t, &obj, path, &st, false);
 	if (err)
@@ -249,7 +323,7 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 	err = object_commit(t, &obj, attach_table(t, &obj, offsets));
 	if (err)
 		return err;
-	report_skipped(t, &obj, offsets);
+	report_skipped(t, &obj, offsets, flags & PROBE_REQUIRE_MALLOC);
 	tracker_log(t, MEMTRACK_LOG_INFO, "probing allocator functions in %s (%zu probes)",
 		    path_for_display(path), obj.nlinks);
 	return 0;

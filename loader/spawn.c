@@ -26,11 +26,22 @@
 
 extern char **environ;
 
-/* Probe the allocator the executable will use once it runs. */
+static int probe_libc_for(struct memtrack *t, const char *path, char *libc, size_t size);
+
+/* Probe the allocators the executable will use once it runs: its libc, and any other. */
 static int probe_for_executable(struct memtrack *t, const char *path)
 {
 	char libc[PATH_MAX];
-	int err = libc_of_executable(path, libc, sizeof(libc));
+	int err = probe_libc_for(t, path, libc, sizeof(libc));
+
+	/* jemalloc, tcmalloc or mimalloc linked in, preloaded, or in the executable itself */
+	return err ?: discover_needed(t, path, environ);
+}
+
+/* The libc the executable will load (or its own malloc, if it is static). */
+static int probe_libc_for(struct memtrack *t, const char *path, char *libc, size_t size)
+{
+	int err = libc_of_executable(path, libc, size);
 
 	if (err == -ENOEXEC)
 		return tracker_fail(t, MEMTRACK_ERR_NOT_EXEC, err, "cannot execute %s: %s", path,
@@ -45,7 +56,7 @@ static int probe_for_executable(struct memtrack *t, const char *path)
 		return 0;
 	}
 	/* Not statically linked with a malloc of its own, or an unusual layout: use ours. */
-	err = libc_default(libc, sizeof(libc));
+	err = libc_default(libc, size);
 	if (err)
 		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err,
 				    "cannot find the C library %s will use: name it with -l", path);

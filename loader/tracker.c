@@ -298,6 +298,7 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 		return error_fail(err, MEMTRACK_ERR_BPF, e,
 				 "cannot open the kernel's mmap records: %s%s", strerror(-e),
 				 load_hint(e));
+	mmap_watch_on_map(t->mmaps, discover_on_map, t);
 	return 0;
 }
 
@@ -425,6 +426,7 @@ static void take_mmaps(struct memtrack *t)
 	pthread_mutex_lock(&t->meta_lock);
 	mmap_watch_consume(t->mmaps);
 	pthread_mutex_unlock(&t->meta_lock);
+	discover_new_mappings(t); /* a dlopen'd allocator */
 }
 
 int memtrack_poll(struct memtrack *t, int timeout_ms)
@@ -690,6 +692,10 @@ void memtrack_close(struct memtrack *t)
 	mmap_watch_close(t->mmaps);
 	stack_cache_free(&t->stacks);
 	as_free(&t->spaces);
+	for (size_t i = 0; i < t->nnew_maps; i++)
+		free(t->new_maps[i].path);
+	free(t->new_maps);
+	u64_map_free(&t->looked_at);
 	pthread_mutex_destroy(&t->meta_lock);
 	free(t->usdt_shim);
 	pthread_cond_destroy(&t->ready);

@@ -14,6 +14,7 @@
 #include "mmap_watch.h"
 #include "ringbuf_gauge.h"
 #include "stack_cache.h"
+#include "u64_map.h"
 
 struct memtrack_bpf;
 struct ring_buffer;
@@ -27,6 +28,12 @@ struct probed_object {
 	char *path;
 	struct bpf_link **links;
 	size_t nlinks;
+};
+
+/* A file a traced process mapped code from (a path this process can open). */
+struct new_mapping {
+	pid_t pid;
+	char *path;
 };
 
 struct memtrack {
@@ -65,6 +72,11 @@ struct memtrack {
 	struct stack_cache stacks;
 	struct address_spaces spaces;
 	struct mmap_watch *mmaps;
+
+	/* Code mapped by traced processes since the last poll, to look at for allocators. */
+	struct new_mapping *new_maps; /* guarded by meta_lock */
+	size_t nnew_maps;
+	struct u64_map looked_at; /* hashes of the paths looked at already */
 
 	bool callback_stop; /* on_event asked to stop: not a ring-buffer error */
 	unsigned long long delivered;
@@ -112,6 +124,18 @@ void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const 
 int probes_attach_object(struct memtrack *t, const char *path, int flags);
 int probes_attach_usdt(struct memtrack *t, const char *path, int flags);
 int probes_attach(struct memtrack *t, const char *path, int flags);
+
+/*
+ * discover.c: allocators besides libc (with the USDT source: objects with
+ * memtrack probes). Probe those pid maps now (found: how many it has);
+ * those exe will load at start, given the environment it will run with;
+ * and, from the poller, those mapped since the last poll (a dlopen), which
+ * discover_on_map() (an mmap_watch hook, with meta_lock held) queued.
+ */
+int discover_mapped(struct memtrack *t, pid_t pid, int *found);
+int discover_needed(struct memtrack *t, const char *exe, char *const *envp);
+void discover_on_map(void *ctx, pid_t pid, const char *path);
+void discover_new_mappings(struct memtrack *t);
 void probes_detach_all(struct memtrack *t);
 
 /* A traced process exec'd: probe its new image's allocator if it is new (add_pid.c). */

@@ -74,7 +74,8 @@ bool u64_map_get(const struct u64_map *m, uint64_t key, uint64_t *val)
 
 	if (!find(m, key, &i))
 		return false;
-	*val = m->vals[i];
+	if (val)
+		*val = m->vals[i];
 	return true;
 }
 
