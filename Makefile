@@ -77,6 +77,7 @@ SHIM_NOP5 := -DMEMTRACK_USDT_NOP5 -mno-red-zone
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%,$(wildcard tests/fixtures/*.c)) \
+	$(patsubst tests/fixtures/%.cc,$(BUILD)/tests/fixtures/%,$(wildcard tests/fixtures/*.cc)) \
 	$(addprefix $(BUILD)/tests/fixtures/alloc_with_,glibc jemalloc tcmalloc mimalloc)
 FIXTURE_LIBS := $(patsubst tests/fixtures/lib/%.c,$(BUILD)/tests/fixtures/lib%.so,$(wildcard tests/fixtures/lib/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
@@ -199,6 +200,12 @@ $(BUILD)/examples/visualize: $(VISUALIZE_SRCS) $(wildcard examples/visualize/*.h
 $(BUILD)/tests/fixtures/%: tests/fixtures/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -O0 -fno-builtin -o $@ $< -lpthread
+
+# C++ fixtures: operator new and delete
+CXX ?= g++
+$(BUILD)/tests/fixtures/%: tests/fixtures/%.cc
+	$(Q)mkdir -p $(@D)
+	$(call msg,CXX,$@)$(CXX) -O0 -g -std=c++17 -Wall -Wextra $(WERROR) -o $@ $<
 
 # alloc_with_*: linked with Debian's other allocators (their runtime packages
 # suffice); alloc_with_glibc, the same program with nothing but libc's

@@ -402,6 +402,13 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 		align = page_size;
 		size = c->args[0];
 		break;
+	case MT_FN_NEW:
+	case MT_FN_NEW_ARRAY:
+		/* (size, alignment): the aligned variants pass one, the others 0 */
+		size = c->args[0];
+		align = c->args[1];
+		type = align ? MT_EV_ALIGNED_ALLOC : MT_EV_MALLOC;
+		break;
 	default:
 		return;
 	}
@@ -505,6 +512,31 @@ int BPF_KPROBE(pvalloc_enter, __u64 size)
 	return call_enter(ctx, MT_FN_PVALLOC, size, 0, 0);
 }
 
+/* C++: operator new and new[] (also nothrow), and their aligned variants. */
+SEC("uprobe")
+int BPF_KPROBE(new_enter, __u64 size)
+{
+	return call_enter(ctx, MT_FN_NEW, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(new_array_enter, __u64 size)
+{
+	return call_enter(ctx, MT_FN_NEW_ARRAY, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(new_aligned_enter, __u64 size, __u64 alignment)
+{
+	return call_enter(ctx, MT_FN_NEW, size, alignment, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(new_array_aligned_enter, __u64 size, __u64 alignment)
+{
+	return call_enter(ctx, MT_FN_NEW_ARRAY, size, alignment, 0);
+}
+
 /* One return program for every allocator: the saved call says which it was. */
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit, void *ret)
@@ -513,8 +545,7 @@ int BPF_KRETPROBE(alloc_exit, void *ret)
 }
 
 /* free() needs no return probe: it is recorded at entry, before the block can be reused. */
-SEC("uprobe")
-int BPF_KPROBE(free_enter, void *ptr)
+static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -541,8 +572,27 @@ int BPF_KPROBE(free_enter, void *ptr)
 
 	if (free_stacks && !bpf_probe_read_user(&caller, sizeof(caller), (void *)sp))
 		stack_id = stack_capture(ctx, 0, caller);
-	emit_alloc(MT_EV_FREE, MT_FN_FREE, (__u64)ptr, 0, 0, 0, id >> 32, tid, stack_id);
+	emit_alloc(MT_EV_FREE, func, (__u64)ptr, 0, 0, 0, id >> 32, tid, stack_id);
 	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	return free_call(ctx, ptr, MT_FN_FREE);
+}
+
+/* operator delete and delete[], all variants: the pointer is the first argument. */
+SEC("uprobe")
+int BPF_KPROBE(delete_enter, void *ptr)
+{
+	return free_call(ctx, ptr, MT_FN_DELETE);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(delete_array_enter, void *ptr)
+{
+	return free_call(ctx, ptr, MT_FN_DELETE_ARRAY);
 }
 
 /*

@@ -42,6 +42,11 @@ enum mt_func {
 	MT_FN_MEMALIGN,
 	MT_FN_VALLOC,
 	MT_FN_PVALLOC,
+	/* C++: every variant (nothrow, sized, aligned) is its plain form's call */
+	MT_FN_NEW,	    /* operator new: Malloc, or AlignedAlloc for the aligned ones */
+	MT_FN_NEW_ARRAY,    /* operator new[] */
+	MT_FN_DELETE,	    /* operator delete: Free */
+	MT_FN_DELETE_ARRAY, /* operator delete[] */
 	MT_FN_MAX,
 };
 

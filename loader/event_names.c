@@ -24,6 +24,10 @@ static const char *const func_names[MT_FN_MAX] = {
 	[MT_FN_MEMALIGN] = "memalign",
 	[MT_FN_VALLOC] = "valloc",
 	[MT_FN_PVALLOC] = "pvalloc",
+	[MT_FN_NEW] = "operator new",
+	[MT_FN_NEW_ARRAY] = "operator new[]",
+	[MT_FN_DELETE] = "operator delete",
+	[MT_FN_DELETE_ARRAY] = "operator delete[]",
 };
 
 static const char *const drop_names[MT_DROP_MAX] = {

@@ -99,22 +99,31 @@ static void jb_string(struct jbuf *b, const char *str, size_t max)
 	jb_putc(b, '"');
 }
 
+static void json_func(struct jbuf *b, unsigned int func)
+{
+	const char *name = memtrack_func_name(func);
+
+	jb_printf(b, ",\"func\":\"%s\"", name ? name : "unknown");
+}
+
 static void json_alloc(struct jbuf *b, const struct mt_alloc_event *e)
 {
 	jb_printf(b, ",\"addr\":%llu", (unsigned long long)e->addr);
-	if (e->hdr.type == MT_EV_FREE)
+	if (e->hdr.type == MT_EV_FREE) {
+		if (e->func != MT_FN_FREE) /* operator delete */
+			json_func(b, e->func);
 		return;
+	}
 	jb_printf(b, ",\"size\":%llu", (unsigned long long)e->size);
 	if (e->hdr.type == MT_EV_REALLOC)
 		jb_printf(b, ",\"old_addr\":%llu", (unsigned long long)e->old_addr);
 	if (e->hdr.type == MT_EV_ALIGNED_ALLOC)
 		jb_printf(b, ",\"align\":%llu", (unsigned long long)e->align);
-	/* func only where the type groups several functions */
-	if (e->hdr.type == MT_EV_REALLOC || e->hdr.type == MT_EV_ALIGNED_ALLOC) {
-		const char *func = memtrack_func_name(e->func);
-
-		jb_printf(b, ",\"func\":\"%s\"", func ? func : "unknown");
-	}
+	/* func where the type groups several functions, and where it is not the type's own */
+	if (e->hdr.type == MT_EV_REALLOC || e->hdr.type == MT_EV_ALIGNED_ALLOC ||
+	    (e->hdr.type == MT_EV_MALLOC && e->func != MT_FN_MALLOC) ||
+	    (e->hdr.type == MT_EV_CALLOC && e->func != MT_FN_CALLOC))
+		json_func(b, e->func);
 }
 
 /* The stack, if the event has one: after the type's own fields. */

@@ -96,12 +96,49 @@ static const struct uprobe_name uprobe_names[] = {
 	NAME("mi_reallocarray", MT_FN_REALLOCARRAY),
 	NAME("mi_free", MT_FN_FREE),
 	{ "mi_malloc_aligned", MT_FN_ALIGNED_ALLOC, ARGS_SIZE_ALIGN },
+	/* C++ (libstdc++, and the allocators that replace it): new(size[, align][, nothrow]) */
+	NAME("_Znwm", MT_FN_NEW),
+	NAME("_ZnwmRKSt9nothrow_t", MT_FN_NEW),
+	NAME("_Znam", MT_FN_NEW_ARRAY),
+	NAME("_ZnamRKSt9nothrow_t", MT_FN_NEW_ARRAY),
+	{ "_ZnwmSt11align_val_t", MT_FN_NEW, ARGS_SIZE_ALIGN },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", MT_FN_NEW, ARGS_SIZE_ALIGN },
+	{ "_ZnamSt11align_val_t", MT_FN_NEW_ARRAY, ARGS_SIZE_ALIGN },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", MT_FN_NEW_ARRAY, ARGS_SIZE_ALIGN },
+	/* delete(ptr[, size][, align][, nothrow]) */
+	NAME("_ZdlPv", MT_FN_DELETE),
+	NAME("_ZdlPvm", MT_FN_DELETE),
+	NAME("_ZdlPvRKSt9nothrow_t", MT_FN_DELETE),
+	NAME("_ZdlPvSt11align_val_t", MT_FN_DELETE),
+	NAME("_ZdlPvmSt11align_val_t", MT_FN_DELETE),
+	NAME("_ZdlPvSt11align_val_tRKSt9nothrow_t", MT_FN_DELETE),
+	NAME("_ZdaPv", MT_FN_DELETE_ARRAY),
+	NAME("_ZdaPvm", MT_FN_DELETE_ARRAY),
+	NAME("_ZdaPvRKSt9nothrow_t", MT_FN_DELETE_ARRAY),
+	NAME("_ZdaPvSt11align_val_t", MT_FN_DELETE_ARRAY),
+	NAME("_ZdaPvmSt11align_val_t", MT_FN_DELETE_ARRAY),
+	NAME("_ZdaPvSt11align_val_tRKSt9nothrow_t", MT_FN_DELETE_ARRAY),
 };
 #define NNAMES (sizeof(uprobe_names) / sizeof(uprobe_names[0]))
 
+static bool releases(enum mt_func func)
+{
+	return func == MT_FN_FREE || func == MT_FN_DELETE || func == MT_FN_DELETE_ARRAY;
+}
+
 static struct bpf_program *entry_program(struct memtrack_bpf *skel, const struct uprobe_name *p)
 {
-	if (p->args == ARGS_SIZE_ALIGN)
+	bool aligned = p->args == ARGS_SIZE_ALIGN;
+
+	switch (p->func) {
+	case MT_FN_NEW: return aligned ? skel->progs.new_aligned_enter : skel->progs.new_enter;
+	case MT_FN_NEW_ARRAY:
+		return aligned ? skel->progs.new_array_aligned_enter : skel->progs.new_array_enter;
+	case MT_FN_DELETE: return skel->progs.delete_enter;
+	case MT_FN_DELETE_ARRAY: return skel->progs.delete_array_enter;
+	default: break;
+	}
+	if (aligned)
 		return skel->progs.aligned_alloc_size_first_enter;
 	switch (p->func) {
 	case MT_FN_MALLOC: return skel->progs.malloc_enter;
@@ -187,8 +224,8 @@ static int attach_table(struct memtrack *t, struct probed_object *obj, const siz
 
 			if (!offsets[i] || alias_of(offsets, i) >= 0)
 				continue;
-			if (retprobe && p->func == MT_FN_FREE)
-				continue; /* free is recorded at entry */
+			if (retprobe && releases(p->func))
+				continue; /* free and delete are recorded at entry */
 			err = attach_one(t, obj,
 					 retprobe ? t->skel->progs.alloc_exit
 						  : entry_program(t->skel, p),
@@ -284,7 +321,7 @@ static bool is_allocator(const size_t *offsets)
 	for (size_t i = 0; i < NNAMES; i++) {
 		if (!offsets[i])
 			continue;
-		if (uprobe_names[i].func == MT_FN_FREE)
+		if (releases(uprobe_names[i].func))
 			frees = true;
 		else
 			allocates = true;

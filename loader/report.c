@@ -429,20 +429,20 @@ static void stats_text(const struct memtrack_summary *s, const unsigned long lon
 {
 	const struct memtrack_counters *c = &s->counters;
 
-	fprintf(out, "%-16s %12s %12s\n", "Function", "Calls", "Failed");
+	fprintf(out, "%-18s %12s %12s\n", "Function", "Calls", "Failed");
 	for (unsigned f = 0; f < MT_FN_MAX; f++) {
 		unsigned long long failed = s->have_counters ? c->failures[f] : 0;
 
 		if (calls[f] || failed)
-			fprintf(out, "%-16s %12llu %12llu\n", memtrack_func_name(f), calls[f], failed);
+			fprintf(out, "%-18s %12llu %12llu\n", memtrack_func_name(f), calls[f], failed);
 	}
 	if (!s->have_counters) {
 		fprintf(out, "memtrack: no counters (the trace has no Stats record)\n");
 		return;
 	}
-	fprintf(out, "%-16s %12s\n", "Drop reason", "Events");
+	fprintf(out, "%-18s %12s\n", "Drop reason", "Events");
 	for (unsigned i = 0; i < MT_DROP_MAX; i++)
-		fprintf(out, "%-16s %12llu\n", memtrack_drop_reason_name(i), c->drops[i]);
+		fprintf(out, "%-18s %12llu\n", memtrack_drop_reason_name(i), c->drops[i]);
 	if (c->ringbuf_size)
 		fprintf(out, "ring buffer: %llu bytes, fullest seen %llu bytes (%.1f%%)\n",
 			c->ringbuf_size, c->ringbuf_peak, percent(c->ringbuf_peak, c->ringbuf_size));

@@ -2,9 +2,10 @@
 /*
  * Allocators besides glibc's, from Debian's packages: jemalloc, tcmalloc
  * and mimalloc linked into a program, preloaded into one, and dlopen'd by
- * one. Each run must show exactly the calls the program made: those of
- * main, after the calls each library's start-up makes (libstdc++'s
- * exception pool of 72704 bytes; tcmalloc's own two one-byte blocks).
+ * one; and C++'s operator new and delete. Each run must show exactly the
+ * calls the program made: those of main, after the calls each library's
+ * start-up makes (libstdc++'s exception pool of 72704 bytes; tcmalloc's
+ * own two one-byte blocks, and two operator new calls of its C++ code).
  */
 #include <string.h>
 
@@ -19,7 +20,8 @@ struct allocator {
 
 static const struct allocator allocators[] = {
 	{ "jemalloc", LIBDIR "libjemalloc.so.2", "Malloc:72704 " },
-	{ "tcmalloc", LIBDIR "libtcmalloc_minimal.so.4", "Malloc:72704 Malloc:1 Free Malloc:1 Free " },
+	{ "tcmalloc", LIBDIR "libtcmalloc_minimal.so.4",
+	  "Malloc:72704 Malloc:1 Free Malloc:1 Free Malloc:16 Malloc:8 " },
 	{ "mimalloc", LIBDIR "libmimalloc.so.2", "" },
 };
 
@@ -121,12 +123,73 @@ static void test_dlopened(void **state)
 	trace_free(&tr);
 }
 
+/* One process's allocation events as "Type:size[@align]/func", space-separated. */
+static char *calls_with_funcs(const struct trace *tr, long pid)
+{
+	char *out = calloc(1, 4096);
+	size_t len = 0;
+
+	assert_non_null(out);
+	for (size_t i = 0; i < tr->nev && len < 4000; i++) {
+		struct json_object *e = tr->ev[i];
+		const char *type = jstr(e, "type"), *func = jstr(e, "func");
+
+		if (jint(e, "pid") != pid || !type || !strstr("Malloc Calloc Realloc AlignedAlloc Free", type))
+			continue;
+		len += (size_t)snprintf(out + len, 4096 - len, "%s%s", len ? " " : "", type);
+		if (jint(e, "size") >= 0)
+			len += (size_t)snprintf(out + len, 4096 - len, ":%lld", jint(e, "size"));
+		if (jint(e, "align") >= 0)
+			len += (size_t)snprintf(out + len, 4096 - len, "@%lld", jint(e, "align"));
+		if (func)
+			len += (size_t)snprintf(out + len, 4096 - len, "/%s", func);
+	}
+	return out;
+}
+
+/*
+ * C++: every kind of operator new and delete is its own call, recorded
+ * once (not again as the malloc inside it), and a leaked new is reported
+ * at the line of main that made it.
+ */
+static void test_cxx_new_delete(void **state)
+{
+	const char *opts[] = { "--leaks", "--no-summary", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/cxx_new"), NULL };
+	char where[64], *seen;
+	struct trace tr;
+	const char *leak;
+	long pid;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	if (tr.status != 0)
+		fail_msg("memtrack-load exited %d; stderr:\n%s", tr.status, tr.err);
+	pid = (long)jint(trace_find(&tr, "Exec", -1), "pid");
+	seen = calls_with_funcs(&tr, pid);
+	/* libstdc++'s exception pool is malloc'd before main */
+	assert_string_equal(seen, "Malloc:72704 Malloc:4/operator new Malloc:100/operator new[] "
+				  "AlignedAlloc:128@64/operator new Free/operator delete "
+				  "Free/operator delete[] Free/operator delete Malloc:8/operator new");
+	free(seen);
+	leak = strstr(tr.err, "8 bytes in 1 block from pid ");
+	assert_non_null(leak);
+	snprintf(where, sizeof(where), "\tmain+0x");
+	assert_non_null(strstr(leak, where));
+	snprintf(where, sizeof(where), "cxx_new.cc:%d)",
+		 source_line("tests/fixtures/cxx_new.cc", "LEAK_NEW"));
+	assert_non_null(strstr(leak, where));
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FOR_EACH_ALLOCATOR(test_linked, NULL),
 		FOR_EACH_ALLOCATOR(test_preloaded, forget_preload),
 		cmocka_unit_test(test_dlopened),
+		cmocka_unit_test(test_cxx_new_delete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

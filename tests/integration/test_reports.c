@@ -16,21 +16,7 @@
 /* The line of the fixture's source that holds marker. */
 static int marker_line(const char *marker)
 {
-	char line[512];
-	FILE *f = fopen(FIXTURE_SRC, "r");
-	int n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (strstr(line, marker)) {
-			fclose(f);
-			return n;
-		}
-	}
-	fclose(f);
-	fail_msg("no %s in %s", marker, FIXTURE_SRC);
-	return -1;
+	return source_line(FIXTURE_SRC, marker);
 }
 
 /* "leak_sites.c:LINE" for a marker. */
@@ -380,11 +366,11 @@ static void test_largest_stats_and_trace(void **state)
 	assert_true(line_starts(p + 1, "\tleak_big+0x"));
 	assert_non_null(strstr(p, source_of("LEAK_BIG", where, sizeof(where))));
 	/* calls by function: 9 mallocs, 2 callocs, 7 reallocs (one of them to 0 bytes), 3 frees */
-	assert_non_null(strstr(tr.err, "\nmalloc                      9            0\n"));
-	assert_non_null(strstr(tr.err, "\ncalloc                      2            0\n"));
-	assert_non_null(strstr(tr.err, "\nrealloc                     7            0\n"));
-	assert_non_null(strstr(tr.err, "\nfree                        3            0\n"));
-	assert_non_null(strstr(tr.err, "\nstack_full                  0\n"));
+	assert_non_null(strstr(tr.err, "\nmalloc                        9            0\n"));
+	assert_non_null(strstr(tr.err, "\ncalloc                        2            0\n"));
+	assert_non_null(strstr(tr.err, "\nrealloc                       7            0\n"));
+	assert_non_null(strstr(tr.err, "\nfree                          3            0\n"));
+	assert_non_null(strstr(tr.err, "\nstack_full                    0\n"));
 	assert_non_null(strstr(tr.err, "\nstack map: 15 of 16384 stacks"));
 	assert_non_null(strstr(tr.err, "\nring buffer: 8388608 bytes, fullest seen "));
 	/* -T: the calloc, with the inlined helper it was called from */

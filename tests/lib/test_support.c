@@ -480,3 +480,23 @@ void output_free(struct output *o)
 	free(o->err);
 	memset(o, 0, sizeof(*o));
 }
+
+int source_line(const char *path, const char *marker)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		fail_msg("cannot read %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strstr(line, marker)) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	fail_msg("no %s in %s", marker, path);
+	return -1;
+}

@@ -106,6 +106,9 @@ long trace_check_blocks(const struct trace *tr, long pid);
 long long jint(struct json_object *o, const char *key);
 const char *jstr(struct json_object *o, const char *key);
 
+/* The number of the first line of the file at path that holds marker (fails the test if none). */
+int source_line(const char *path, const char *marker);
+
 /* Run a command to completion, stdout and stderr to /dev/null; its exit status. */
 int run_quiet(const char *const *argv);
 /* Run a command to completion, its stdout and stderr (together) into out; its exit status. */

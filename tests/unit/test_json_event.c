@@ -78,6 +78,23 @@ static void free_has_addr_and_no_size(void **state)
 					  "\"pid\":3145,\"tid\":3146,\"addr\":4096}\n");
 }
 
+/* C++: a Malloc or Free made by operator new or delete names it; malloc's and free's do not. */
+static void new_and_delete_name_their_operator(void **state)
+{
+	union mt_event ev = alloc_event(MT_EV_MALLOC, 4096, 8);
+
+	(void)state;
+	ev.alloc.func = MT_FN_NEW_ARRAY;
+	assert_string_equal(json_of(&ev), "{\"type\":\"Malloc\",\"timestamp\":789640602523,"
+					  "\"pid\":3145,\"tid\":3146,\"addr\":4096,\"size\":8,"
+					  "\"func\":\"operator new[]\"}\n");
+	ev = alloc_event(MT_EV_FREE, 4096, 0);
+	ev.alloc.func = MT_FN_DELETE;
+	assert_string_equal(json_of(&ev), "{\"type\":\"Free\",\"timestamp\":789640602523,"
+					  "\"pid\":3145,\"tid\":3146,\"addr\":4096,"
+					  "\"func\":\"operator delete\"}\n");
+}
+
 static void calloc_is_addr_and_total_size_without_func(void **state)
 {
 	union mt_event ev = alloc_event(MT_EV_CALLOC, 8192, 400);
@@ -288,7 +305,8 @@ static const char stats_line[] =
 	"\"by_type\":{\"Malloc\":3,\"Free\":2,\"Calloc\":0,\"Realloc\":0,\"AlignedAlloc\":0,"
 	"\"Mmap\":0,\"Munmap\":0,\"Brk\":0,\"Fork\":0,\"Exec\":0,\"Exit\":1},"
 	"\"failed\":{\"malloc\":1,\"calloc\":0,\"realloc\":0,\"reallocarray\":0,\"free\":0,"
-	"\"aligned_alloc\":0,\"posix_memalign\":0,\"memalign\":0,\"valloc\":0,\"pvalloc\":4},"
+	"\"aligned_alloc\":0,\"posix_memalign\":0,\"memalign\":0,\"valloc\":0,\"pvalloc\":4,"
+	"\"operator new\":0,\"operator new[]\":0,\"operator delete\":0,\"operator delete[]\":0},"
 	"\"drops\":{\"ringbuf_full\":5,\"map_full\":0,\"no_memory\":0,\"read_fault\":0,"
 	"\"lost_return\":2,\"stack_full\":0,\"other\":6},\"dropped\":13}\n";
 
@@ -446,6 +464,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(malloc_is_addr_and_size),
 		cmocka_unit_test(free_has_addr_and_no_size),
+		cmocka_unit_test(new_and_delete_name_their_operator),
 		cmocka_unit_test(calloc_is_addr_and_total_size_without_func),
 		cmocka_unit_test(realloc_has_old_addr_and_func),
 		cmocka_unit_test(aligned_alloc_has_align_and_func),
