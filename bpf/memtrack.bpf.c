@@ -336,7 +336,7 @@ static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64
 	e->old_addr = old_addr;
 	e->align = align;
 	e->func = func;
-	e->_pad = 0;
+	e->err = 0;
 	e->stack_id = stack_id;
 	bpf_ringbuf_submit(e, 0);
 }
@@ -649,6 +649,8 @@ int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long 
 	return 0;
 }
 
+#include "mmap_calls.bpf.h"
+
 /* ---------------------------------------------------------------------- */
 /* The process tree                                                         */
 
@@ -722,6 +724,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	/* A thread killed inside an allocator call never returns from it. */
 	bpf_map_delete_elem(&calls, &tid);
 	bpf_map_delete_elem(&frees, &tid);
+	bpf_map_delete_elem(&sys_calls, &tid);
 
 	if (!tgid_tracked(tgid))
 		return 0;
@@ -741,5 +744,6 @@ int BPF_PROG(on_exit, struct task_struct *task)
 		count(&drops, MT_DROP_RINGBUF_FULL);
 	}
 	bpf_map_delete_elem(&tracked, &tgid);
+	bpf_map_delete_elem(&breaks, &tgid);
 	return 0;
 }

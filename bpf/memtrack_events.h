@@ -21,9 +21,9 @@ enum mt_event_type {
 	MT_EV_CALLOC = 3,
 	MT_EV_REALLOC = 4,	/* realloc and reallocarray */
 	MT_EV_ALIGNED_ALLOC = 5, /* aligned_alloc, posix_memalign, memalign, valloc, pvalloc */
-	MT_EV_MMAP = 6,		/* reserved for --mmap */
-	MT_EV_MUNMAP = 7,
-	MT_EV_BRK = 8,
+	MT_EV_MMAP = 6,		/* --mmap: an anonymous mmap, or an mremap */
+	MT_EV_MUNMAP = 7,	/* --mmap: munmap of anonymous memory */
+	MT_EV_BRK = 8,		/* --mmap: brk moving the program break */
 	MT_EV_FORK = 9,
 	MT_EV_EXEC = 10,
 	MT_EV_EXIT = 11,
@@ -47,6 +47,11 @@ enum mt_func {
 	MT_FN_NEW_ARRAY,    /* operator new[] */
 	MT_FN_DELETE,	    /* operator delete: Free */
 	MT_FN_DELETE_ARRAY, /* operator delete[] */
+	/* --mmap: the system calls that bypass malloc */
+	MT_FN_MMAP,
+	MT_FN_MREMAP,
+	MT_FN_MUNMAP,
+	MT_FN_BRK,
 	MT_FN_MAX,
 };
 
@@ -86,6 +91,11 @@ _Static_assert(sizeof(struct mt_event_hdr) == 24, "mt_event_hdr layout");
  * Only successful calls become events; failures are counted per function.
  * Realloc means: old_addr (if not 0) was released, addr (if not 0) now
  * holds size bytes. realloc(p, 0) is therefore {old_addr = p, addr = 0}.
+ *
+ * With --mmap, also Mmap (func mmap: addr, size; func mremap: old_addr and
+ * align = the old size moved to addr, size), Munmap (addr, size) and Brk
+ * (addr = the new break, old_addr = the one before, 0 if unknown). These
+ * become events failed or not: err is the errno of a failed one.
  */
 struct mt_alloc_event {
 	struct mt_event_hdr hdr;
@@ -94,7 +104,7 @@ struct mt_alloc_event {
 	__u64 old_addr; /* Realloc only */
 	__u64 align;	/* AlignedAlloc only */
 	__u32 func;	/* enum mt_func */
-	__u32 _pad;
+	__u32 err;	/* Mmap, Munmap, Brk: the errno if the call failed; else 0 */
 	__u64 stack_id; /* the user stack, a key of the stacks map; 0: none */
 };
 _Static_assert(sizeof(struct mt_alloc_event) == 72, "mt_alloc_event layout");

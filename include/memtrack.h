@@ -99,6 +99,8 @@ struct memtrack_opts {
 	unsigned int max_live;
 	/* aggregate: only allocations of min_size..max_size bytes count (0: no bound). */
 	unsigned long long min_size, max_size;
+	/* Also anonymous mmap, mremap, munmap and brk (Mmap, Munmap, Brk events; streamed only). */
+	bool mmap;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */

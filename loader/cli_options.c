@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"      --free-stacks        take stacks of frees too\n"
 	"      --max-stacks N       distinct stacks kept (default 16384); past that, a\n"
 	"                           new stack is a counted drop\n"
+	"      --mmap               also anonymous mmap, mremap, munmap and brk, as\n"
+	"                           Mmap, Munmap and Brk events (with -o or -T)\n"
 	"      --no-aggregate       stream every event to memtrack-load even when only\n"
 	"                           reports are asked for (without -o or -T the kernel\n"
 	"                           keeps the totals and live blocks itself: cheaper)\n"
@@ -79,6 +81,7 @@ enum {
 	OPT_FREE_STACKS,
 	OPT_MAX_STACKS,
 	OPT_NO_AGGREGATE,
+	OPT_MMAP,
 	OPT_MAX_LIVE,
 };
 
@@ -97,6 +100,7 @@ static const struct option long_options[] = {
 	{ "free-stacks", no_argument, NULL, OPT_FREE_STACKS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "no-aggregate", no_argument, NULL, OPT_NO_AGGREGATE },
+	{ "mmap", no_argument, NULL, OPT_MMAP },
 	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -269,6 +273,9 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			break;
 		case OPT_NO_AGGREGATE:
 			o->no_aggregate = true;
+			break;
+		case OPT_MMAP:
+			o->mmap = true;
 			break;
 		case OPT_MAX_LIVE:
 			if (parse_uint(optarg, 1u << 26, &o->max_live) || !o->max_live)

@@ -25,6 +25,7 @@ struct cli_options {
 	bool free_stacks;     /* --free-stacks */
 	unsigned int max_stacks; /* --max-stacks; 0: the library's default */
 	bool no_aggregate;    /* --no-aggregate: stream events even for reports only */
+	bool mmap;	      /* --mmap: anonymous mmap, mremap, munmap and brk too */
 	unsigned int max_live; /* --max-live; 0: the library's default */
 	struct report_options report; /* what to report at the end, and where */
 	char **argv;	      /* the command, NULL-terminated; NULL with -p */

@@ -28,6 +28,10 @@ static const char *const func_names[MT_FN_MAX] = {
 	[MT_FN_NEW_ARRAY] = "operator new[]",
 	[MT_FN_DELETE] = "operator delete",
 	[MT_FN_DELETE_ARRAY] = "operator delete[]",
+	[MT_FN_MMAP] = "mmap",
+	[MT_FN_MREMAP] = "mremap",
+	[MT_FN_MUNMAP] = "munmap",
+	[MT_FN_BRK] = "brk",
 };
 
 static const char *const drop_names[MT_DROP_MAX] = {

@@ -126,6 +126,30 @@ static void json_alloc(struct jbuf *b, const struct mt_alloc_event *e)
 		json_func(b, e->func);
 }
 
+/* --mmap's events: the system call's result, and its error if it failed. */
+static void json_memory_call(struct jbuf *b, const struct mt_alloc_event *e)
+{
+	jb_printf(b, ",\"addr\":%llu", (unsigned long long)e->addr);
+	if (e->hdr.type == MT_EV_BRK) {
+		jb_printf(b, ",\"old_addr\":%llu", (unsigned long long)e->old_addr);
+	} else {
+		jb_printf(b, ",\"size\":%llu", (unsigned long long)e->size);
+		if (e->func == MT_FN_MREMAP)
+			jb_printf(b, ",\"old_addr\":%llu,\"old_size\":%llu",
+				  (unsigned long long)e->old_addr, (unsigned long long)e->align);
+	}
+	if (e->hdr.type == MT_EV_MMAP)
+		json_func(b, e->func);
+	if (e->err) {
+		const char *name = strerrorname_np((int)e->err);
+
+		if (name)
+			jb_printf(b, ",\"error\":\"%s\"", name);
+		else
+			jb_printf(b, ",\"error\":%u", e->err);
+	}
+}
+
 /* The stack, if the event has one: after the type's own fields. */
 static void json_stack_id(struct jbuf *b, const struct mt_alloc_event *e)
 {
@@ -164,6 +188,11 @@ int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size)
 	case MT_EV_ALIGNED_ALLOC:
 		json_alloc(&b, &ev->alloc);
 		json_stack_id(&b, &ev->alloc);
+		break;
+	case MT_EV_MMAP:
+	case MT_EV_MUNMAP:
+	case MT_EV_BRK:
+		json_memory_call(&b, &ev->alloc);
 		break;
 	case MT_EV_FORK:
 	case MT_EV_EXEC:

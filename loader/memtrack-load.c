@@ -382,6 +382,7 @@ int main(int argc, char **argv)
 		.max_live = o.max_live,
 		.min_size = o.report.min_size,
 		.max_size = o.report.max_size,
+		.mmap = o.mmap,
 	};
 	if (memtrack_open(&opts, &t, &err)) {
 		status = fail(&err);

@@ -17,8 +17,16 @@ static bool is_alloc_type(unsigned int type)
 	       type == MT_EV_ALIGNED_ALLOC || type == MT_EV_FREE;
 }
 
+/* --mmap's events: not heap, printed as they are, outside the size filters. */
+static bool is_memory_call(unsigned int type)
+{
+	return type == MT_EV_MMAP || type == MT_EV_MUNMAP || type == MT_EV_BRK;
+}
+
 static bool in_range(const struct memtrack_summary *s, const struct mt_alloc_event *a)
 {
+	if (is_memory_call(a->hdr.type))
+		return true;
 	if (a->hdr.type == MT_EV_FREE || (a->hdr.type == MT_EV_REALLOC && !a->addr))
 		return true;
 	return a->size >= s->min_size && (!s->max_size || a->size <= s->max_size);
@@ -31,10 +39,12 @@ static int event_text(struct memtrack_summary *s, const struct mt_alloc_event *a
 
 	fprintf(out, "%.6f %u/%u %s 0x%llx", secs, a->hdr.pid, a->hdr.tid, func ? func : "?",
 		(unsigned long long)a->addr);
-	if (a->hdr.type != MT_EV_FREE)
+	if (a->hdr.type != MT_EV_FREE && a->hdr.type != MT_EV_BRK)
 		fprintf(out, " size %llu", (unsigned long long)a->size);
-	if (a->hdr.type == MT_EV_REALLOC)
+	if (a->hdr.type == MT_EV_REALLOC || a->func == MT_FN_MREMAP || a->hdr.type == MT_EV_BRK)
 		fprintf(out, " from 0x%llx", (unsigned long long)a->old_addr);
+	if (a->err)
+		fprintf(out, " failed: %s", strerror((int)a->err));
 	if (a->hdr.type == MT_EV_ALIGNED_ALLOC)
 		fprintf(out, " align %llu", (unsigned long long)a->align);
 	fputc('\n', out);
@@ -76,7 +86,8 @@ int memtrack_report_event(struct memtrack_summary *s, const union mt_event *ev,
 {
 	bool json = opts && opts->sz > offsetof(struct memtrack_report_opts, json) && opts->json;
 
-	if (!is_alloc_type(ev->hdr.type) || !in_range(s, &ev->alloc))
+	if (!(is_alloc_type(ev->hdr.type) || is_memory_call(ev->hdr.type)) ||
+	    !in_range(s, &ev->alloc))
 		return 0;
 	if (json)
 		return event_json(s, ev, out);

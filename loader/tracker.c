@@ -225,6 +225,19 @@ static int on_record(void *ctx, void *data, size_t size)
 	return err;
 }
 
+/* --mmap's system-call tracepoints are loaded (and so attached) only when asked for. */
+static void mmap_calls_setup(struct memtrack_bpf *skel, bool on)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.mmap_enter,	 skel->progs.mmap_exit,	  skel->progs.mremap_enter,
+		skel->progs.mremap_exit, skel->progs.munmap_enter, skel->progs.munmap_exit,
+		skel->progs.brk_enter,	 skel->progs.brk_exit,
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], on);
+}
+
 static const char *load_hint(int err)
 {
 	if (err == -EPERM || err == -EACCES)
@@ -275,6 +288,7 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
 				 strerror(-e));
+	mmap_calls_setup(t->skel, opts->mmap);
 	e = memtrack_bpf__load(t->skel);
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_BPF, e, "cannot load BPF programs: %s%s",

@@ -40,13 +40,7 @@ static const struct allocator *allocator_of(void **state)
 /* One traced run of cmd; its process's calls, as "Malloc:100 Free ...". */
 static char *calls_of(const char *const *cmd, struct trace *tr)
 {
-	long pid;
-
-	trace_run(tr, NULL, cmd);
-	if (tr->status != 0)
-		fail_msg("memtrack-load exited %d; stderr:\n%s", tr->status, tr->err);
-	pid = (long)jint(trace_find(tr, "Exec", -1), "pid");
-	return trace_sequence(tr, pid, 0);
+	return trace_sequence(tr, trace_command(tr, NULL, cmd), 0);
 }
 
 /* Linked with the allocator: the standard API and its own (mallocx, tc_malloc, mi_malloc). */
@@ -163,10 +157,7 @@ static void test_cxx_new_delete(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	trace_run(&tr, opts, cmd);
-	if (tr.status != 0)
-		fail_msg("memtrack-load exited %d; stderr:\n%s", tr.status, tr.err);
-	pid = (long)jint(trace_find(&tr, "Exec", -1), "pid");
+	pid = trace_command(&tr, opts, cmd);
 	seen = calls_with_funcs(&tr, pid);
 	/* libstdc++'s exception pool is malloc'd before main */
 	assert_string_equal(seen, "Malloc:72704 Malloc:4/operator new Malloc:100/operator new[] "

@@ -500,3 +500,11 @@ int source_line(const char *path, const char *marker)
 	fail_msg("no %s in %s", marker, path);
 	return -1;
 }
+
+long trace_command(struct trace *tr, const char *const *opts, const char *const *cmd)
+{
+	trace_run(tr, opts, cmd);
+	if (tr->status != 0)
+		fail_msg("memtrack-load exited %d; stderr:\n%s", tr->status, tr->err);
+	return (long)jint(trace_find(tr, "Exec", -1), "pid");
+}

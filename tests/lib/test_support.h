@@ -78,6 +78,12 @@ void trace_finish(struct trace *tr);
 void trace_run(struct trace *tr, const char *const *opts, const char *const *cmd);
 void trace_free(struct trace *tr);
 
+/*
+ * trace_run, which must succeed (exit status 0; else the test fails with
+ * memtrack-load's stderr); the pid of the command, from its Exec event.
+ */
+long trace_command(struct trace *tr, const char *const *opts, const char *const *cmd);
+
 /* The pid of the first Exec event whose filename ends with suffix, or -1. */
 long trace_exec_pid(const struct trace *tr, const char *suffix);
 /* The first event of this type (and pid, unless pid is -1), or NULL. */

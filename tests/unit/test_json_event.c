@@ -95,6 +95,27 @@ static void new_and_delete_name_their_operator(void **state)
 					  "\"func\":\"operator delete\"}\n");
 }
 
+/* --mmap: an mremap names what it moved; a failed call its error. */
+static void mmap_family_records(void **state)
+{
+	union mt_event ev = alloc_event(MT_EV_MMAP, 8192, 4096);
+
+	(void)state;
+	ev.alloc.func = MT_FN_MREMAP;
+	ev.alloc.old_addr = 4096;
+	ev.alloc.align = 2048;
+	assert_string_equal(json_of(&ev), "{\"type\":\"Mmap\",\"timestamp\":789640602523,"
+					  "\"pid\":3145,\"tid\":3146,\"addr\":8192,\"size\":4096,"
+					  "\"old_addr\":4096,\"old_size\":2048,\"func\":\"mremap\"}\n");
+	ev = alloc_event(MT_EV_BRK, 65536, 0);
+	ev.alloc.func = MT_FN_BRK;
+	ev.alloc.old_addr = 65536;
+	ev.alloc.err = 12;
+	assert_string_equal(json_of(&ev), "{\"type\":\"Brk\",\"timestamp\":789640602523,"
+					  "\"pid\":3145,\"tid\":3146,\"addr\":65536,"
+					  "\"old_addr\":65536,\"error\":\"ENOMEM\"}\n");
+}
+
 static void calloc_is_addr_and_total_size_without_func(void **state)
 {
 	union mt_event ev = alloc_event(MT_EV_CALLOC, 8192, 400);
@@ -306,7 +327,8 @@ static const char stats_line[] =
 	"\"Mmap\":0,\"Munmap\":0,\"Brk\":0,\"Fork\":0,\"Exec\":0,\"Exit\":1},"
 	"\"failed\":{\"malloc\":1,\"calloc\":0,\"realloc\":0,\"reallocarray\":0,\"free\":0,"
 	"\"aligned_alloc\":0,\"posix_memalign\":0,\"memalign\":0,\"valloc\":0,\"pvalloc\":4,"
-	"\"operator new\":0,\"operator new[]\":0,\"operator delete\":0,\"operator delete[]\":0},"
+	"\"operator new\":0,\"operator new[]\":0,\"operator delete\":0,\"operator delete[]\":0,"
+	"\"mmap\":0,\"mremap\":0,\"munmap\":0,\"brk\":0},"
 	"\"drops\":{\"ringbuf_full\":5,\"map_full\":0,\"no_memory\":0,\"read_fault\":0,"
 	"\"lost_return\":2,\"stack_full\":0,\"other\":6},\"dropped\":13}\n";
 
@@ -465,6 +487,7 @@ int main(void)
 		cmocka_unit_test(malloc_is_addr_and_size),
 		cmocka_unit_test(free_has_addr_and_no_size),
 		cmocka_unit_test(new_and_delete_name_their_operator),
+		cmocka_unit_test(mmap_family_records),
 		cmocka_unit_test(calloc_is_addr_and_total_size_without_func),
 		cmocka_unit_test(realloc_has_old_addr_and_func),
 		cmocka_unit_test(aligned_alloc_has_align_and_func),
