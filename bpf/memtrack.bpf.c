@@ -39,6 +39,23 @@ const volatile bool free_stacks = false; /* Free events get stacks too */
 #define ENOMEM 12
 #define EEXIST 17
 
+/*
+ * Scopes beyond a process tree: every process in a cgroup (v2; its
+ * descendants too), or every process but memtrack's own. A process in
+ * scope joins `tracked` when it forks or execs; those already running are
+ * added by user space at the start.
+ */
+const volatile bool scope_cgroup = false;
+const volatile bool scope_all = false;
+const volatile __u32 self_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} scope_cgroups SEC(".maps");
+
 /* Processes being traced. Key: tgid. Value: unused. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -161,6 +178,25 @@ static __always_inline void count_update_error(long err)
 static __always_inline bool tgid_tracked(__u32 tgid)
 {
 	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+/* Is the current task in the scope asked for (--cgroup, -a)? */
+static __always_inline bool current_in_scope(void)
+{
+	if (scope_all)
+		return (__u32)(bpf_get_current_pid_tgid() >> 32) != self_tgid;
+	return scope_cgroup && bpf_current_task_under_cgroup(&scope_cgroups, 0) == 1;
+}
+
+/* Start tracing tgid; false (counted) if the map is full. */
+static __always_inline bool track(__u32 tgid)
+{
+	__u8 one = 1;
+	long err = bpf_map_update_elem(&tracked, &tgid, &one, BPF_ANY);
+
+	if (err)
+		count_update_error(err);
+	return !err;
 }
 
 static __always_inline void fill_hdr(struct mt_event_hdr *hdr, __u32 type, __u32 pid, __u32 tid)
@@ -675,18 +711,14 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
-	long err;
 
 	if (ctgid == ptgid)
 		return 0; /* a new thread: it is traced with its process */
-	if (!follow_children || !tgid_tracked(ptgid))
+	/* the parent's cgroup is the child's, at fork */
+	if (tgid_tracked(ptgid) ? !follow_children : !current_in_scope())
 		return 0;
-	err = bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
-	if (err) {
-		count_update_error(err); /* the child's events will all be lost */
-		return 0;
-	}
+	if (!track(ctgid))
+		return 0; /* the child's events will all be lost */
 	emit_proc(MT_EV_FORK, child, ptgid);
 	return 0;
 }
@@ -697,7 +729,8 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct mt_proc_event *e;
 
-	if (!tgid_tracked(tgid))
+	/* a process moved into the cgroup, then exec'd: ours from now on */
+	if (!tgid_tracked(tgid) && !(current_in_scope() && track(tgid)))
 		return 0;
 	agg_exec(tgid, bpf_ktime_get_ns());
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -101,6 +101,14 @@ struct memtrack_opts {
 	unsigned long long min_size, max_size;
 	/* Also anonymous mmap, mremap, munmap and brk (Mmap, Munmap, Brk events; streamed only). */
 	bool mmap;
+	/*
+	 * A scope beyond a process tree: every process of this cgroup (a v2
+	 * directory; its descendants too), or of the whole system (all).
+	 * Processes that fork or exec in it are traced from then on; add those
+	 * already in it with memtrack_add_scope().
+	 */
+	const char *cgroup;
+	bool all;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */
@@ -151,6 +159,14 @@ int memtrack_open(const struct memtrack_opts *opts, struct memtrack **tracker,
  * (MEMTRACK_ERR_ALLOCATOR if none has).
  */
 int memtrack_add_pid(struct memtrack *t, pid_t pid);
+
+/*
+ * With opts.cgroup or opts.all: trace every process already in the scope,
+ * as memtrack_add_pid() does (those that exit meanwhile, kernel threads,
+ * and processes with no allocator to probe are skipped). Returns how many
+ * were added, or a negative errno.
+ */
+int memtrack_add_scope(struct memtrack *t);
 
 /* Zero-initialised fields leave the command as the caller is. */
 struct memtrack_spawn_opts {

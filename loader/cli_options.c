@@ -18,6 +18,7 @@
 static const char usage_text[] =
 	"Usage: memtrack-load [OPTIONS] [--] COMMAND [ARGS...]\n"
 	"       memtrack-load [OPTIONS] -p PID [-p PID...]\n"
+	"       memtrack-load [OPTIONS] --cgroup PATH | -a\n"
 	"\n"
 	"Trace every heap allocation and free of a command, or of running processes,\n"
 	"and of every process they start, through uprobes on the allocator.\n"
@@ -26,6 +27,9 @@ static const char usage_text[] =
 	"                           and the command's own stdout goes to stderr)\n"
 	"  -p, --pid PID            trace a running process; repeat for several\n"
 	"  -d, --duration SEC       stop tracing after SEC seconds (fractions allowed)\n"
+	"      --cgroup PATH        trace every process of a cgroup (a v2 directory, and\n"
+	"                           those under it), including ones started later\n"
+	"  -a, --all                trace every process of the system\n"
 	"      --no-children        do not follow processes started by traced ones\n"
 	"                           (their threads are always followed)\n"
 	"  -l, --lib PATH           also probe the allocator in PATH (a file or a\n"
@@ -82,6 +86,7 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_NO_AGGREGATE,
 	OPT_MMAP,
+	OPT_CGROUP,
 	OPT_MAX_LIVE,
 };
 
@@ -101,6 +106,8 @@ static const struct option long_options[] = {
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "no-aggregate", no_argument, NULL, OPT_NO_AGGREGATE },
 	{ "mmap", no_argument, NULL, OPT_MMAP },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "all", no_argument, NULL, 'a' },
 	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -214,7 +221,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 	 */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:p:d:l:vhV" REPORT_SHORT_OPTIONS, long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:p:d:l:avhV" REPORT_SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (report_option(&o->report, c, optarg, err, errlen)) {
 		case 1:
 			continue;
@@ -277,6 +284,12 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 		case OPT_MMAP:
 			o->mmap = true;
 			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
+		case 'a':
+			o->all = true;
+			break;
 		case OPT_MAX_LIVE:
 			if (parse_uint(optarg, 1u << 26, &o->max_live) || !o->max_live)
 				return usage_error(err, errlen,
@@ -316,9 +329,14 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 	}
 	if (optind < argc)
 		o->argv = &argv[optind];
+	if ((o->cgroup || o->all) && (o->argv || o->npids))
+		return usage_error(err, errlen,
+				   "--cgroup and -a trace what runs there: no command or -p with them");
+	if (o->cgroup && o->all)
+		return usage_error(err, errlen, "give --cgroup PATH or -a, not both");
 	if (o->argv && o->npids)
 		return usage_error(err, errlen, "give a command or -p PID, not both");
-	if (!o->argv && !o->npids)
+	if (!o->argv && !o->npids && !o->cgroup && !o->all)
 		return usage_error(err, errlen, "no command to run and no -p PID to trace");
 	return CLI_RUN;
 }

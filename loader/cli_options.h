@@ -26,6 +26,8 @@ struct cli_options {
 	unsigned int max_stacks; /* --max-stacks; 0: the library's default */
 	bool no_aggregate;    /* --no-aggregate: stream events even for reports only */
 	bool mmap;	      /* --mmap: anonymous mmap, mremap, munmap and brk too */
+	const char *cgroup;   /* --cgroup PATH: every process of the cgroup */
+	bool all;	      /* -a: every process of the system */
 	unsigned int max_live; /* --max-live; 0: the library's default */
 	struct report_options report; /* what to report at the end, and where */
 	char **argv;	      /* the command, NULL-terminated; NULL with -p */

@@ -212,15 +212,19 @@ static bool poll_round(struct memtrack *t, struct run *r, struct child *c)
 	return !r->write_error && !r->out_of_memory;
 }
 
-/* Poll until every traced process has exited, the duration is over, a signal, or an error. */
-static void trace_loop(struct memtrack *t, struct run *r, struct child *c, double duration)
+/*
+ * Poll until every traced process has exited (unless tracing a scope, which
+ * may start more), the duration is over, a signal, or an error.
+ */
+static void trace_loop(struct memtrack *t, struct run *r, struct child *c, double duration,
+		       bool scope)
 {
 	unsigned long long deadline = duration > 0 ? now_ns() + (unsigned long long)(duration * 1e9)
 						   : 0;
 
 	while (!stop_signal && poll_round(t, r, c)) {
-		if (memtrack_tracked_count(t) == 0)
-			return;
+		if (!scope && memtrack_tracked_count(t) == 0)
+			return; /* a cgroup or the system may have processes again */
 		if (deadline && now_ns() >= deadline)
 			return;
 	}
@@ -383,6 +387,8 @@ int main(int argc, char **argv)
 		.min_size = o.report.min_size,
 		.max_size = o.report.max_size,
 		.mmap = o.mmap,
+		.cgroup = o.cgroup,
+		.all = o.all,
 	};
 	if (memtrack_open(&opts, &t, &err)) {
 		status = fail(&err);
@@ -400,6 +406,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if ((o.cgroup || o.all) && memtrack_add_scope(t) < 0) {
+		status = fail(memtrack_last_error(t));
+		goto out;
+	}
 	for (size_t i = 0; i < o.npids; i++) {
 		if (memtrack_add_pid(t, o.pids[i])) {
 			status = fail(memtrack_last_error(t));
@@ -407,7 +417,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	trace_loop(t, &r, &c, o.duration);
+	trace_loop(t, &r, &c, o.duration, o.cgroup || o.all);
 	dropped = report(t, &r);
 	all_exited = memtrack_tracked_count(t) == 0;
 	memtrack_close(t); /* detach now: the command may run on after -d */

@@ -289,10 +289,16 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
 				 strerror(-e));
 	mmap_calls_setup(t->skel, opts->mmap);
+	e = scope_setup(t, opts, err);
+	if (e)
+		return e;
 	e = memtrack_bpf__load(t->skel);
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_BPF, e, "cannot load BPF programs: %s%s",
 				 strerror(-e), load_hint(e));
+	e = scope_attach(t, err);
+	if (e)
+		return e;
 	e = memtrack_bpf__attach(t->skel); /* the tracepoints; uprobes have no auto-attach */
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_BPF, e,
@@ -710,6 +716,7 @@ void memtrack_close(struct memtrack *t)
 		free(t->new_maps[i].path);
 	free(t->new_maps);
 	u64_map_free(&t->looked_at);
+	free(t->scope_cgroup);
 	pthread_mutex_destroy(&t->meta_lock);
 	free(t->usdt_shim);
 	pthread_cond_destroy(&t->ready);

@@ -73,6 +73,9 @@ struct memtrack {
 	struct address_spaces spaces;
 	struct mmap_watch *mmaps;
 
+	char *scope_cgroup; /* opts.cgroup: its processes are traced */
+	bool scope_all;	    /* opts.all: every process is */
+
 	/* Code mapped by traced processes since the last poll, to look at for allocators. */
 	struct new_mapping *new_maps; /* guarded by meta_lock */
 	size_t nnew_maps;
@@ -133,6 +136,10 @@ int probes_attach(struct memtrack *t, const char *path, int flags);
  * discover_on_map() (an mmap_watch hook, with meta_lock held) queued.
  */
 int discover_mapped(struct memtrack *t, pid_t pid, int *found);
+
+/* scope.c: --cgroup and -a. Before the BPF object is loaded; after. */
+int scope_setup(struct memtrack *t, const struct memtrack_opts *opts, struct memtrack_error *err);
+int scope_attach(struct memtrack *t, struct memtrack_error *err);
 int discover_needed(struct memtrack *t, const char *exe, char *const *envp);
 void discover_on_map(void *ctx, pid_t pid, const char *path);
 void discover_new_mappings(struct memtrack *t);

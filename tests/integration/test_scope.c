@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Scopes beyond a command tree: --cgroup traces every process of a fresh
+ * cgroup, those already in it and those that join later (and nothing
+ * outside it); -a every process; bad scopes are usage errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_support.h"
+
+extern char **environ;
+
+/* A fresh cgroup under the cgroup2 mount, named after this test process. */
+static void cgroup_make(char *path, size_t size)
+{
+	char line[512], dir[256] = "";
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %255s cgroup2", dir) == 1 && strstr(line, " cgroup2 "))
+			break;
+		else
+			dir[0] = '\0';
+	fclose(f);
+	if (!dir[0])
+		fail_msg("no cgroup2 file system is mounted");
+	snprintf(path, size, "%s/memtrack-test-%d", dir, (int)getpid());
+	if (mkdir(path, 0755) && errno != EEXIST)
+		fail_msg("cannot make cgroup %s: %s", path, strerror(errno));
+}
+
+/* Start fixture inside the cgroup: a shell that moves itself there, then execs it. */
+static pid_t start_in_cgroup(const char *cgroup, const char *fixture, int stdin_fd)
+{
+	char script[1024];
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	snprintf(script, sizeof(script), "echo $$ > %s/cgroup.procs && exec %s", cgroup,
+		 build_path(fixture));
+	posix_spawn_file_actions_init(&fa);
+	if (stdin_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/* Wait (up to 10 s) until pid's name is comm: it has exec'd. */
+static void wait_for_comm(pid_t pid, const char *comm)
+{
+	char path[64], name[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		bool done = f && fgets(name, sizeof(name), f) && strncmp(name, comm, strlen(comm)) == 0;
+
+		if (f)
+			fclose(f);
+		if (done)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("process %d never became %s", (int)pid, comm);
+}
+
+static void reap_ok(pid_t pid)
+{
+	int wstatus;
+
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+}
+
+static void expect_calls(const struct trace *tr, long pid, const char *want)
+{
+	char *seen = trace_sequence(tr, pid, 0);
+
+	assert_string_equal(seen, want);
+	free(seen);
+}
+
+/* The child a process forked, from its Fork event; -1 if none. */
+static long child_of(const struct trace *tr, long parent)
+{
+	for (size_t i = 0; i < tr->nev; i++)
+		if (jstr(tr->ev[i], "type") && !strcmp(jstr(tr->ev[i], "type"), "Fork") &&
+		    jint(tr->ev[i], "ppid") == parent)
+			return (long)jint(tr->ev[i], "pid");
+	return -1;
+}
+
+/* A process that joins the cgroup after tracing began, and its child; not one outside it. */
+static void test_cgroup_joined_later(void **state)
+{
+	char cgroup[512];
+	const char *opts[] = { "-v", "--cgroup", cgroup, "-d", "4", NULL };
+	const char *outside[] = { build_path("tests/fixtures/fork_child"), NULL };
+	struct trace tr;
+	pid_t inside, other;
+	posix_spawn_file_actions_t fa;
+
+	(void)state;
+	REQUIRE_BPF();
+	cgroup_make(cgroup, sizeof(cgroup));
+	trace_start(&tr, opts, NULL, -1, 0);
+	trace_wait_stderr(&tr, "probing allocator functions", 30000);
+	posix_spawn_file_actions_init(&fa);
+	assert_int_equal(posix_spawn(&other, outside[0], &fa, NULL, (char *const *)outside, environ),
+			 0);
+	posix_spawn_file_actions_destroy(&fa);
+	inside = start_in_cgroup(cgroup, "tests/fixtures/fork_child", -1);
+	reap_ok(inside);
+	reap_ok(other);
+	trace_finish(&tr);
+	rmdir(cgroup);
+	assert_int_equal(tr.status, 0);
+	expect_calls(&tr, inside, "Malloc:111 Free Malloc:333 Free");
+	expect_calls(&tr, child_of(&tr, inside), "Malloc:222 Free");
+	assert_int_equal(trace_count(&tr, "Exec", other), 0);
+	expect_calls(&tr, other, "");
+	trace_free(&tr);
+}
+
+/* A process already in the cgroup when tracing starts is added, as -p would add it. */
+static void test_cgroup_already_running(void **state)
+{
+	char cgroup[512], pid_text[48];
+	const char *opts[] = { "-v", "--cgroup", cgroup, "-d", "4", NULL };
+	struct trace tr;
+	int go[2];
+	pid_t waiter;
+
+	(void)state;
+	REQUIRE_BPF();
+	cgroup_make(cgroup, sizeof(cgroup));
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	waiter = start_in_cgroup(cgroup, "tests/fixtures/waiter", go[0]);
+	close(go[0]);
+	wait_for_comm(waiter, "waiter"); /* it has moved itself in and exec'd */
+	snprintf(pid_text, sizeof(pid_text), "tracing process %d", (int)waiter);
+	trace_start(&tr, opts, NULL, -1, 0);
+	trace_wait_stderr(&tr, pid_text, 30000);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	reap_ok(waiter);
+	trace_finish(&tr);
+	rmdir(cgroup);
+	assert_int_equal(tr.status, 0);
+	expect_calls(&tr, waiter, "Malloc:5555 Free");
+	expect_calls(&tr, child_of(&tr, waiter), "Malloc:6666 Free");
+	trace_free(&tr);
+}
+
+/* -a: every process, those started after tracing began too. */
+static void test_whole_system(void **state)
+{
+	const char *opts[] = { "-v", "-a", "-d", "4", NULL };
+	const char *argv[] = { build_path("tests/fixtures/fork_child"), NULL };
+	posix_spawn_file_actions_t fa;
+	struct trace tr;
+	pid_t pid;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_start(&tr, opts, NULL, -1, 0);
+	trace_wait_stderr(&tr, "probing allocator functions", 30000);
+	/* and the processes already running are added before tracing starts */
+	trace_wait_stderr(&tr, "tracing process", 30000);
+	posix_spawn_file_actions_init(&fa);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	reap_ok(pid);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 0);
+	expect_calls(&tr, pid, "Malloc:111 Free Malloc:333 Free");
+	expect_calls(&tr, child_of(&tr, pid), "Malloc:222 Free");
+	trace_free(&tr);
+}
+
+static void expect_usage_error(const char *const *argv, const char *message)
+{
+	struct output o;
+
+	run_io(argv, NULL, NULL, 0, &o);
+	assert_int_equal(o.status, 2);
+	if (!strstr(o.err, message))
+		fail_msg("expected '%s' in: %s", message, o.err);
+	output_free(&o);
+}
+
+static void test_bad_scopes(void **state)
+{
+	const char *with_command[] = { build_path("memtrack-load"), "--cgroup", "/sys", "--",
+				       "true", NULL };
+	const char *both[] = { build_path("memtrack-load"), "--cgroup", "/sys", "-a", NULL };
+	const char *missing[] = { build_path("memtrack-load"), "--cgroup", "/nonexistent/cg",
+				  "-d", "1", NULL };
+	const char *not_v2[] = { build_path("memtrack-load"), "--cgroup", "/proc", "-d", "1",
+				 NULL };
+
+	(void)state;
+	expect_usage_error(with_command, "no command or -p with them");
+	expect_usage_error(both, "give --cgroup PATH or -a, not both");
+	REQUIRE_BPF();
+	expect_usage_error(missing, "cannot open cgroup /nonexistent/cg");
+	expect_usage_error(not_v2, "/proc is not a cgroup v2 directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cgroup_joined_later),
+		cmocka_unit_test(test_cgroup_already_running),
+		cmocka_unit_test(test_whole_system),
+		cmocka_unit_test(test_bad_scopes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
