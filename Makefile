@@ -272,11 +272,17 @@ $(BUILD)/bench/synth_trace: bench/synth_trace.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -ldw -lelf -lz
 
+# attach_many is a libmemtrack client, linked as the examples are
+$(BUILD)/bench/attach_many: bench/attach_many.c $(BUILD)/libmemtrack.so
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lmemtrack -ldl
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory lib cli shim $(BUILD)/bench/alloc_loop \
-		$(BUILD)/bench/synth_trace
+		$(BUILD)/bench/synth_trace $(BUILD)/bench/attach_many
 	$(Q)BUILD=$(BUILD) bench/run.sh
 	$(Q)BUILD=$(BUILD) bench/symbolize.sh
+	$(Q)$(BUILD)/bench/attach_many 50 5
 
 # --------------------------------------------------------------------------
 # The README's two commands

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib_deps.h"
 #include "libc_locate.h"
@@ -34,19 +35,55 @@ static void full_path(const struct scan *s, const char *path, char *buf, size_t 
 		snprintf(buf, size, "/proc/%d/root%s", (int)s->pid, path);
 }
 
+/*
+ * An object's key in the set of objects looked at: its device and inode
+ * (a path can name another file later). false if it cannot be read.
+ */
+static bool object_key(const char *path, uint64_t *key)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return false;
+	*key = ((uint64_t)st.st_dev << 40 ^ (uint64_t)st.st_ino) | 1;
+	return true;
+}
+
+/* What the set of objects looked at says of one. */
+enum { NOT_SEEN = 0, NOTHING_TO_PROBE = 1, PROBED = 2 };
+
+/* Remember what an object turned out to be. With meta_lock. */
+static void remember(struct memtrack *t, uint64_t key, uint64_t what)
+{
+	u64_map_put(&t->looked_at, key, what); /* without memory it is looked at again: no harm */
+}
+
 static int probe_one(void *ctx, const char *path)
 {
 	struct scan *s = ctx;
 	char full[PATH_MAX + 64];
+	uint64_t key, what = NOT_SEEN;
 	int err;
 
 	full_path(s, path, full, sizeof(full));
+	/* the objects every process maps: read once, however many processes there are */
+	if (!object_key(full, &key))
+		return 0;
+	pthread_mutex_lock(&s->t->meta_lock);
+	u64_map_get(&s->t->looked_at, key, &what);
+	pthread_mutex_unlock(&s->t->meta_lock);
+	if (what != NOT_SEEN) {
+		s->found += what == PROBED;
+		return 0;
+	}
 	err = probes_attach(s->t, full, 0);
-	if (err == -ENOENT)
-		return 0; /* not an allocator (or no memtrack probes): most objects */
-	if (!err)
-		s->found++;
-	return err;
+	if (err && err != -ENOENT)
+		return err;
+	pthread_mutex_lock(&s->t->meta_lock);
+	remember(s->t, key, err ? NOTHING_TO_PROBE : PROBED);
+	pthread_mutex_unlock(&s->t->meta_lock);
+	s->found += !err;
+	return 0;
 }
 
 int discover_mapped(struct memtrack *t, pid_t pid, int *found)
@@ -80,16 +117,6 @@ int discover_needed(struct memtrack *t, const char *exe, char *const *envp)
 	return lib_deps_each(exe, preload, library_path, probe_one, &s);
 }
 
-/* FNV-1a of a path: the key of the set of paths already looked at. */
-static uint64_t path_key(const char *path)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *path; path++)
-		h = (h ^ (unsigned char)*path) * 0x100000001b3ull;
-	return h ? h : 1;
-}
-
 void discover_on_map(void *ctx, pid_t pid, const char *path)
 {
 	struct memtrack *t = ctx;
@@ -99,20 +126,17 @@ void discover_on_map(void *ctx, pid_t pid, const char *path)
 	uint64_t key;
 
 	full_path(&s, path, full, sizeof(full));
-	key = path_key(full);
-	if (u64_map_get(&t->looked_at, key, NULL))
+	if (!object_key(full, &key) || u64_map_get(&t->looked_at, key, NULL))
 		return;
+	remember(t, key, NOTHING_TO_PROBE); /* queued once; PROBED once it is */
 	v = realloc(t->new_maps, (t->nnew_maps + 1) * sizeof(*v));
 	if (!v)
 		return;
 	t->new_maps = v;
 	v[t->nnew_maps].pid = pid;
 	v[t->nnew_maps].path = strdup(full);
-	if (!v[t->nnew_maps].path || u64_map_put(&t->looked_at, key, 1)) {
-		free(v[t->nnew_maps].path);
-		return;
-	}
-	t->nnew_maps++;
+	if (v[t->nnew_maps].path)
+		t->nnew_maps++;
 }
 
 void discover_new_mappings(struct memtrack *t)
@@ -133,7 +157,15 @@ void discover_new_mappings(struct memtrack *t)
 		pthread_mutex_lock(&t->probe_lock);
 		tracker_errors_to(&err); /* this thread's failures are not the caller's */
 		before = t->nobjects;
-		if (probes_attach(t, v[i].path, 0) == 0 && t->nobjects > before)
+		uint64_t key;
+		bool probed = probes_attach(t, v[i].path, 0) == 0;
+
+		if (probed && object_key(v[i].path, &key)) {
+			pthread_mutex_lock(&t->meta_lock);
+			remember(t, key, PROBED);
+			pthread_mutex_unlock(&t->meta_lock);
+		}
+		if (probed && t->nobjects > before)
 			tracker_log(t, MEMTRACK_LOG_WARN,
 				    "process %d mapped %s, %s: probed only now, its calls before "
 				    "this may be missed",

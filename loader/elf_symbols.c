@@ -5,6 +5,7 @@
 #include <libelf.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,16 +56,33 @@ static size_t vaddr_to_offset(Elf *elf, GElf_Addr vaddr)
 	return 0;
 }
 
-/* Does a symbol name match, ignoring a "@VERSION" or "@@VERSION" suffix? */
-static bool name_matches(const char *symname, const char *want)
-{
-	size_t len = strlen(want);
+/* The names asked for, sorted, each with its place in the caller's array. */
+struct wanted {
+	const char *name;
+	size_t index;
+};
 
-	return strncmp(symname, want, len) == 0 && (symname[len] == '\0' || symname[len] == '@');
+static int wanted_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct wanted *)a)->name, ((const struct wanted *)b)->name);
 }
 
-/* Fill the offsets still 0 from one symbol table; returns how many it found. */
-static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *const *names,
+/* Compare a symbol name, up to a "@VERSION" suffix, with a wanted name. */
+static int symbol_cmp(const void *key, const void *elem)
+{
+	const char *sym = key, *want = ((const struct wanted *)elem)->name;
+	size_t len = strcspn(sym, "@");
+	int c = strncmp(sym, want, len);
+
+	return c ? c : (want[len] ? -1 : 0);
+}
+
+/*
+ * Fill the offsets still 0 from one symbol table; returns how many it
+ * found. A library has thousands of symbols: each is looked up among the
+ * sorted names, not compared with every one.
+ */
+static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const struct wanted *w,
 			  size_t n, size_t *offsets)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -75,6 +93,7 @@ static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const cha
 		return 0;
 	count = sh->sh_size / sh->sh_entsize;
 	for (size_t i = 0; i < count; i++) {
+		const struct wanted *hit;
 		const char *symname;
 
 		if (!gelf_getsym(data, (int)i, &sym))
@@ -85,11 +104,17 @@ static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const cha
 		symname = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!symname)
 			continue;
-		for (size_t k = 0; k < n; k++) {
-			if (offsets[k] || !name_matches(symname, names[k]))
+		hit = bsearch(symname, w, n, sizeof(*w), symbol_cmp);
+		if (!hit)
+			continue;
+		/* a name asked for twice: every place of it */
+		while (hit > w && strcmp(hit[-1].name, hit->name) == 0)
+			hit--;
+		for (const struct wanted *k = hit; k < w + n && !strcmp(k->name, hit->name); k++) {
+			if (offsets[k->index])
 				continue;
-			offsets[k] = vaddr_to_offset(elf, sym.st_value);
-			found += offsets[k] != 0;
+			offsets[k->index] = vaddr_to_offset(elf, sym.st_value);
+			found += offsets[k->index] != 0;
 		}
 	}
 	return found;
@@ -102,21 +127,41 @@ int elf_function_offsets(const char *path, const char *const *names, size_t n, s
 	GElf_Shdr sh;
 	int err;
 
-	memset(offsets, 0, n * sizeof(*offsets));
-	err = elf_handle_open(path, &h);
-	if (err)
-		return err;
-	/* .symtab first: it also has local symbols; .dynsym then fills gaps. */
-	for (int pass = 0; pass < 2; pass++) {
-		Elf32_Word want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
+	struct wanted *w = calloc(n ? n : 1, sizeof(*w));
+	size_t found = 0;
+	bool dynamic = false;
 
+	memset(offsets, 0, n * sizeof(*offsets));
+	if (!w)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++)
+		w[k] = (struct wanted){ names[k], k };
+	qsort(w, n, sizeof(*w), wanted_cmp);
+	err = elf_handle_open(path, &h);
+	if (err) {
+		free(w);
+		return err;
+	}
+	/*
+	 * .dynsym first: small, and where a shared object's functions are.
+	 * .symtab (large, local symbols too) only if that found some, to fill
+	 * the gaps, or if there is no .dynsym (a static executable).
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		Elf32_Word want = pass == 0 ? SHT_DYNSYM : SHT_SYMTAB;
+
+		if (pass == 1 && dynamic && !found)
+			break;
 		scn = NULL;
 		while ((scn = elf_nextscn(h.elf, scn)) != NULL) {
-			if (gelf_getshdr(scn, &sh) && sh.sh_type == want)
-				scan_symtab(h.elf, scn, &sh, names, n, offsets);
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != want)
+				continue;
+			dynamic |= want == SHT_DYNSYM;
+			found += scan_symtab(h.elf, scn, &sh, w, n, offsets);
 		}
 	}
 	elf_handle_close(&h);
+	free(w);
 	return 0;
 }
 

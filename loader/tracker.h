@@ -79,7 +79,7 @@ struct memtrack {
 	/* Code mapped by traced processes since the last poll, to look at for allocators. */
 	struct new_mapping *new_maps; /* guarded by meta_lock */
 	size_t nnew_maps;
-	struct u64_map looked_at; /* hashes of the paths looked at already */
+	struct u64_map looked_at; /* objects (dev, inode) looked at: what they turned out to be */
 
 	bool callback_stop; /* on_event asked to stop: not a ring-buffer error */
 	unsigned long long delivered;
