@@ -701,6 +701,7 @@ static __always_inline void emit_proc(__u32 type, struct task_struct *task, __u3
 	fill_hdr(&e->hdr, type, BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, pid));
 	e->ppid = ppid;
 	e->exit_code = 0;
+	e->cgroup_id = bpf_get_current_cgroup_id(); /* at fork, the parent's is the child's */
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 	e->filename[0] = '\0';
 	bpf_ringbuf_submit(e, 0);
@@ -741,6 +742,7 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	fill_hdr(&e->hdr, MT_EV_EXEC, tgid, BPF_CORE_READ(task, pid));
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->exit_code = 0;
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	bpf_ringbuf_submit(e, 0);
@@ -770,6 +772,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 		fill_hdr(&e->hdr, MT_EV_EXIT, tgid, tid);
 		e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 		e->exit_code = BPF_CORE_READ(task, exit_code);
+		e->cgroup_id = bpf_get_current_cgroup_id();
 		BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 		e->filename[0] = '\0';
 		bpf_ringbuf_submit(e, 0);

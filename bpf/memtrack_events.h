@@ -125,10 +125,11 @@ struct mt_proc_event {
 	struct mt_event_hdr hdr;
 	__u32 ppid;	 /* Fork: the parent; Exec, Exit: the current parent */
 	__u32 exit_code; /* Exit: wait(2) status: (code << 8) | signal */
+	__u64 cgroup_id; /* its cgroup (v2): the inode number of the cgroup's directory */
 	char comm[MT_COMM_LEN];
 	char filename[MT_FILENAME_LEN]; /* Exec only: the path passed to execve */
 };
-_Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 16 + 256, "mt_proc_event layout");
+_Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 8 + 16 + 256, "mt_proc_event layout");
 
 /*
  * Report-only runs (memtrack_opts.aggregate): instead of streaming every

@@ -360,6 +360,7 @@ struct memtrack_proc_stats {
 	unsigned long long peak_bytes;	/* Real.max */
 	unsigned long long max_request; /* Req.max: largest single request */
 	unsigned long long unknown_frees; /* releases of blocks allocated before tracing */
+	unsigned long long cgroup_id;	  /* its cgroup v2 (from Fork, Exec, Exit); 0: unknown */
 	bool exited;
 	unsigned int exit_status; /* wait(2) status, when exited */
 };
@@ -423,6 +424,7 @@ enum memtrack_report_kind {
 	MEMTRACK_REPORT_STATS,	 /* calls by function, failures, drops, utilization */
 	MEMTRACK_REPORT_FOLDED_LIVE,  /* folded stacks of live bytes (flamegraph.pl) */
 	MEMTRACK_REPORT_FOLDED_ALLOC, /* folded stacks of allocated bytes */
+	MEMTRACK_REPORT_CGROUPS,      /* the summary's totals by cgroup */
 };
 
 struct memtrack_report_opts {

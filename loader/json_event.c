@@ -168,6 +168,8 @@ static void json_proc(struct jbuf *b, const struct mt_proc_event *e)
 	if (e->hdr.type == MT_EV_EXIT)
 		jb_printf(b, ",\"exit_code\":%u,\"signal\":%u", (e->exit_code >> 8) & 0xff,
 			  e->exit_code & 0x7f);
+	if (e->cgroup_id)
+		jb_printf(b, ",\"cgroup\":%llu", (unsigned long long)e->cgroup_id);
 }
 
 int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size)

@@ -12,6 +12,7 @@
 
 #include "folded.h"
 #include "leaks.h"
+#include "report_cgroups.h"
 #include "report_stack.h"
 #include "summary.h"
 
@@ -496,6 +497,9 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		break;
 	case MEMTRACK_REPORT_LEAKS:
 		err = report_leaks(s, &o, out);
+		break;
+	case MEMTRACK_REPORT_CGROUPS:
+		err = report_cgroups(s, o.json, out);
 		break;
 	case MEMTRACK_REPORT_LARGEST:
 		err = report_largest(s, &o, out);

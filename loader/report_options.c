@@ -29,6 +29,7 @@ const char report_options_help[] =
 	"      --report-file FILE   write the reports to FILE\n"
 	"      --debug-dir DIR      look for separate debug files under DIR too (a\n"
 	"                           .build-id tree or the files' own paths)\n"
+	"      --by-cgroup          the summary's totals by cgroup (v2) too\n"
 	"      --no-summary         leave out the per-process summary\n";
 
 int report_parse_age(const char *s, unsigned long long *ns)
@@ -74,6 +75,7 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 	case 's': r->stats = true; return 1;
 	case OPT_JSON: r->json = true; return 1;
 	case OPT_NO_SUMMARY: r->no_summary = true; return 1;
+	case OPT_BY_CGROUP: r->by_cgroup = true; return 1;
 	case OPT_FOLDED: r->folded = arg; return 1;
 	case OPT_FOLDED_ALLOC: r->folded_alloc = arg; return 1;
 	case OPT_PPROF: r->pprof = arg; return 1;
@@ -187,6 +189,7 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 		enum memtrack_report_kind kind;
 	} reports[] = {
 		{ !r->no_summary, MEMTRACK_REPORT_SUMMARY },
+		{ r->by_cgroup, MEMTRACK_REPORT_CGROUPS },
 		{ r->stats, MEMTRACK_REPORT_STATS },
 		{ r->largest, MEMTRACK_REPORT_LARGEST },
 		{ r->leaks, MEMTRACK_REPORT_LEAKS },

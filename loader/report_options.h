@@ -14,7 +14,7 @@
 #include "memtrack.h"
 
 struct report_options {
-	bool leaks, trace, largest, stats, json, no_summary;
+	bool leaks, trace, largest, stats, json, no_summary, by_cgroup;
 	unsigned long long min_age_ns, min_size, max_size; /* 0: no bound */
 	size_t top;					   /* 0: all */
 	const char *folded, *folded_alloc, *pprof;	   /* files; "-": standard output */
@@ -36,6 +36,7 @@ enum {
 	OPT_REPORT_FILE,
 	OPT_DEBUG_DIR,
 	OPT_NO_SUMMARY,
+	OPT_BY_CGROUP,
 	OPT_REPORT_LAST,
 };
 
@@ -58,7 +59,8 @@ enum {
 	{ "json", no_argument, NULL, OPT_JSON },                              \
 	{ "report-file", required_argument, NULL, OPT_REPORT_FILE },          \
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },              \
-	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY }
+	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },                  \
+	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP }
 
 /* The help text of those options. */
 extern const char report_options_help[];

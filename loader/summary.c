@@ -214,8 +214,13 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 	return 0;
 }
 
-static void set_comm(struct proc_entry *e, const char *comm)
+/* What Fork, Exec and Exit say of a process: its name and its cgroup. */
+static void set_identity(struct proc_entry *e, const struct mt_proc_event *p)
 {
+	const char *comm = p->comm;
+
+	if (p->cgroup_id)
+		e->st.cgroup_id = p->cgroup_id;
 	memcpy(e->st.comm, comm, sizeof(e->st.comm));
 	e->st.comm[sizeof(e->st.comm) - 1] = '\0';
 }
@@ -259,17 +264,17 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 		return 0;
 	case MT_EV_FORK:
 		e->st.ppid = (pid_t)p->ppid;
-		set_comm(e, p->comm);
+		set_identity(e, p);
 		return 0;
 	case MT_EV_EXEC:
 		e->st.ppid = (pid_t)p->ppid;
-		set_comm(e, p->comm);
+		set_identity(e, p);
 		release_all(s, e);
 		/* its stacks from now on are in the new image */
 		return as_exec(&s->spaces, e->st.pid, ev->hdr.timestamp);
 	case MT_EV_EXIT:
 		e->st.ppid = (pid_t)p->ppid;
-		set_comm(e, p->comm);
+		set_identity(e, p);
 		e->st.exited = true;
 		e->st.exit_status = p->exit_code;
 		e->end_time = ev->hdr.timestamp;

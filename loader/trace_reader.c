@@ -79,6 +79,7 @@ static int read_event(struct json_object *o, int type, const struct memtrack_tra
 		ev.proc.exit_code = (__u32)((get_int(o, "exit_code") & 0xff) << 8 |
 					    (get_int(o, "signal") & 0x7f));
 		copy_str(ev.proc.comm, sizeof(ev.proc.comm), get_str(o, "comm"));
+		ev.proc.cgroup_id = (__u64)get_int(o, "cgroup");
 		copy_str(ev.proc.filename, sizeof(ev.proc.filename), get_str(o, "filename"));
 	}
 	return h->on_event ? h->on_event(h->ctx, &ev) : 0;

@@ -103,9 +103,11 @@ static long child_of(const struct trace *tr, long parent)
 static void test_cgroup_joined_later(void **state)
 {
 	char cgroup[512];
-	const char *opts[] = { "-v", "--cgroup", cgroup, "-d", "4", NULL };
+	const char *opts[] = { "-v", "--cgroup", cgroup, "-d", "4", "--by-cgroup", NULL };
 	const char *outside[] = { build_path("tests/fixtures/fork_child"), NULL };
+	char row[600];
 	struct trace tr;
+	struct stat st;
 	pid_t inside, other;
 	posix_spawn_file_actions_t fa;
 
@@ -122,8 +124,16 @@ static void test_cgroup_joined_later(void **state)
 	reap_ok(inside);
 	reap_ok(other);
 	trace_finish(&tr);
+	assert_int_equal(stat(cgroup, &st), 0);
 	rmdir(cgroup);
 	assert_int_equal(tr.status, 0);
+	/* events name the cgroup by its id, the inode of its directory */
+	assert_int_equal(jint(trace_find(&tr, "Exec", inside), "cgroup"), (long long)st.st_ino);
+	/* --by-cgroup: two processes, three allocations of 666 bytes, all freed */
+	snprintf(row, sizeof(row), "%-40s %6d %9d %9d %8d %12d %12d %12d\n",
+		 strstr(cgroup, "/memtrack-test-"), 2, 3, 3, 0, 666, 666, 0);
+	if (!strstr(tr.err, row))
+		fail_msg("no row '%s' in:\n%s", row, tr.err);
 	expect_calls(&tr, inside, "Malloc:111 Free Malloc:333 Free");
 	expect_calls(&tr, child_of(&tr, inside), "Malloc:222 Free");
 	assert_int_equal(trace_count(&tr, "Exec", other), 0);
