@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,81 @@ static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const str
 	return found;
 }
 
+/* The GNU hash of a symbol name (the dynamic loader's). */
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+/* Is name a defined symbol of the table .gnu.hash indexes (dynsym, its header dsh)? */
+static bool gnu_hash_has(Elf *elf, Elf_Data *hash, Elf_Data *dynsym, const GElf_Shdr *dsh,
+			 const char *name)
+{
+	const uint32_t *hdr = hash->d_buf;
+	uint32_t nbuckets, symoffset, bloom_size, bloom_shift, h, idx;
+	const uint64_t *bloom;
+	const uint32_t *buckets, *chain;
+	size_t words;
+
+	if (hash->d_size < 16)
+		return false;
+	nbuckets = hdr[0], symoffset = hdr[1], bloom_size = hdr[2], bloom_shift = hdr[3];
+	words = 4 + (size_t)bloom_size * 2 + nbuckets;
+	if (!nbuckets || !bloom_size || hash->d_size < words * 4)
+		return false;
+	bloom = (const uint64_t *)(hdr + 4);
+	buckets = hdr + 4 + (size_t)bloom_size * 2;
+	chain = buckets + nbuckets;
+	h = gnu_hash(name);
+	/* two bits of the hash in the Bloom filter: most absent names stop here */
+	if (!((bloom[(h / 64) % bloom_size] >> (h % 64)) & 1) ||
+	    !((bloom[(h / 64) % bloom_size] >> ((h >> bloom_shift) % 64)) & 1))
+		return false;
+	for (idx = buckets[h % nbuckets]; idx >= symoffset; idx++) {
+		size_t c = 4 + (size_t)bloom_size * 2 + nbuckets + (idx - symoffset);
+		GElf_Sym sym;
+		const char *sname;
+
+		if (c >= hash->d_size / 4)
+			return false;
+		if ((chain[idx - symoffset] | 1) == (h | 1) && gelf_getsym(dynsym, (int)idx, &sym) &&
+		    (sname = elf_strptr(elf, dsh->sh_link, sym.st_name)) && strcmp(sname, name) == 0)
+			return sym.st_shndx != SHN_UNDEF;
+		if (chain[idx - symoffset] & 1)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * Does the object define none of the names? Told from .gnu.hash without
+ * reading its symbols: the usual answer for the many objects a process
+ * maps. false when it cannot tell (no .gnu.hash).
+ */
+static bool defines_none(Elf *elf, const struct wanted *w, size_t n)
+{
+	Elf_Scn *scn = NULL, *dyn;
+	Elf_Data *hash = NULL, *dynsym;
+	GElf_Shdr sh, dsh;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL)
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_HASH) {
+			hash = elf_rawdata(scn, NULL);
+			break;
+		}
+	if (!hash || !hash->d_buf || !(dyn = elf_getscn(elf, sh.sh_link)) ||
+	    !gelf_getshdr(dyn, &dsh) || !(dynsym = elf_getdata(dyn, NULL)))
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (gnu_hash_has(elf, hash, dynsym, &dsh, w[k].name))
+			return false;
+	return true;
+}
+
 int elf_function_offsets(const char *path, const char *const *names, size_t n, size_t *offsets)
 {
 	struct elf_handle h;
@@ -141,6 +217,11 @@ int elf_function_offsets(const char *path, const char *const *names, size_t n, s
 	if (err) {
 		free(w);
 		return err;
+	}
+	if (defines_none(h.elf, w, n)) {
+		elf_handle_close(&h);
+		free(w);
+		return 0;
 	}
 	/*
 	 * .dynsym first: small, and where a shared object's functions are.
