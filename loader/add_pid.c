@@ -102,9 +102,9 @@ static int probe_process_allocator(struct memtrack *t, pid_t pid)
 				    "cannot read the mappings of process %d: %s%s", (int)pid,
 				    strerror(-err),
 				    err == -EACCES ? " (need root or CAP_SYS_PTRACE)" : "");
-	err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
-	/* and any other allocator it maps: jemalloc, tcmalloc, mimalloc, its own */
-	return err ?: discover_mapped(t, pid, NULL);
+	/* every allocator it maps (jemalloc, tcmalloc, its own), its libc last; then libc for sure */
+	err = discover_mapped(t, pid, NULL);
+	return err ?: probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
 }
 
 static int add_pid(struct memtrack *t, pid_t pid)
