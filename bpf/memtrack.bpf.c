@@ -34,6 +34,7 @@ const volatile bool follow_children = true;
 const volatile __u64 page_size = 4096;
 const volatile __u32 stack_depth = 0; /* frames kept per stack; 0: no stacks */
 const volatile bool free_stacks = false; /* Free events get stacks too */
+const volatile bool event_cgroups = false; /* allocation events carry their cgroup id */
 
 #define E2BIG 7
 #define ENOMEM 12
@@ -374,6 +375,7 @@ static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64
 	e->func = func;
 	e->err = 0;
 	e->stack_id = stack_id;
+	e->cgroup_id = event_cgroups ? bpf_get_current_cgroup_id() : 0;
 	bpf_ringbuf_submit(e, 0);
 }
 

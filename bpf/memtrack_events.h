@@ -106,8 +106,9 @@ struct mt_alloc_event {
 	__u32 func;	/* enum mt_func */
 	__u32 err;	/* Mmap, Munmap, Brk: the errno if the call failed; else 0 */
 	__u64 stack_id; /* the user stack, a key of the stacks map; 0: none */
+	__u64 cgroup_id; /* with --cgroup-ids: the caller's cgroup (v2) id; else 0 */
 };
-_Static_assert(sizeof(struct mt_alloc_event) == 72, "mt_alloc_event layout");
+_Static_assert(sizeof(struct mt_alloc_event) == 80, "mt_alloc_event layout");
 
 /*
  * A user call stack, stored once in the stacks map under its id (a hash of

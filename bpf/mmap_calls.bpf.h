@@ -74,6 +74,7 @@ static __always_inline void emit_sys(__u32 type, const struct sys_call *c, __u64
 	e->func = c->func;
 	e->err = err;
 	e->stack_id = 0;
+	e->cgroup_id = event_cgroups ? bpf_get_current_cgroup_id() : 0;
 	bpf_ringbuf_submit(e, 0);
 }
 

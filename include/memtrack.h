@@ -109,6 +109,8 @@ struct memtrack_opts {
 	 */
 	const char *cgroup;
 	bool all;
+	/* Allocation (and --mmap) events carry the cgroup id of the process that made them. */
+	bool event_cgroups;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */

@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"      --cgroup PATH        trace every process of a cgroup (a v2 directory, and\n"
 	"                           those under it), including ones started later\n"
 	"  -a, --all                trace every process of the system\n"
+	"      --cgroup-ids         every allocation event carries its cgroup id\n"
 	"      --no-children        do not follow processes started by traced ones\n"
 	"                           (their threads are always followed)\n"
 	"  -l, --lib PATH           also probe the allocator in PATH (a file or a\n"
@@ -87,6 +88,7 @@ enum {
 	OPT_NO_AGGREGATE,
 	OPT_MMAP,
 	OPT_CGROUP,
+	OPT_CGROUP_IDS,
 	OPT_MAX_LIVE,
 };
 
@@ -107,6 +109,7 @@ static const struct option long_options[] = {
 	{ "no-aggregate", no_argument, NULL, OPT_NO_AGGREGATE },
 	{ "mmap", no_argument, NULL, OPT_MMAP },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "cgroup-ids", no_argument, NULL, OPT_CGROUP_IDS },
 	{ "all", no_argument, NULL, 'a' },
 	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -286,6 +289,9 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			break;
 		case OPT_CGROUP:
 			o->cgroup = optarg;
+			break;
+		case OPT_CGROUP_IDS:
+			o->cgroup_ids = true;
 			break;
 		case 'a':
 			o->all = true;

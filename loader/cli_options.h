@@ -28,6 +28,7 @@ struct cli_options {
 	bool mmap;	      /* --mmap: anonymous mmap, mremap, munmap and brk too */
 	const char *cgroup;   /* --cgroup PATH: every process of the cgroup */
 	bool all;	      /* -a: every process of the system */
+	bool cgroup_ids;      /* --cgroup-ids: allocation events carry their cgroup id */
 	unsigned int max_live; /* --max-live; 0: the library's default */
 	struct report_options report; /* what to report at the end, and where */
 	char **argv;	      /* the command, NULL-terminated; NULL with -p */

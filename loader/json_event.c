@@ -150,11 +150,13 @@ static void json_memory_call(struct jbuf *b, const struct mt_alloc_event *e)
 	}
 }
 
-/* The stack, if the event has one: after the type's own fields. */
+/* The stack and the cgroup, if the event has them: after the type's own fields. */
 static void json_stack_id(struct jbuf *b, const struct mt_alloc_event *e)
 {
 	if (e->stack_id)
 		jb_printf(b, ",\"stack_id\":%llu", (unsigned long long)e->stack_id);
+	if (e->cgroup_id)
+		jb_printf(b, ",\"cgroup\":%llu", (unsigned long long)e->cgroup_id);
 }
 
 static void json_proc(struct jbuf *b, const struct mt_proc_event *e)
@@ -195,6 +197,7 @@ int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size)
 	case MT_EV_MUNMAP:
 	case MT_EV_BRK:
 		json_memory_call(&b, &ev->alloc);
+		json_stack_id(&b, &ev->alloc);
 		break;
 	case MT_EV_FORK:
 	case MT_EV_EXEC:

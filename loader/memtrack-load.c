@@ -389,6 +389,7 @@ int main(int argc, char **argv)
 		.mmap = o.mmap,
 		.cgroup = o.cgroup,
 		.all = o.all,
+		.event_cgroups = o.cgroup_ids,
 	};
 	if (memtrack_open(&opts, &t, &err)) {
 		status = fail(&err);

@@ -66,6 +66,7 @@ static int read_event(struct json_object *o, int type, const struct memtrack_tra
 		ev.alloc.old_addr = (__u64)get_int(o, "old_addr");
 		ev.alloc.align = (__u64)get_int(o, "align");
 		ev.alloc.stack_id = (__u64)get_int(o, "stack_id");
+		ev.alloc.cgroup_id = (__u64)get_int(o, "cgroup");
 		func = lookup(get_str(o, "func"), memtrack_func_name, MT_FN_MAX);
 		if (func < 0) /* the types that name their function have func; the others imply it */
 			func = type == MT_EV_MALLOC ? MT_FN_MALLOC

@@ -275,6 +275,7 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 				 opts->stack_depth, MT_MAX_STACK_DEPTH);
 	t->skel->rodata->stack_depth = opts->stack_depth;
 	t->skel->rodata->free_stacks = opts->free_stacks;
+	t->skel->rodata->event_cgroups = opts->event_cgroups;
 	t->max_stacks = opts->max_stacks ? opts->max_stacks : DEFAULT_MAX_STACKS;
 	e = bpf_map__set_max_entries(t->skel->maps.stacks, t->max_stacks);
 	if (e)

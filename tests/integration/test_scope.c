@@ -103,7 +103,8 @@ static long child_of(const struct trace *tr, long parent)
 static void test_cgroup_joined_later(void **state)
 {
 	char cgroup[512];
-	const char *opts[] = { "-v", "--cgroup", cgroup, "-d", "4", "--by-cgroup", NULL };
+	const char *opts[] = { "-v", "--cgroup", cgroup, "-d", "4", "--by-cgroup", "--cgroup-ids",
+			       NULL };
 	const char *outside[] = { build_path("tests/fixtures/fork_child"), NULL };
 	char row[600];
 	struct trace tr;
@@ -127,8 +128,11 @@ static void test_cgroup_joined_later(void **state)
 	assert_int_equal(stat(cgroup, &st), 0);
 	rmdir(cgroup);
 	assert_int_equal(tr.status, 0);
-	/* events name the cgroup by its id, the inode of its directory */
+	/* events name the cgroup by its id, the inode of its directory; with
+	 * --cgroup-ids the allocations too */
 	assert_int_equal(jint(trace_find(&tr, "Exec", inside), "cgroup"), (long long)st.st_ino);
+	assert_int_equal(jint(trace_find(&tr, "Malloc", inside), "cgroup"), (long long)st.st_ino);
+	assert_int_equal(jint(trace_find(&tr, "Free", inside), "cgroup"), (long long)st.st_ino);
 	/* --by-cgroup: two processes, three allocations of 666 bytes, all freed */
 	snprintf(row, sizeof(row), "%-40s %6d %9d %9d %8d %12d %12d %12d\n",
 		 strstr(cgroup, "/memtrack-test-"), 2, 3, 3, 0, 666, 666, 0);
