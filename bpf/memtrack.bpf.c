@@ -2,8 +2,9 @@
 /*
  * memtrack's BPF side: allocator uprobes and process-tree tracepoints.
  *
- * Uprobes are attached system-wide (pid -1) to the allocator object, so a
- * process keeps being traced across fork and exec; every handler first
+ * Uprobes are attached to the allocator object for each traced process
+ * (user space gives each new child its own before it runs), or for every
+ * process (-a, --cgroup, --system-probes); either way every handler first
  * checks the `tracked` map, which the fork/exec/exit tracepoints keep equal
  * to the set of processes the user asked for and their descendants.
  *
@@ -489,92 +490,6 @@ static __always_inline int call_exit(struct pt_regs *ctx, __u64 ret)
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(malloc_enter, __u64 size)
-{
-	return call_enter(ctx, MT_FN_MALLOC, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(calloc_enter, __u64 nmemb, __u64 size)
-{
-	return call_enter(ctx, MT_FN_CALLOC, nmemb, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(realloc_enter, void *ptr, __u64 size)
-{
-	return call_enter(ctx, MT_FN_REALLOC, (__u64)ptr, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(reallocarray_enter, void *ptr, __u64 nmemb, __u64 size)
-{
-	return call_enter(ctx, MT_FN_REALLOCARRAY, (__u64)ptr, nmemb, size);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(aligned_alloc_enter, __u64 alignment, __u64 size)
-{
-	return call_enter(ctx, MT_FN_ALIGNED_ALLOC, alignment, size, 0);
-}
-
-/* mimalloc's mi_malloc_aligned(size, alignment): aligned_alloc's arguments, swapped. */
-SEC("uprobe")
-int BPF_KPROBE(aligned_alloc_size_first_enter, __u64 size, __u64 alignment)
-{
-	return call_enter(ctx, MT_FN_ALIGNED_ALLOC, alignment, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(posix_memalign_enter, void **memptr, __u64 alignment, __u64 size)
-{
-	return call_enter(ctx, MT_FN_POSIX_MEMALIGN, (__u64)memptr, alignment, size);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(memalign_enter, __u64 alignment, __u64 size)
-{
-	return call_enter(ctx, MT_FN_MEMALIGN, alignment, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(valloc_enter, __u64 size)
-{
-	return call_enter(ctx, MT_FN_VALLOC, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(pvalloc_enter, __u64 size)
-{
-	return call_enter(ctx, MT_FN_PVALLOC, size, 0, 0);
-}
-
-/* C++: operator new and new[] (also nothrow), and their aligned variants. */
-SEC("uprobe")
-int BPF_KPROBE(new_enter, __u64 size)
-{
-	return call_enter(ctx, MT_FN_NEW, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(new_array_enter, __u64 size)
-{
-	return call_enter(ctx, MT_FN_NEW_ARRAY, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(new_aligned_enter, __u64 size, __u64 alignment)
-{
-	return call_enter(ctx, MT_FN_NEW, size, alignment, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(new_array_aligned_enter, __u64 size, __u64 alignment)
-{
-	return call_enter(ctx, MT_FN_NEW_ARRAY, size, alignment, 0);
-}
-
 /* One return program for every allocator: the saved call says which it was. */
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit, void *ret)
@@ -614,23 +529,48 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 	return 0;
 }
 
+/*
+ * Every allocator function's entry, told apart by the attach cookie that
+ * user space gives each probe: its enum mt_func, and MT_COOKIE_SIZE_FIRST
+ * where the size comes before the alignment (mi_malloc_aligned, the
+ * aligned operator new). One program for all lets one link per object
+ * carry every entry probe (probes.c).
+ */
 SEC("uprobe")
-int BPF_KPROBE(free_enter, void *ptr)
+int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
-	return free_call(ctx, ptr, MT_FN_FREE);
-}
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 func = (__u32)(cookie & MT_COOKIE_FUNC_MASK);
+	bool size_first = cookie & MT_COOKIE_SIZE_FIRST;
 
-/* operator delete and delete[], all variants: the pointer is the first argument. */
-SEC("uprobe")
-int BPF_KPROBE(delete_enter, void *ptr)
-{
-	return free_call(ctx, ptr, MT_FN_DELETE);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(delete_array_enter, void *ptr)
-{
-	return free_call(ctx, ptr, MT_FN_DELETE_ARRAY);
+	switch (func) {
+	case MT_FN_FREE:
+	case MT_FN_DELETE:
+	case MT_FN_DELETE_ARRAY:
+		return free_call(ctx, (void *)a0, func);
+	case MT_FN_MALLOC:
+	case MT_FN_VALLOC:
+	case MT_FN_PVALLOC:
+		return call_enter(ctx, func, a0, 0, 0);
+	case MT_FN_NEW:
+	case MT_FN_NEW_ARRAY:
+		/* (size, alignment): the plain variants pass no alignment */
+		return call_enter(ctx, func, a0, size_first ? a1 : 0, 0);
+	case MT_FN_ALIGNED_ALLOC:
+		/* (alignment, size), or mimalloc's (size, alignment) */
+		if (size_first)
+			return call_enter(ctx, func, a1, a0, 0);
+		return call_enter(ctx, func, a0, a1, 0);
+	case MT_FN_CALLOC:
+	case MT_FN_REALLOC:
+	case MT_FN_MEMALIGN:
+		return call_enter(ctx, func, a0, a1, 0);
+	case MT_FN_REALLOCARRAY:
+	case MT_FN_POSIX_MEMALIGN:
+		return call_enter(ctx, func, a0, a1, a2);
+	default:
+		return 0;
+	}
 }
 
 /*

@@ -56,6 +56,13 @@ enum mt_func {
 };
 
 /*
+ * The attach cookie of an allocator uprobe: which function it is (enum
+ * mt_func in the low byte), and how it takes its arguments.
+ */
+#define MT_COOKIE_FUNC_MASK  0xffULL
+#define MT_COOKIE_SIZE_FIRST (1ULL << 8) /* (size, alignment), not (alignment, size) */
+
+/*
  * Why an event was lost. Every lost event increments exactly one of these
  * per-CPU counters; user space sums them and always reports them.
  */

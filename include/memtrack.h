@@ -111,6 +111,14 @@ struct memtrack_opts {
 	bool all;
 	/* Allocation (and --mmap) events carry the cgroup id of the process that made them. */
 	bool event_cgroups;
+	/*
+	 * Attach the allocator probes once for every process on the system,
+	 * as cgroup and all always do, instead of into each traced process.
+	 * Every process that maps a probed object then traps into the kernel
+	 * on each of its calls, traced or not; but new children need not be
+	 * held (ptrace) until their probes are in.
+	 */
+	bool system_probes;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */

@@ -139,8 +139,12 @@ static int add_pid(struct memtrack *t, pid_t pid)
 		return attach_failed(t, pid, err);
 
 	err = tracker_track_pid(t, pid);
-	if (err)
-		return err;
+	if (!err && !t->system_probes)
+		err = procs_hold_start(t) ?: procs_add(t, pid, true);
+	if (err) {
+		tracker_untrack_pid(t, pid);
+		return attach_failed(t, pid, err);
+	}
 	tracker_read_maps(t, view);
 	if (!proc_running(pid)) {
 		tracker_untrack_pid(t, pid);
@@ -189,7 +193,11 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 		if (!err || err == -ENOENT)
 			err = discover_needed(t, exe, NULL);
 	}
-	if (t->nobjects > before && strcmp(t->objects[before].path, exe) == 0)
+	if (t->warden.pid && t->nobjects > before)
+		tracker_log(t, MEMTRACK_LOG_INFO, "process %d exec'd %s: probed %s before it ran",
+			    (int)pid, path_for_display(exe),
+			    path_for_display(t->objects[before].path));
+	else if (t->nobjects > before && strcmp(t->objects[before].path, exe) == 0)
 		tracker_log(t, MEMTRACK_LOG_WARN,
 			    "process %d exec'd %s, which has its own %s: probed only now, "
 			    "its first allocations may be missed",

@@ -178,6 +178,16 @@ static const char *build_id_of(struct address_spaces *a, uint64_t dev, uint64_t 
 	return a->str[idx - 1];
 }
 
+/* Is this the mapping pid is known to have at start, at time? */
+static bool is_current(const struct address_spaces *a, pid_t pid, uint64_t start, uint64_t end,
+		       uint64_t offset, const char *path, uint64_t time)
+{
+	const struct memtrack_mapping *m = as_find(a, pid, start, time);
+
+	return m && m->start == start && m->end == end && m->offset == offset &&
+	       strcmp(m->path, path) == 0;
+}
+
 int as_read_maps(struct address_spaces *a, pid_t pid, FILE *maps, const char *root,
 		 uint64_t time)
 {
@@ -198,6 +208,9 @@ int as_read_maps(struct address_spaces *a, pid_t pid, FILE *maps, const char *ro
 		path[strcspn(path, "\n")] = '\0';
 		/* code is what stacks point into; a deleted file cannot be read any more */
 		if (perms[2] != 'x' || strstr(path, " (deleted)"))
+			continue;
+		/* read again (a frame outside every known mapping): what is known stays once */
+		if (is_current(a, pid, start, end, offset, path, time))
 			continue;
 		snprintf(open_path, sizeof(open_path), "%s%s", root ? root : "", path);
 		m = (struct memtrack_mapping){

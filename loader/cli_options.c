@@ -33,6 +33,9 @@ static const char usage_text[] =
 	"      --cgroup-ids         every allocation event carries its cgroup id\n"
 	"      --no-children        do not follow processes started by traced ones\n"
 	"                           (their threads are always followed)\n"
+	"      --system-probes      probe the allocator in every process of the system,\n"
+	"                           as -a and --cgroup do, not only in traced ones:\n"
+	"                           needs no ptrace, but every process pays the traps\n"
 	"  -l, --lib PATH           also probe the allocator in PATH (a file or a\n"
 	"                           library name); repeat for several\n"
 	"      --ringbuf-size BYTES ring buffer size, a power of two from one page to\n"
@@ -90,6 +93,7 @@ enum {
 	OPT_CGROUP,
 	OPT_CGROUP_IDS,
 	OPT_MAX_LIVE,
+	OPT_SYSTEM_PROBES,
 };
 
 #define DEFAULT_STACK_DEPTH 64
@@ -112,6 +116,7 @@ static const struct option long_options[] = {
 	{ "cgroup-ids", no_argument, NULL, OPT_CGROUP_IDS },
 	{ "all", no_argument, NULL, 'a' },
 	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
+	{ "system-probes", no_argument, NULL, OPT_SYSTEM_PROBES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -249,6 +254,9 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			break;
 		case OPT_NO_CHILDREN:
 			o->no_children = true;
+			break;
+		case OPT_SYSTEM_PROBES:
+			o->system_probes = true;
 			break;
 		case 'l':
 			if (!*optarg)

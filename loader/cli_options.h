@@ -17,6 +17,7 @@ struct cli_options {
 	size_t nlibs;
 	double duration;      /* -d SEC; 0: until the traced processes exit */
 	bool no_children;
+	bool system_probes; /* --system-probes: probes in every process, not in traced ones only */
 	bool strict;
 	size_t ringbuf_size;  /* 0: the library's default */
 	int verbose;

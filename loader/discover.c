@@ -182,6 +182,17 @@ void discover_on_map(void *ctx, pid_t pid, const char *path)
 		t->nnew_maps++;
 }
 
+/* Is path the image pid runs? With per-process probes, the warden held pid at its exec for that. */
+static bool is_image_of(pid_t pid, const char *path)
+{
+	char exe[64];
+	struct stat a, b;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	return stat(exe, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 void discover_new_mappings(struct memtrack *t)
 {
 	struct new_mapping *v;
@@ -196,6 +207,11 @@ void discover_new_mappings(struct memtrack *t)
 	for (size_t i = 0; i < n; i++) {
 		struct memtrack_error err = { 0 };
 		size_t before;
+
+		if (t->warden.pid && is_image_of(v[i].pid, v[i].path)) {
+			free(v[i].path);
+			continue;
+		}
 
 		pthread_mutex_lock(&t->probe_lock);
 		tracker_errors_to(&err); /* this thread's failures are not the caller's */

@@ -370,6 +370,7 @@ int main(int argc, char **argv)
 	struct memtrack_opts opts = {
 		.sz = sizeof(opts),
 		.no_children = o.no_children,
+		.system_probes = o.system_probes,
 		.libs = o.libs,
 		.ringbuf_size = o.ringbuf_size,
 		.on_event = on_event,

@@ -2,10 +2,12 @@
 /*
  * Putting the allocator probes on an object: one table of functions, one
  * loop, for both sources: uprobes on the functions themselves, or the
- * memtrack USDT probes of the same names. Probes are system-wide (pid -1);
- * the BPF side keeps only tracked processes, which is what lets a traced
- * process's children and exec'd images be seen without attaching anything
- * new.
+ * memtrack USDT probes of the same names. An object is read once, into a
+ * plan (the offsets to probe, and each one's cookie); the plan is then
+ * linked wherever probes must be: into each traced process (the default:
+ * other processes pay nothing), or once for every process on the system
+ * (-a, --cgroup, --system-probes), where the BPF side keeps only tracked
+ * processes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "memtrack.skel.h"
 #include "memtrack_usdt_probes.h"
 #include "tracker.h"
+#include "uprobe_links.h"
 
 struct alloc_probe {
 	const char *symbol; /* the function, and the memtrack USDT probe of that name */
@@ -126,33 +129,10 @@ static bool releases(enum mt_func func)
 	return func == MT_FN_FREE || func == MT_FN_DELETE || func == MT_FN_DELETE_ARRAY;
 }
 
-static struct bpf_program *entry_program(struct memtrack_bpf *skel, const struct uprobe_name *p)
+/* An entry probe's cookie: which function, and how it takes its arguments (bpf/memtrack.bpf.c). */
+static __u64 entry_cookie(const struct uprobe_name *p)
 {
-	bool aligned = p->args == ARGS_SIZE_ALIGN;
-
-	switch (p->func) {
-	case MT_FN_NEW: return aligned ? skel->progs.new_aligned_enter : skel->progs.new_enter;
-	case MT_FN_NEW_ARRAY:
-		return aligned ? skel->progs.new_array_aligned_enter : skel->progs.new_array_enter;
-	case MT_FN_DELETE: return skel->progs.delete_enter;
-	case MT_FN_DELETE_ARRAY: return skel->progs.delete_array_enter;
-	default: break;
-	}
-	if (aligned)
-		return skel->progs.aligned_alloc_size_first_enter;
-	switch (p->func) {
-	case MT_FN_MALLOC: return skel->progs.malloc_enter;
-	case MT_FN_FREE: return skel->progs.free_enter;
-	case MT_FN_CALLOC: return skel->progs.calloc_enter;
-	case MT_FN_REALLOC: return skel->progs.realloc_enter;
-	case MT_FN_REALLOCARRAY: return skel->progs.reallocarray_enter;
-	case MT_FN_ALIGNED_ALLOC: return skel->progs.aligned_alloc_enter;
-	case MT_FN_POSIX_MEMALIGN: return skel->progs.posix_memalign_enter;
-	case MT_FN_MEMALIGN: return skel->progs.memalign_enter;
-	case MT_FN_VALLOC: return skel->progs.valloc_enter;
-	case MT_FN_PVALLOC: return skel->progs.pvalloc_enter;
-	default: return NULL;
-	}
+	return (__u64)p->func | (p->args == ARGS_SIZE_ALIGN ? MT_COOKIE_SIZE_FIRST : 0);
 }
 
 static const char *attach_hint(int err)
@@ -169,37 +149,6 @@ static const char *attach_hint(int err)
 	}
 }
 
-/* Keep a link with the object it probes, so that closing the object detaches it. */
-static int add_link(struct memtrack *t, struct probed_object *obj, struct bpf_link *link)
-{
-	struct bpf_link **links = realloc(obj->links, (obj->nlinks + 1) * sizeof(*links));
-
-	if (!links) {
-		bpf_link__destroy(link);
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-	}
-	links[obj->nlinks++] = link;
-	obj->links = links;
-	return 0;
-}
-
-static int attach_one(struct memtrack *t, struct probed_object *obj, struct bpf_program *prog,
-		      size_t offset, bool retprobe, const char *symbol)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe);
-	struct bpf_link *link;
-	int err;
-
-	link = bpf_program__attach_uprobe_opts(prog, -1, obj->path, offset, &uo);
-	if (!link) {
-		err = -errno;
-		return tracker_fail(t, MEMTRACK_ERR_BPF, err, "cannot attach %s to %s in %s: %s%s",
-				    retprobe ? "uretprobe" : "uprobe", symbol, obj->path,
-				    strerror(-err), attach_hint(err));
-	}
-	return add_link(t, obj, link);
-}
-
 /* Is offsets[i] a repeat of an earlier table entry's (an alias)? */
 static int alias_of(const size_t *offsets, size_t i)
 {
@@ -209,37 +158,85 @@ static int alias_of(const size_t *offsets, size_t i)
 	return -1;
 }
 
-static int attach_table(struct memtrack *t, struct probed_object *obj, const size_t *offsets)
+/* The object's plan: an entry probe per function (aliases once), a return probe per allocation. */
+static int plan_table(struct memtrack *t, struct probed_object *obj, const size_t *offsets)
 {
-	int err;
 
-	/*
-	 * Return probes first: a call entered between an entry probe and its
-	 * return probe would leave an open call that never closes.
-	 */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < NNAMES; i++) {
-			const struct uprobe_name *p = &uprobe_names[i];
-			bool retprobe = pass == 0;
+	obj->entry_offsets = calloc(NNAMES, sizeof(*obj->entry_offsets));
+	obj->entry_cookies = calloc(NNAMES, sizeof(*obj->entry_cookies));
+	obj->return_offsets = calloc(NNAMES, sizeof(*obj->return_offsets));
+	if (!obj->entry_offsets || !obj->entry_cookies || !obj->return_offsets)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < NNAMES; i++) {
+		const struct uprobe_name *p = &uprobe_names[i];
 
-			if (!offsets[i] || alias_of(offsets, i) >= 0)
-				continue;
-			if (retprobe && releases(p->func))
-				continue; /* free and delete are recorded at entry */
-			err = attach_one(t, obj,
-					 retprobe ? t->skel->progs.alloc_exit
-						  : entry_program(t->skel, p),
-					 offsets[i], retprobe, p->symbol);
-			if (err)
-				return err;
-		}
+		if (!offsets[i] || alias_of(offsets, i) >= 0)
+			continue;
+		obj->entry_offsets[obj->nentry] = offsets[i];
+		obj->entry_cookies[obj->nentry++] = entry_cookie(p);
+		if (!releases(p->func)) /* free and delete are recorded at entry */
+			obj->return_offsets[obj->nreturn++] = offsets[i];
 	}
 	return 0;
 }
 
+static int link_failed(struct memtrack *t, const struct probed_object *obj, pid_t pid, int err,
+		       const char *what)
+{
+	char whose[48] = "";
+
+	if (pid > 0)
+		snprintf(whose, sizeof(whose), " for process %d", (int)pid);
+	return tracker_fail(t, MEMTRACK_ERR_BPF, err, "cannot attach %s to %s%s: %s%s", what,
+			    obj->path, whose, strerror(-err), attach_hint(err));
+}
+
+static int link_usdt(struct memtrack *t, const struct probed_object *obj, pid_t pid,
+		     struct probe_links *links)
+{
+	for (size_t i = 0; i < NPROBES; i++) {
+		LIBBPF_OPTS(bpf_usdt_opts, uo, .usdt_cookie = alloc_probes[i].func);
+		struct bpf_link *link;
+		int err;
+
+		if (!(obj->usdt_probes & (1u << i)))
+			continue;
+		link = bpf_program__attach_usdt(t->skel->progs.usdt_call, pid, obj->path,
+						MEMTRACK_USDT_PROVIDER, alloc_probes[i].symbol,
+						&uo);
+		if (!link)
+			return -errno;
+		err = probe_links_keep(links, link);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
+		struct probe_links *links)
+{
+	struct bpf_program *enter = t->skel->progs.alloc_enter, *exit = t->skel->progs.alloc_exit;
+	int err;
+
+	if (obj->usdt) {
+		err = link_usdt(t, obj, pid, links);
+		return err ? link_failed(t, obj, pid, err, "the memtrack USDT probes") : 0;
+	}
+	/*
+	 * Return probes first: a call entered between an entry probe and its
+	 * return probe would leave an open call that never closes.
+	 */
+	err = uprobe_links_add(links, exit, t->multi_links, obj->path, pid, obj->return_offsets,
+			       NULL, obj->nreturn, true);
+	if (!err)
+		err = uprobe_links_add(links, enter, t->multi_links, obj->path, pid,
+				       obj->entry_offsets, obj->entry_cookies, obj->nentry, false);
+	return err ? link_failed(t, obj, pid, err, "uprobes") : 0;
+}
+
 /* The standard names an allocator lacks or shares (of a C library: a warning). */
-static void report_skipped(struct memtrack *t, const struct probed_object *obj,
-			   const size_t *offsets, bool libc)
+static void report_skipped(struct memtrack *t, const char *path, const size_t *offsets, bool libc)
 {
 	for (size_t i = 0; i < NPROBES; i++) {
 		int alias = alias_of(offsets, i);
@@ -247,20 +244,21 @@ static void report_skipped(struct memtrack *t, const struct probed_object *obj,
 		if (!offsets[i])
 			tracker_log(t, libc ? MEMTRACK_LOG_WARN : MEMTRACK_LOG_INFO,
 				    "%s has no %s; its calls are not traced",
-				    path_for_display(obj->path), alloc_probes[i].symbol);
+				    path_for_display(path), alloc_probes[i].symbol);
 		else if (alias >= 0)
 			tracker_log(t, MEMTRACK_LOG_INFO,
 				    "%s: %s is the same function as %s; its calls are reported as %s",
-				    path_for_display(obj->path), alloc_probes[i].symbol,
+				    path_for_display(path), alloc_probes[i].symbol,
 				    alloc_probes[alias].symbol, alloc_probes[alias].symbol);
 	}
 }
 
 static void object_release(struct probed_object *obj)
 {
-	for (size_t i = 0; i < obj->nlinks; i++)
-		bpf_link__destroy(obj->links[i]);
-	free(obj->links);
+	probe_links_release(&obj->links);
+	free(obj->entry_offsets);
+	free(obj->entry_cookies);
+	free(obj->return_offsets);
 	free(obj->path);
 	memset(obj, 0, sizeof(*obj));
 }
@@ -294,11 +292,17 @@ static int object_begin(struct memtrack *t, struct probed_object *obj, const cha
 	return 0;
 }
 
-/* Keep an attached object; on failure, release it. */
+/*
+ * Keep a planned object, and link it: once for every process, or into
+ * each traced process. On failure, a system-wide object is released; one
+ * linked per process stays known (some processes may have it).
+ */
 static int object_commit(struct memtrack *t, struct probed_object *obj, int err)
 {
 	struct probed_object *objects;
 
+	if (!err && t->system_probes)
+		err = probes_link(t, obj, -1, &obj->links);
 	if (!err) {
 		objects = realloc(t->objects, (t->nobjects + 1) * sizeof(*objects));
 		if (!objects)
@@ -310,7 +314,7 @@ static int object_commit(struct memtrack *t, struct probed_object *obj, int err)
 	}
 	objects[t->nobjects++] = *obj;
 	t->objects = objects;
-	return 0;
+	return t->system_probes ? 0 : procs_catch_up(t);
 }
 
 /* Does the object define a function that allocates and one that frees? */
@@ -335,6 +339,7 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 	size_t offsets[NNAMES];
 	struct probed_object obj;
 	struct stat st;
+	size_t nprobes;
 	int err = already_probed(t, path, false, flags, &st);
 
 	if (err)
@@ -357,31 +362,15 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 	err = object_begin(t, &obj, path, &st, false);
 	if (err)
 		return err;
-	err = object_commit(t, &obj, attach_table(t, &obj, offsets));
+	err = plan_table(t, &obj, offsets);
+	nprobes = obj.nentry + obj.nreturn;
+	err = object_commit(t, &obj, err);
 	if (err)
 		return err;
-	report_skipped(t, &obj, offsets, flags & PROBE_REQUIRE_MALLOC);
+	report_skipped(t, path, offsets, flags & PROBE_REQUIRE_MALLOC);
 	tracker_log(t, MEMTRACK_LOG_INFO, "probing allocator functions in %s (%zu probes)",
-		    path_for_display(path), obj.nlinks);
+		    path_for_display(path), nprobes);
 	return 0;
-}
-
-static int attach_usdt_probe(struct memtrack *t, struct probed_object *obj,
-			     const struct alloc_probe *p)
-{
-	LIBBPF_OPTS(bpf_usdt_opts, uo, .usdt_cookie = p->func);
-	struct bpf_link *link;
-	int err;
-
-	link = bpf_program__attach_usdt(t->skel->progs.usdt_call, -1, obj->path,
-					MEMTRACK_USDT_PROVIDER, p->symbol, &uo);
-	if (!link) {
-		err = -errno;
-		return tracker_fail(t, MEMTRACK_ERR_BPF, err,
-				    "cannot attach to USDT probe memtrack:%s in %s: %s%s", p->symbol,
-				    obj->path, strerror(-err), attach_hint(err));
-	}
-	return add_link(t, obj, link);
 }
 
 int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
@@ -406,10 +395,12 @@ int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
 		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
 				    "%s has no memtrack USDT probes", path);
 	err = object_begin(t, &obj, path, &st, true);
-	for (size_t i = 0; !err && i < NPROBES; i++)
+	if (err)
+		return err;
+	for (size_t i = 0; i < NPROBES; i++)
 		if (found[i])
-			err = attach_usdt_probe(t, &obj, &alloc_probes[i]);
-	err = object_commit(t, &obj, err);
+			obj.usdt_probes |= 1u << i;
+	err = object_commit(t, &obj, 0);
 	if (err)
 		return err;
 	tracker_log(t, MEMTRACK_LOG_INFO, "attached to %d memtrack USDT probes in %s", n,

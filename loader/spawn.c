@@ -275,6 +275,12 @@ int memtrack_spawn(struct memtrack *t, char *const argv[],
 	go[0] = status[1] = -1;
 
 	err = tracker_track_pid(t, pid);
+	if (!err && !t->system_probes) {
+		/* its own probes, and the warden's hold on its children, before it execs */
+		pthread_mutex_lock(&t->probe_lock);
+		err = procs_hold_start(t) ?: procs_add(t, pid, true);
+		pthread_mutex_unlock(&t->probe_lock);
+	}
 	if (err) {
 		close(go[1]); /* the child reads EOF and exits */
 		go[1] = -1;

@@ -208,7 +208,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		t->by_type[ev.hdr.type]++;
 	if (ev.hdr.type >= MT_EV_FORK && size >= sizeof(ev.proc))
 		note_process(t, &ev.proc);
-	if (ev.hdr.type == MT_EV_EXEC)
+	/* per-process probes: the warden held the process at its exec, and it was probed then */
+	if (ev.hdr.type == MT_EV_EXEC && !t->warden.pid)
 		tracker_probe_exec(t, (pid_t)ev.hdr.pid);
 	if (ev.hdr.type <= MT_EV_ALIGNED_ALLOC && size >= sizeof(ev.alloc) && ev.alloc.stack_id)
 		note_stack(t, (pid_t)ev.hdr.pid, ev.hdr.timestamp, ev.alloc.stack_id);
@@ -290,6 +291,14 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
 				 strerror(-e));
 	mmap_calls_setup(t->skel, opts->mmap);
+	/* one link per object and process, if the kernel can: see uprobe_links.c */
+	t->multi_links = uprobe_multi_supported();
+	if (t->multi_links) {
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter,
+						      MT_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit,
+						      MT_BPF_TRACE_UPROBE_MULTI);
+	}
 	e = scope_setup(t, opts, err);
 	if (e)
 		return e;
@@ -357,6 +366,8 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	t->log = opts->log;
 	t->log_ctx = opts->log_ctx;
 	t->usdt = opts->source == MEMTRACK_SOURCE_USDT;
+	/* a cgroup or the whole system: processes join at any time; every process has the probes */
+	t->system_probes = opts->system_probes || opts->all || opts->cgroup;
 	if (opts->source != MEMTRACK_SOURCE_UPROBE && !t->usdt) {
 		free(t);
 		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL, "unknown event source %d",
@@ -703,6 +714,7 @@ void memtrack_close(struct memtrack *t)
 	if (!t)
 		return;
 	memtrack_stop(t);
+	procs_stop(t);
 	probes_detach_all(t);
 	ring_buffer__free(t->rb);
 	ringbuf_gauge_close(&t->rb_gauge);

@@ -15,6 +15,8 @@
 #include "ringbuf_gauge.h"
 #include "stack_cache.h"
 #include "u64_map.h"
+#include "uprobe_links.h"
+#include "warden.h"
 
 struct memtrack_bpf;
 struct ring_buffer;
@@ -26,8 +28,23 @@ struct probed_object {
 	ino_t ino;
 	bool usdt; /* memtrack USDT probes, not uprobes on its functions */
 	char *path;
-	struct bpf_link **links;
-	size_t nlinks;
+	/* The uprobe source: entry probes and their cookies; return probes. */
+	size_t *entry_offsets;
+	__u64 *entry_cookies;
+	size_t nentry;
+	size_t *return_offsets;
+	size_t nreturn;
+	/* The USDT source: the memtrack probes it has, as bits in probes.c's order. */
+	unsigned int usdt_probes;
+	/* With system-wide probes: the links, for every process. */
+	struct probe_links links;
+};
+
+/* A traced process with probes of its own (the per-process default). */
+struct traced_process {
+	pid_t pid;
+	size_t nlinked; /* objects[0..nlinked) are linked into it */
+	struct probe_links links;
 };
 
 /* A file a traced process mapped code from (a path this process can open). */
@@ -54,6 +71,14 @@ struct memtrack {
 	pthread_mutex_t probe_lock;
 	struct probed_object *objects;
 	size_t nobjects;
+	bool multi_links;   /* uprobe_multi links: the kernel has them, the programs are loaded so */
+	bool system_probes; /* probes for every process, not in each traced one */
+	/* Per-process probes: traced processes, and the warden holding new ones. Under probe_lock. */
+	struct traced_process *procs;
+	size_t nprocs;
+	struct warden warden;
+	pthread_t follower; /* answers the warden */
+	bool follower_started;
 
 	/* Pull mode: events waiting for memtrack_next(). Guarded by lock. */
 	struct event_queue queue;
@@ -127,6 +152,24 @@ void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const 
 int probes_attach_object(struct memtrack *t, const char *path, int flags);
 int probes_attach_usdt(struct memtrack *t, const char *path, int flags);
 int probes_attach(struct memtrack *t, const char *path, int flags);
+/* Link obj's probes for pid (-1: every process) into links. With probe_lock. */
+int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
+		struct probe_links *links);
+
+/*
+ * process_probes.c: probes in traced processes only. Each traced process
+ * gets links of its own on every probed object; the warden (warden.c)
+ * holds a new child, or an exec'd image, until they are in. All with
+ * probe_lock held, but procs_hold_start() and procs_stop().
+ */
+int procs_hold_start(struct memtrack *t);
+/* Trace pid with probes of its own; hold its new children (the warden), unless no_children. */
+int procs_add(struct memtrack *t, pid_t pid, bool seize);
+/* Link the objects a traced process lacks into it. */
+int procs_catch_up(struct memtrack *t);
+void procs_remove(struct memtrack *t, pid_t pid);
+/* Let every held process go, and detach from all of them. */
+void procs_stop(struct memtrack *t);
 
 /*
  * discover.c: allocators besides libc (with the USDT source: objects with

@@ -174,10 +174,13 @@ static void test_static_command(void **state)
 }
 
 /*
- * A traced process execs a static binary: its malloc is probed when the
- * Exec event arrives (with a warning that early calls may be missed).
+ * A traced process execs a static binary. With probes in traced processes
+ * (the default), the warden holds it at its exec until its own malloc is
+ * probed: every call is seen. With system-wide probes, its malloc is
+ * probed when the Exec event arrives, with a warning that early calls may
+ * be missed.
  */
-static void test_exec_into_static_binary(void **state)
+static void exec_into_static_binary(const char *const *opts, bool held)
 {
 	char script[512];
 	const char *cmd[] = { "/bin/sh", "-c", script, NULL };
@@ -185,19 +188,36 @@ static void test_exec_into_static_binary(void **state)
 	long pid;
 	char *seq;
 
-	(void)state;
 	REQUIRE_BPF();
 	/* the fixture waits (up to 10 s) for its malloc breakpoint before allocating */
-	snprintf(script, sizeof(script), "exec %s 10000", build_path("tests/fixtures/static_alloc"));
-	trace_run(&tr, NULL, cmd);
+	snprintf(script, sizeof(script), "exec %s %s", build_path("tests/fixtures/static_alloc"),
+		 held ? "0" : "10000");
+	trace_run(&tr, opts, cmd);
 	expect_success(&tr);
 	pid = trace_exec_pid(&tr, "static_alloc");
 	assert_true(pid > 0);
-	assert_non_null(strstr(tr.err, "which has its own malloc: probed only now"));
+	if (held)
+		assert_null(strstr(tr.err, "probed only now"));
+	else
+		assert_non_null(strstr(tr.err, "which has its own malloc: probed only now"));
 	seq = trace_sequence(&tr, pid, 0);
 	assert_non_null(strstr(seq, "Malloc:7777 Free"));
 	free(seq);
 	trace_free(&tr);
+}
+
+static void test_exec_into_static_binary(void **state)
+{
+	(void)state;
+	exec_into_static_binary(NULL, true);
+}
+
+static void test_exec_into_static_binary_system_probes(void **state)
+{
+	const char *opts[] = { "--system-probes", NULL };
+
+	(void)state;
+	exec_into_static_binary(opts, false);
 }
 
 int main(void)
@@ -211,6 +231,7 @@ int main(void)
 		BOTH_SOURCES(test_two_threads),
 		cmocka_unit_test(test_static_command),
 		cmocka_unit_test(test_exec_into_static_binary),
+		cmocka_unit_test(test_exec_into_static_binary_system_probes),
 	};
 
 	return cmocka_run_group_tests_name("process_tree", tests, NULL, NULL);

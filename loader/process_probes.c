@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Probes in traced processes only, the default for a command and for -p.
+ *
+ * A probe attached for every process puts a breakpoint into every address
+ * space that maps the object: with libc probed, each malloc on the host
+ * trapped into the kernel while memtrack traced one command. Here each
+ * traced process gets links of its own on every probed object, so the
+ * kernel puts breakpoints into traced address spaces only; an object found
+ * later (an exec'd image's allocator, a dlopen) is linked into each traced
+ * process. A link follows its process through exec: the breakpoints come
+ * back as the new image maps the object.
+ *
+ * A process's links are not inherited by its children, so each new child
+ * must get its own before it runs: the warden (warden.c) holds it, and the
+ * follower thread here links it and lets it go. A process that exits has
+ * its links closed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memtrack.skel.h"
+#include "tracker.h"
+
+static struct traced_process *find_proc(struct memtrack *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nprocs; i++)
+		if (t->procs[i].pid == pid)
+			return &t->procs[i];
+	return NULL;
+}
+
+/* Link the objects p lacks; a process that is gone already needs none. */
+static int link_missing(struct memtrack *t, struct traced_process *p)
+{
+	while (p->nlinked < t->nobjects) {
+		int err = probes_link(t, &t->objects[p->nlinked], p->pid, &p->links);
+
+		if (err == -ESRCH)
+			return 0; /* exited: its links go when the warden says so */
+		if (err)
+			return err;
+		p->nlinked++;
+	}
+	return 0;
+}
+
+int procs_catch_up(struct memtrack *t)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < t->nprocs && !err; i++)
+		err = link_missing(t, &t->procs[i]);
+	return err;
+}
+
+int procs_add(struct memtrack *t, pid_t pid, bool seize)
+{
+	struct traced_process *p = find_proc(t, pid), *procs;
+	int err;
+
+	if (!p) {
+		procs = realloc(t->procs, (t->nprocs + 1) * sizeof(*procs));
+		if (!procs)
+			return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		t->procs = procs;
+		p = &procs[t->nprocs++];
+		memset(p, 0, sizeof(*p));
+		p->pid = pid;
+	}
+	err = link_missing(t, p);
+	if (err || !seize)
+		return err;
+	err = warden_seize(&t->warden, pid, t->skel->rodata->follow_children);
+	if (err == -EPERM)
+		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
+				    "cannot follow process %d: it is being traced already (by a "
+				    "debugger?), or ptrace is not allowed (CAP_SYS_PTRACE, "
+				    "kernel.yama.ptrace_scope); --system-probes needs neither",
+				    (int)pid);
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err, "cannot follow process %d: %s",
+				    (int)pid, strerror(-err));
+	return 0;
+}
+
+void procs_remove(struct memtrack *t, pid_t pid)
+{
+	struct traced_process *p = find_proc(t, pid);
+
+	if (!p)
+		return;
+	probe_links_release(&p->links);
+	*p = t->procs[--t->nprocs];
+}
+
+/* Answer the warden: link a new process, probe a new image, forget one that exited. */
+static void *follower_main(void *arg)
+{
+	struct memtrack *t = arg;
+	struct warden_msg m;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (warden_next(&t->warden, &m) == 0) {
+		struct memtrack_error err = {0};
+
+		switch (m.what) {
+		case WARDEN_NEW:
+			pthread_mutex_lock(&t->probe_lock);
+			tracker_errors_to(&err); /* not the caller's failure */
+			if (procs_add(t, m.pid, false))
+				tracker_log(t, MEMTRACK_LOG_WARN,
+					    "process %d is not fully probed: %s", m.pid, err.msg);
+			tracker_errors_to(NULL);
+			pthread_mutex_unlock(&t->probe_lock);
+			warden_go(&t->warden, m.pid);
+			break;
+		case WARDEN_EXEC:
+			tracker_probe_exec(t, m.pid);
+			warden_go(&t->warden, m.pid);
+			break;
+		case WARDEN_GONE:
+			pthread_mutex_lock(&t->probe_lock);
+			procs_remove(t, m.pid);
+			pthread_mutex_unlock(&t->probe_lock);
+			break;
+		}
+	}
+	return NULL;
+}
+
+int procs_hold_start(struct memtrack *t)
+{
+	int err;
+
+	if (t->warden.pid)
+		return 0;
+	err = warden_start(&t->warden);
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, err,
+				    "cannot start the process that holds new children: %s",
+				    strerror(-err));
+	err = pthread_create(&t->follower, NULL, follower_main, t);
+	if (err) {
+		warden_stop(&t->warden);
+		warden_close(&t->warden);
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -err, "cannot start a thread: %s",
+				    strerror(err));
+	}
+	t->follower_started = true;
+	return 0;
+}
+
+void procs_stop(struct memtrack *t)
+{
+	warden_stop(&t->warden);
+	if (t->follower_started)
+		pthread_join(t->follower, NULL);
+	t->follower_started = false;
+	warden_close(&t->warden);
+	for (size_t i = 0; i < t->nprocs; i++)
+		probe_links_release(&t->procs[i].links);
+	free(t->procs);
+	t->procs = NULL;
+	t->nprocs = 0;
+}

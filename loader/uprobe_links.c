@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Allocator probes as links. A uprobe_multi link puts one program on every
+ * offset of an object in one system call, for one process or for all, and
+ * takes them all off with one RCU wait when it is closed: a perf-event
+ * uprobe costs that wait for each probe, and closing a tracker with
+ * system-wide perf-event probes took seconds. libbpf 1.1 has no API for
+ * these links, so BPF_LINK_CREATE is called here directly. Kernels before
+ * 6.6 get libbpf's perf-event uprobes, one per offset, with the same
+ * cookies.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "uprobe_links.h"
+
+/* From the kernel's uapi, newer than the headers Debian 12 builds with. */
+#define MT_BPF_F_UPROBE_MULTI_RETURN 1U
+
+/* BPF_LINK_CREATE's attributes for a uprobe_multi link, laid out as union bpf_attr has them. */
+struct uprobe_multi_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__aligned_u64 path;
+	__aligned_u64 offsets;
+	__aligned_u64 ref_ctr_offsets;
+	__aligned_u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid; /* 0: every process */
+};
+
+static int uprobe_multi_create(int prog_fd, const char *path, const unsigned long *offsets,
+			       const __u64 *cookies, __u32 cnt, bool retprobe, pid_t pid)
+{
+	struct uprobe_multi_attr attr;
+	long fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_fd = (__u32)prog_fd;
+	attr.attach_type = MT_BPF_TRACE_UPROBE_MULTI;
+	attr.path = (__u64)(unsigned long)path;
+	attr.offsets = (__u64)(unsigned long)offsets;
+	attr.cookies = (__u64)(unsigned long)cookies;
+	attr.cnt = cnt;
+	attr.multi_flags = retprobe ? MT_BPF_F_UPROBE_MULTI_RETURN : 0;
+	attr.pid = pid > 0 ? (__u32)pid : 0;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+bool uprobe_multi_supported(void)
+{
+	static int known = -1; /* the answer, once asked */
+	struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = MT_BPF_TRACE_UPROBE_MULTI);
+	unsigned long offset = 0;
+	int prog, link;
+
+	if (known >= 0)
+		return known;
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &opts);
+	if (prog < 0) {
+		known = 0;
+		return false;
+	}
+	/* A kernel that knows these links refuses a directory as the file to probe, with EBADF. */
+	link = uprobe_multi_create(prog, "/", &offset, NULL, 1, false, -1);
+	if (link >= 0)
+		close(link);
+	close(prog);
+	known = link == -EBADF;
+	return known;
+}
+
+static int keep_fd(struct probe_links *l, int fd)
+{
+	int *fds = realloc(l->fds, (l->nfds + 1) * sizeof(*fds));
+
+	if (!fds) {
+		close(fd);
+		return -ENOMEM;
+	}
+	fds[l->nfds++] = fd;
+	l->fds = fds;
+	return 0;
+}
+
+int probe_links_keep(struct probe_links *l, struct bpf_link *link)
+{
+	struct bpf_link **links = realloc(l->links, (l->nlinks + 1) * sizeof(*links));
+
+	if (!links) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
+	}
+	links[l->nlinks++] = link;
+	l->links = links;
+	return 0;
+}
+
+static int add_multi(struct probe_links *l, struct bpf_program *prog, const char *path, pid_t pid,
+		     const size_t *offsets, const __u64 *cookies, size_t n, bool retprobe)
+{
+	unsigned long *offs = calloc(n, sizeof(*offs));
+	int fd;
+
+	if (!offs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		offs[i] = offsets[i];
+	fd = uprobe_multi_create(bpf_program__fd(prog), path, offs, cookies, (__u32)n, retprobe,
+				 pid);
+	free(offs);
+	return fd < 0 ? fd : keep_fd(l, fd);
+}
+
+static int add_perf(struct probe_links *l, struct bpf_program *prog, const char *path, pid_t pid,
+		    const size_t *offsets, const __u64 *cookies, size_t n, bool retprobe)
+{
+	for (size_t i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe,
+			    .bpf_cookie = cookies ? cookies[i] : 0);
+		struct bpf_link *link =
+			bpf_program__attach_uprobe_opts(prog, pid, path, offsets[i], &uo);
+		int err;
+
+		if (!link)
+			return -errno;
+		err = probe_links_keep(l, link);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int uprobe_links_add(struct probe_links *l, struct bpf_program *prog, bool multi, const char *path,
+		     pid_t pid, const size_t *offsets, const __u64 *cookies, size_t n,
+		     bool retprobe)
+{
+	if (!n)
+		return 0;
+	if (multi)
+		return add_multi(l, prog, path, pid, offsets, cookies, n, retprobe);
+	return add_perf(l, prog, path, pid, offsets, cookies, n, retprobe);
+}
+
+int probe_links_move(struct probe_links *dst, struct probe_links *src)
+{
+	int *fds = realloc(dst->fds, (dst->nfds + src->nfds + 1) * sizeof(*fds));
+	struct bpf_link **links;
+
+	if (!fds)
+		return -ENOMEM;
+	dst->fds = fds;
+	links = realloc(dst->links, (dst->nlinks + src->nlinks + 1) * sizeof(*links));
+	if (!links)
+		return -ENOMEM;
+	dst->links = links;
+	memcpy(dst->fds + dst->nfds, src->fds, src->nfds * sizeof(*fds));
+	dst->nfds += src->nfds;
+	memcpy(dst->links + dst->nlinks, src->links, src->nlinks * sizeof(*links));
+	dst->nlinks += src->nlinks;
+	free(src->fds);
+	free(src->links);
+	memset(src, 0, sizeof(*src));
+	return 0;
+}
+
+void probe_links_release(struct probe_links *l)
+{
+	for (size_t i = 0; i < l->nfds; i++)
+		close(l->fds[i]);
+	for (size_t i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	free(l->fds);
+	free(l->links);
+	memset(l, 0, sizeof(*l));
+}

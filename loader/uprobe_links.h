@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The links that hold allocator probes on an object, for one process or
+ * for all: uprobe_multi links where the kernel has them (Linux 6.6), else
+ * one perf-event link per probe; and the USDT links libbpf makes.
+ */
+#ifndef MEMTRACK_UPROBE_LINKS_H
+#define MEMTRACK_UPROBE_LINKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <linux/types.h>
+
+struct bpf_link;
+struct bpf_program;
+
+/* The attach type of a uprobe_multi program: the kernel's uapi, newer than Debian 12's headers. */
+#define MT_BPF_TRACE_UPROBE_MULTI 48
+
+struct probe_links {
+	int *fds; /* uprobe_multi links */
+	size_t nfds;
+	struct bpf_link **links; /* perf-event links, and USDT ones */
+	size_t nlinks;
+};
+
+/*
+ * Can this kernel attach a program to many offsets of a file in one link
+ * (BPF_TRACE_UPROBE_MULTI)? Asked once, with a throw-away program.
+ */
+bool uprobe_multi_supported(void);
+
+/*
+ * Attach prog at each offsets[i] of path, for process pid (-1: every
+ * process), with cookies[i] as its attach cookie (cookies may be NULL:
+ * all 0). multi: in one uprobe_multi link (prog must have been loaded for
+ * it); else one perf-event link per offset. 0, or a negative errno; links
+ * already made stay in l.
+ */
+int uprobe_links_add(struct probe_links *l, struct bpf_program *prog, bool multi, const char *path,
+		     pid_t pid, const size_t *offsets, const __u64 *cookies, size_t n,
+		     bool retprobe);
+
+/* Keep a link libbpf made (a USDT attach); -ENOMEM destroys it. */
+int probe_links_keep(struct probe_links *l, struct bpf_link *link);
+
+/* Detach everything, and forget it. */
+void probe_links_release(struct probe_links *l);
+
+/* Move src's links to the end of dst (src is left empty); -ENOMEM leaves both as they were. */
+int probe_links_move(struct probe_links *dst, struct probe_links *src);
+
+#endif /* MEMTRACK_UPROBE_LINKS_H */

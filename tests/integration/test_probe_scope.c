@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Probes only where memtrack traces: breakpoints in the traced tree's
+ * address spaces (every child and exec'd image) and in no other process;
+ * system-wide probes, as asked, in every process. And the warden that
+ * holds new children never leaves one stopped, whoever is killed.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_support.h"
+
+/* What the breakpoints fixture says of a process started now, outside any trace. */
+static void untraced_state(char *out, size_t size)
+{
+	const char *argv[] = {build_path("tests/fixtures/breakpoints"), NULL};
+
+	assert_int_equal(run_capture(argv, out, size), 0);
+}
+
+/*
+ * While memtrack-load traces a waiting command, a process started beside
+ * it has breakpoints only if the probes are system-wide.
+ */
+static void other_process_while_tracing(const char *const *opts, const char *expect)
+{
+	const char *cmd[] = {build_path("tests/fixtures/waiter"), NULL};
+	char state[256];
+	struct trace tr;
+	int go[2];
+
+	REQUIRE_BPF();
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	trace_start(&tr, opts, cmd, go[0], 0);
+	close(go[0]);
+	trace_wait_stderr(&tr, "started ", 20000);
+	untraced_state(state, sizeof(state));
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 0);
+	assert_string_equal(state, expect);
+	trace_free(&tr);
+}
+
+static void test_untraced_process_has_no_probes(void **state)
+{
+	const char *opts[] = {"-v", NULL};
+
+	(void)state;
+	other_process_while_tracing(opts, "malloc:clean free:clean\n");
+}
+
+static void test_system_probes_reach_every_process(void **state)
+{
+	const char *opts[] = {"-v", "--system-probes", NULL};
+
+	(void)state;
+	other_process_while_tracing(opts, "malloc:probed free:probed\n");
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return "(missing)";
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The command, a forked child and an exec'd image all carry the probes. */
+static void test_traced_tree_has_probes(void **state)
+{
+	char dir[] = "/tmp/memtrack-scope-XXXXXX", script[1024], a[64], b[64], c[64];
+	const char *cmd[] = {"/bin/sh", "-c", script, NULL};
+	const char *fixture = build_path("tests/fixtures/breakpoints");
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(c, sizeof(c), "%s/c", dir);
+	/* a: a child of the shell; b: a grandchild in a subshell; c: the shell's own exec */
+	snprintf(script, sizeof(script), "%s %s; (%s %s) & wait; exec %s %s", fixture, a, fixture,
+		 b, fixture, c);
+	trace_run(&tr, NULL, cmd);
+	assert_int_equal(tr.status, 0);
+	assert_string_equal(slurp(a), "malloc:probed free:probed\n");
+	assert_string_equal(slurp(b), "malloc:probed free:probed\n");
+	assert_string_equal(slurp(c), "malloc:probed free:probed\n");
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	rmdir(dir);
+	trace_free(&tr);
+}
+
+static bool wait_for_file(const char *path, int timeout_ms)
+{
+	struct stat st;
+
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		if (stat(path, &st) == 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* The pid of memtrack-load's warden child, found by its name; 0 if none. */
+static pid_t warden_of(pid_t parent)
+{
+	char cmd[128], out[64] = "";
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+
+	snprintf(cmd, sizeof(cmd), "pgrep -P %d -x memtrack-warden", (int)parent);
+	run_capture(argv, out, sizeof(out));
+	return (pid_t)atoi(out);
+}
+
+/*
+ * A command that starts process after process, while memtrack-load (or
+ * its warden) is killed with SIGKILL: the command must run to its end,
+ * none of its processes left stopped.
+ */
+static void killed_midway(bool kill_warden)
+{
+	char dir[] = "/tmp/memtrack-kill-XXXXXX", script[512], mark[64];
+	const char *cmd[] = {"/bin/sh", "-c", script, NULL};
+	const char *opts[] = {"-v", NULL};
+	struct trace tr;
+	pid_t warden;
+
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(mark, sizeof(mark), "%s/done", dir);
+	snprintf(script, sizeof(script),
+		 "i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done; : > %s", mark);
+	trace_start(&tr, opts, cmd, -1, TRACE_OWN_GROUP);
+	trace_wait_stderr(&tr, "started ", 20000);
+	usleep(300000); /* into the loop: processes are being held and let go */
+	warden = warden_of(tr.pid);
+	assert_true(warden > 0);
+	assert_int_equal(kill(kill_warden ? warden : tr.pid, SIGKILL), 0);
+	/* the command was memtrack-load's child: it runs on, orphaned or not */
+	assert_true(wait_for_file(mark, 60000));
+	trace_finish(&tr);
+	if (kill_warden)
+		assert_int_equal(tr.status, 0);
+	else
+		assert_int_equal(tr.status, 128 + SIGKILL);
+	unlink(mark);
+	rmdir(dir);
+	trace_free(&tr);
+}
+
+static void test_tracer_killed_leaves_nothing_stopped(void **state)
+{
+	(void)state;
+	killed_midway(false);
+}
+
+static void test_warden_killed_leaves_nothing_stopped(void **state)
+{
+	(void)state;
+	killed_midway(true);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_untraced_process_has_no_probes),
+		cmocka_unit_test(test_system_probes_reach_every_process),
+		cmocka_unit_test(test_traced_tree_has_probes),
+		cmocka_unit_test(test_tracer_killed_leaves_nothing_stopped),
+		cmocka_unit_test(test_warden_killed_leaves_nothing_stopped),
+	};
+
+	return cmocka_run_group_tests_name("probe_scope", tests, NULL, NULL);
+}
