@@ -26,7 +26,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -MMD -MP \
 	-D_GNU_SOURCE -Iinclude -Ibpf -Iusdt -I$(BUILD) -Iloader -DMEMTRACK_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -MMD -MP -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR) \
 	-I$(BUILD) -Ibpf -I/usr/include/$(MULTIARCH)
-LIB_LDLIBS := -lbpf -ldw -lelf -ljson-c -lprotobuf-c -lz -ldl -lpthread
+LIB_LDLIBS := -lbpf -ldw -lelf -lcapstone -ljson-c -lprotobuf-c -lz -ldl -lpthread
 PROTOC_C ?= protoc-c
 
 ifeq ($(V),1)
@@ -44,7 +44,7 @@ LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbol
 	libc_locate.c command_path.c event_queue.c event_names.c json_event.c \
 	stack_cache.c address_space.c mmap_watch.c symbolize.c trace_reader.c event_context.c \
 	jsonl_writer.c summary.c u64_map.c ringbuf_gauge.c leaks.c report.c report_stack.c lib_deps.c \
-	discover.c scope.c report_cgroups.c uprobe_links.c process_probes.c warden.c \
+	discover.c scope.c report_cgroups.c uprobe_links.c process_probes.c warden.c probe_site.c \
 	report_event.c folded.c pprof.c report_pprof.c aggregate.c)
 CLI_SRCS := loader/memtrack-load.c loader/cli_options.c loader/report_options.c
 # pprof's profile.proto, compiled by protoc-c into $(BUILD)/loader/

@@ -84,7 +84,7 @@ static int symbol_cmp(const void *key, const void *elem)
  * sorted names, not compared with every one.
  */
 static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const struct wanted *w,
-			  size_t n, size_t *offsets)
+			  size_t n, size_t *offsets, size_t *sizes)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	size_t count, found = 0;
@@ -115,6 +115,8 @@ static size_t scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const str
 			if (offsets[k->index])
 				continue;
 			offsets[k->index] = vaddr_to_offset(elf, sym.st_value);
+			if (sizes)
+				sizes[k->index] = offsets[k->index] ? sym.st_size : 0;
 			found += offsets[k->index] != 0;
 		}
 	}
@@ -196,7 +198,8 @@ static bool defines_none(Elf *elf, const struct wanted *w, size_t n)
 	return true;
 }
 
-int elf_function_offsets(const char *path, const char *const *names, size_t n, size_t *offsets)
+int elf_function_offsets(const char *path, const char *const *names, size_t n, size_t *offsets,
+			 size_t *sizes)
 {
 	struct elf_handle h;
 	Elf_Scn *scn = NULL;
@@ -208,6 +211,8 @@ int elf_function_offsets(const char *path, const char *const *names, size_t n, s
 	bool dynamic = false;
 
 	memset(offsets, 0, n * sizeof(*offsets));
+	if (sizes)
+		memset(sizes, 0, n * sizeof(*sizes));
 	if (!w)
 		return -ENOMEM;
 	for (size_t k = 0; k < n; k++)
@@ -238,7 +243,7 @@ int elf_function_offsets(const char *path, const char *const *names, size_t n, s
 			if (!gelf_getshdr(scn, &sh) || sh.sh_type != want)
 				continue;
 			dynamic |= want == SHT_DYNSYM;
-			found += scan_symtab(h.elf, scn, &sh, w, n, offsets);
+			found += scan_symtab(h.elf, scn, &sh, w, n, offsets, sizes);
 		}
 	}
 	elf_handle_close(&h);

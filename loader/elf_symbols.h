@@ -12,10 +12,12 @@
 
 /*
  * For each of the n names, the file offset of the function of that name
- * defined in path (from .symtab, else .dynsym), or 0 if it has none.
+ * defined in path (from .symtab, else .dynsym), or 0 if it has none; and,
+ * if sizes is not NULL, its size in bytes (0: not known).
  * Returns 0, or -errno: -ENOENT/-EACCES opening it, -ENOEXEC if it is not ELF.
  */
-int elf_function_offsets(const char *path, const char *const *names, size_t n, size_t *offsets);
+int elf_function_offsets(const char *path, const char *const *names, size_t n, size_t *offsets,
+			 size_t *sizes);
 
 /*
  * The PT_INTERP path of an executable (its dynamic loader) into buf.

@@ -10,9 +10,12 @@
  * processes.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -20,6 +23,7 @@
 #include "libc_locate.h"
 #include "memtrack.skel.h"
 #include "memtrack_usdt_probes.h"
+#include "probe_site.h"
 #include "tracker.h"
 #include "uprobe_links.h"
 
@@ -158,25 +162,58 @@ static int alias_of(const size_t *offsets, size_t i)
 	return -1;
 }
 
-/* The object's plan: an entry probe per function (aliases once), a return probe per allocation. */
-static int plan_table(struct memtrack *t, struct probed_object *obj, const size_t *offsets)
+/*
+ * Where to probe the function at offset (size bytes) of the open file fd:
+ * past a leading compare or test, where the kernel emulates the next
+ * instruction (probe_site.c); at its entry when that cannot be proven.
+ */
+static size_t probe_offset(int fd, size_t offset, size_t size)
 {
+	uint8_t *code;
+	size_t site = 0;
+
+	/* a function of more than 1 MiB is not one we can read through */
+	if (fd < 0 || !size || size > (1u << 20) || !(code = malloc(size)))
+		return offset;
+	if (pread(fd, code, size, (off_t)offset) == (ssize_t)size)
+		site = probe_site(code, size);
+	free(code);
+	return offset + site;
+}
+
+/*
+ * The object's plan: an entry probe per function (aliases once), a return
+ * probe per allocation, at the same instruction (one trap for both).
+ */
+static int plan_table(struct memtrack *t, struct probed_object *obj, const size_t *offsets,
+		      const size_t *sizes)
+{
+	int fd;
+
 
 	obj->entry_offsets = calloc(NNAMES, sizeof(*obj->entry_offsets));
 	obj->entry_cookies = calloc(NNAMES, sizeof(*obj->entry_cookies));
 	obj->return_offsets = calloc(NNAMES, sizeof(*obj->return_offsets));
 	if (!obj->entry_offsets || !obj->entry_cookies || !obj->return_offsets)
 		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	fd = open(obj->path, O_RDONLY | O_CLOEXEC);
 	for (size_t i = 0; i < NNAMES; i++) {
 		const struct uprobe_name *p = &uprobe_names[i];
+		size_t at;
 
 		if (!offsets[i] || alias_of(offsets, i) >= 0)
 			continue;
-		obj->entry_offsets[obj->nentry] = offsets[i];
+		at = probe_offset(fd, offsets[i], sizes[i]);
+		if (at != offsets[i])
+			tracker_log(t, MEMTRACK_LOG_DEBUG, "%s: %s probed at +%zu, an emulated instruction",
+				    path_for_display(obj->path), p->symbol, at - offsets[i]);
+		obj->entry_offsets[obj->nentry] = at;
 		obj->entry_cookies[obj->nentry++] = entry_cookie(p);
 		if (!releases(p->func)) /* free and delete are recorded at entry */
-			obj->return_offsets[obj->nreturn++] = offsets[i];
+			obj->return_offsets[obj->nreturn++] = at;
 	}
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
@@ -336,7 +373,7 @@ static bool is_allocator(const size_t *offsets)
 int probes_attach_object(struct memtrack *t, const char *path, int flags)
 {
 	const char *names[NNAMES];
-	size_t offsets[NNAMES];
+	size_t offsets[NNAMES], sizes[NNAMES];
 	struct probed_object obj;
 	struct stat st;
 	size_t nprobes;
@@ -346,7 +383,7 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 		return err < 0 ? err : 0;
 	for (size_t i = 0; i < NNAMES; i++)
 		names[i] = uprobe_names[i].symbol;
-	err = elf_function_offsets(path, names, NNAMES, offsets);
+	err = elf_function_offsets(path, names, NNAMES, offsets, sizes);
 	if (err && !(flags & PROBE_REQUIRE_MALLOC))
 		return -ENOENT; /* looking through a program's objects: not one we can read */
 	if (err)
@@ -362,7 +399,7 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 	err = object_begin(t, &obj, path, &st, false);
 	if (err)
 		return err;
-	err = plan_table(t, &obj, offsets);
+	err = plan_table(t, &obj, offsets, sizes);
 	nprobes = obj.nentry + obj.nreturn;
 	err = object_commit(t, &obj, err);
 	if (err)

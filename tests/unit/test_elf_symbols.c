@@ -52,6 +52,26 @@ static unsigned long long nm_value(const char *path, const char *name)
 	return found;
 }
 
+/* The size nm -DS gives a defined dynamic function, or 0. */
+static unsigned long long nm_size(const char *path, const char *name)
+{
+	char cmd[PATH_MAX + 64], sym[512];
+	unsigned long long value, size, found = 0;
+	char type;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm -DS --defined-only '%s'", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fscanf(p, "%llx %llx %c %511s", &value, &size, &type, sym) == 4) {
+		sym[strcspn(sym, "@")] = '\0';
+		if (strcmp(sym, name) == 0 && strchr("TtWw", type))
+			found = size;
+	}
+	pclose(p);
+	return found;
+}
+
 /* vaddr as a file offset, through the executable PT_LOAD that readelf -lW lists for it. */
 static unsigned long long readelf_file_offset(const char *path, unsigned long long vaddr)
 {
@@ -79,7 +99,7 @@ static void fixture_functions_have_the_offsets_binutils_gives(void **state)
 	size_t offsets[4];
 
 	(void)state;
-	assert_int_equal(elf_function_offsets(fixture, names, 4, offsets), 0);
+	assert_int_equal(elf_function_offsets(fixture, names, 4, offsets, NULL), 0);
 	for (size_t i = 0; i < 4; i++) {
 		unsigned long long value = nm_value(fixture, names[i]);
 
@@ -106,8 +126,8 @@ static void names_are_looked_up_in_any_order_and_repeated(void **state)
 	size_t offsets[3], one;
 
 	(void)state;
-	assert_int_equal(elf_function_offsets(fixture, first, 1, &one), 0);
-	assert_int_equal(elf_function_offsets(fixture, names, 3, offsets), 0);
+	assert_int_equal(elf_function_offsets(fixture, first, 1, &one, NULL), 0);
+	assert_int_equal(elf_function_offsets(fixture, names, 3, offsets, NULL), 0);
 	assert_int_equal(offsets[0], nm_value(fixture, "free"));
 	assert_int_equal(offsets[1], one);
 	assert_int_equal(offsets[2], offsets[0]);
@@ -122,7 +142,7 @@ static void a_name_that_is_not_defined_gives_zero(void **state)
 
 	(void)state;
 	memset(offsets, 0xff, sizeof(offsets));
-	assert_int_equal(elf_function_offsets(fixture, names, 5, offsets), 0);
+	assert_int_equal(elf_function_offsets(fixture, names, 5, offsets, NULL), 0);
 	assert_int_equal(offsets[0], 0);
 	assert_int_equal(offsets[1], 0);
 	assert_int_equal(offsets[2], 0);
@@ -134,16 +154,17 @@ static void versioned_libc_symbols_match_their_plain_names(void **state)
 {
 	static const char *const names[] = { "malloc", "free", "calloc" };
 	char libc[PATH_MAX];
-	size_t offsets[3];
+	size_t offsets[3], sizes[3];
 
 	(void)state;
 	assert_int_equal(library_locate("libc.so.6", libc, sizeof(libc)), 0);
-	assert_int_equal(elf_function_offsets(libc, names, 3, offsets), 0);
+	assert_int_equal(elf_function_offsets(libc, names, 3, offsets, sizes), 0);
 	for (size_t i = 0; i < 3; i++) {
 		unsigned long long value = nm_value(libc, names[i]); /* malloc@@GLIBC_2.2.5 */
 
 		assert_int_not_equal(value, 0);
 		assert_int_equal(offsets[i], readelf_file_offset(libc, value));
+		assert_int_equal(sizes[i], nm_size(libc, names[i]));
 	}
 }
 
@@ -158,7 +179,7 @@ static void a_file_that_is_not_elf_gives_enoexec(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "this is not an ELF file\n", 24), 24);
 	close(fd);
-	assert_int_equal(elf_function_offsets(path, names, 1, offsets), -ENOEXEC);
+	assert_int_equal(elf_function_offsets(path, names, 1, offsets, NULL), -ENOEXEC);
 	assert_int_equal(offsets[0], 0);
 	assert_int_equal(elf_interpreter(path, ibuf, sizeof(ibuf)), -ENOEXEC);
 	unlink(path);
@@ -171,8 +192,9 @@ static void a_missing_file_gives_enoent(void **state)
 	char ibuf[64];
 
 	(void)state;
-	assert_int_equal(elf_function_offsets("/nonexistent-memtrack/lib.so", names, 1, offsets),
-			 -ENOENT);
+	assert_int_equal(
+		elf_function_offsets("/nonexistent-memtrack/lib.so", names, 1, offsets, NULL),
+		-ENOENT);
 	assert_int_equal(elf_interpreter("/nonexistent-memtrack/prog", ibuf, sizeof(ibuf)),
 			 -ENOENT);
 }
