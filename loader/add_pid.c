@@ -181,7 +181,7 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 		return;
 	}
 	if (t->usdt) {
-		/* its own memtrack probes, if it has any (the shim is not preloaded into children) */
+		/* its own memtrack probes, if it has any (the shim's are linked already) */
 		err = probes_attach_usdt(t, exe, 0);
 	} else {
 		err = libc_of_executable(exe, libc, sizeof(libc));

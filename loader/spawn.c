@@ -22,6 +22,7 @@
 
 #include "command_path.h"
 #include "libc_locate.h"
+#include "memtrack.skel.h"
 #include "tracker.h"
 
 extern char **environ;
@@ -67,9 +68,10 @@ static int probe_libc_for(struct memtrack *t, const char *path, char *libc, size
 /*
  * The USDT source: the shim must have its probes, the command may have its
  * own. The command's environment is ours with the shim appended to
- * LD_PRELOAD, and MEMTRACK_USDT_PRELOAD saying what LD_PRELOAD was, so that
- * the shim can put it back for the command's children. Built before fork:
- * it allocates.
+ * LD_PRELOAD: its children and the programs they exec keep it, and are
+ * traced as with uprobes. Only with no_children does MEMTRACK_USDT_PRELOAD
+ * say what LD_PRELOAD was, so that the shim puts it back for the command's
+ * children. Built before fork: it allocates.
  */
 static int prepare_usdt(struct memtrack *t, const char *path, char ***envp_out)
 {
@@ -101,10 +103,12 @@ static int prepare_usdt(struct memtrack *t, const char *path, char ***envp_out)
 		else if (strncmp(environ[i], mark_key, sizeof(mark_key) - 1) != 0)
 			envp[k++] = environ[i];
 	}
-	/* envp[k] and envp[k + 1] are ours to free: see free_envp() */
+	/* envp[k] (and the marker, envp[k + 1]) are ours to free: see free_envp() */
 	if (asprintf(&envp[k], "%s%s%s%s", ld_key, theirs ? theirs : "", theirs ? ":" : "",
 		     t->usdt_shim) < 0 ||
-	    asprintf(&envp[k + 1], "%s%s%s", mark_key, theirs ? ld_key : "", theirs ? theirs : "") < 0) {
+	    (!t->skel->rodata->follow_children &&
+	     asprintf(&envp[k + 1], "%s%s%s", mark_key, theirs ? ld_key : "", theirs ? theirs : "") <
+		     0)) {
 		free(envp[k]);
 		free(envp);
 		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
@@ -114,16 +118,18 @@ static int prepare_usdt(struct memtrack *t, const char *path, char ***envp_out)
 	return 0;
 }
 
-/* envp from prepare_usdt(): environ's pointers, then the two strings it made. */
+/* envp from prepare_usdt(): environ's pointers, then the one or two strings it made. */
 static void free_envp(char **envp)
 {
+	static const char mark_key[] = "MEMTRACK_USDT_PRELOAD=";
 	size_t n = 0;
 
 	if (!envp)
 		return;
 	while (envp[n])
 		n++;
-	free(envp[n - 2]);
+	if (n >= 2 && strncmp(envp[n - 1], mark_key, sizeof(mark_key) - 1) == 0)
+		free(envp[--n]);
 	free(envp[n - 1]);
 	free(envp);
 }

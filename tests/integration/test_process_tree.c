@@ -48,14 +48,14 @@ static void test_fork_child_attributed_to_child(void **state)
 
 static void test_exec_in_place_keeps_tracing(void **state)
 {
+	const char *opts[] = { "--source", SOURCE_OF(state), NULL };
 	const char *cmd[] = { build_path("tests/fixtures/exec_second"),
 			      build_path("tests/fixtures/second"), NULL };
 	struct trace tr;
 	long pid;
 
-	(void)state;
 	REQUIRE_BPF();
-	trace_run(&tr, NULL, cmd);
+	trace_run(&tr, opts, cmd);
 	expect_success(&tr);
 	pid = trace_exec_pid(&tr, "exec_second");
 	/* Same process, new image: its allocations continue under the same pid. */
@@ -67,14 +67,14 @@ static void test_exec_in_place_keeps_tracing(void **state)
 
 static void test_fork_and_exec_child(void **state)
 {
+	const char *opts[] = { "--source", SOURCE_OF(state), NULL };
 	const char *cmd[] = { build_path("tests/fixtures/exec_second"), "--fork",
 			      build_path("tests/fixtures/second"), NULL };
 	struct trace tr;
 	long parent, child;
 
-	(void)state;
 	REQUIRE_BPF();
-	trace_run(&tr, NULL, cmd);
+	trace_run(&tr, opts, cmd);
 	expect_success(&tr);
 	parent = trace_exec_pid(&tr, "exec_second");
 	child = trace_exec_pid(&tr, "/second");
@@ -224,9 +224,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH_SOURCES(test_fork_child_attributed_to_child),
-		/* the shim is not preloaded into exec'd images: these are uprobe matters */
-		cmocka_unit_test(test_exec_in_place_keeps_tracing),
-		cmocka_unit_test(test_fork_and_exec_child),
+		/* exec'd images keep the shim preloaded: both sources follow them */
+		BOTH_SOURCES(test_exec_in_place_keeps_tracing),
+		BOTH_SOURCES(test_fork_and_exec_child),
 		BOTH_SOURCES(test_no_children),
 		BOTH_SOURCES(test_two_threads),
 		cmocka_unit_test(test_static_command),
