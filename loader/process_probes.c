@@ -14,13 +14,15 @@
  * A process's links are not inherited by its children, so each new child
  * must get its own before it runs: the warden (warden.c) holds it, and the
  * follower thread here links it and lets it go. A process that exits has
- * its links closed.
+ * its links closed, through a detacher process (detacher.c): the kernel
+ * takes tens of milliseconds for each, and new children are waiting.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "detacher.h"
 #include "memtrack.skel.h"
 #include "tracker.h"
 
@@ -86,27 +88,38 @@ int procs_add(struct memtrack *t, pid_t pid, bool seize)
 	return 0;
 }
 
-void procs_remove(struct memtrack *t, pid_t pid)
+void procs_remove(struct memtrack *t, const pid_t *pids, size_t n)
 {
-	struct traced_process *p = find_proc(t, pid);
+	struct detacher d;
 
-	if (!p)
-		return;
-	probe_links_release(&p->links);
-	*p = t->procs[--t->nprocs];
+	/* the kernel's waits go to a detacher process, if one can be had */
+	detacher_begin(&d);
+	for (size_t i = 0; i < n; i++) {
+		struct traced_process *p = find_proc(t, pids[i]);
+
+		if (!p)
+			continue;
+		probe_links_release(&p->links);
+		*p = t->procs[--t->nprocs];
+	}
+	detacher_finish(&d);
 }
+
+#define GONE_BATCH 64
 
 /* Answer the warden: link a new process, probe a new image, forget one that exited. */
 static void *follower_main(void *arg)
 {
 	struct memtrack *t = arg;
+	pid_t gone[GONE_BATCH];
 	struct warden_msg m;
+	size_t ngone = 0;
 	sigset_t all;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	while (warden_next(&t->warden, &m) == 0) {
-		struct memtrack_error err = {0};
+		struct memtrack_error err = { 0 };
 
 		switch (m.what) {
 		case WARDEN_NEW:
@@ -124,10 +137,15 @@ static void *follower_main(void *arg)
 			warden_go(&t->warden, m.pid);
 			break;
 		case WARDEN_GONE:
-			pthread_mutex_lock(&t->probe_lock);
-			procs_remove(t, m.pid);
-			pthread_mutex_unlock(&t->probe_lock);
+			/* those that exited together are let go of together: each time costs a fork */
+			gone[ngone++] = m.pid;
 			break;
+		}
+		if (ngone && (ngone == GONE_BATCH || !warden_pending(&t->warden))) {
+			pthread_mutex_lock(&t->probe_lock);
+			procs_remove(t, gone, ngone);
+			pthread_mutex_unlock(&t->probe_lock);
+			ngone = 0;
 		}
 	}
 	return NULL;
@@ -162,6 +180,7 @@ void procs_stop(struct memtrack *t)
 		pthread_join(t->follower, NULL);
 	t->follower_started = false;
 	warden_close(&t->warden);
+	/* memtrack_close() has a detacher holding these: quick */
 	for (size_t i = 0; i < t->nprocs; i++)
 		probe_links_release(&t->procs[i].links);
 	free(t->procs);

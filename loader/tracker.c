@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "detacher.h"
 #include "libc_locate.h"
 #include "memtrack.skel.h"
 #include "tracker.h"
@@ -711,14 +712,19 @@ const struct memtrack_error *memtrack_last_error(const struct memtrack *t)
 
 void memtrack_close(struct memtrack *t)
 {
+	struct detacher d;
+
 	if (!t)
 		return;
 	memtrack_stop(t);
+	/* the kernel's slow part of letting go of the probes happens in a detacher process */
+	detacher_begin(&d);
 	procs_stop(t);
 	probes_detach_all(t);
 	ring_buffer__free(t->rb);
 	ringbuf_gauge_close(&t->rb_gauge);
 	memtrack_bpf__destroy(t->skel);
+	detacher_finish(&d);
 	if (libbpf_log_target == t)
 		libbpf_log_target = NULL;
 	event_queue_free(&t->queue);

@@ -167,7 +167,7 @@ int procs_hold_start(struct memtrack *t);
 int procs_add(struct memtrack *t, pid_t pid, bool seize);
 /* Link the objects a traced process lacks into it. */
 int procs_catch_up(struct memtrack *t);
-void procs_remove(struct memtrack *t, pid_t pid);
+void procs_remove(struct memtrack *t, const pid_t *pids, size_t n);
 /* Let every held process go, and detach from all of them. */
 void procs_stop(struct memtrack *t);
 

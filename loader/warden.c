@@ -260,7 +260,7 @@ static __attribute__((noreturn)) void warden_main(int ctl, int events)
 {
 	static const int quiet[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE,
 				    SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
-	struct tracees ts = {0};
+	struct tracees ts = { 0 };
 	sigset_t chld;
 	int sfd, null;
 
@@ -376,6 +376,13 @@ int warden_next(struct warden *w, struct warden_msg *m)
 		n = recv(w->events, m, sizeof(*m), 0);
 	while (n < 0 && errno == EINTR);
 	return n == sizeof(*m) ? 0 : -EPIPE;
+}
+
+bool warden_pending(struct warden *w)
+{
+	struct pollfd p = { w->events, POLLIN, 0 };
+
+	return poll(&p, 1, 0) > 0;
 }
 
 void warden_go(struct warden *w, pid_t pid)

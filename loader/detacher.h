@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Letting go of links without waiting for the kernel. Closing the last
+ * reference to a uprobe link waits for RCU grace periods: about 40 ms per
+ * uprobe_multi link and 100 ms per perf-event uprobe here, for each, one
+ * after the other. A process whose links go when it exits, or a tracker
+ * closing, must not pay that where anybody waits.
+ *
+ * So a throw-away process takes the last references: detacher_begin()
+ * forks it (its copies of our descriptors keep every link alive), the
+ * caller then releases what it wants to (quickly: the kernel only drops a
+ * count), and detacher_finish() lets it close its copies and exit, which
+ * is where the waiting happens. It is an orphan (init reaps it) and keeps
+ * no terminal or pipe of ours open: only the descriptors it must close.
+ */
+#ifndef MEMTRACK_DETACHER_H
+#define MEMTRACK_DETACHER_H
+
+#include <sys/types.h>
+
+struct detacher {
+	int go; /* closing it lets the process go on; -1: none was started */
+};
+
+/* Start it. 0, or a negative errno (then the caller's releases are slow, but happen). */
+int detacher_begin(struct detacher *d);
+
+/* The caller has dropped its references: the process may close its own, and exit. */
+void detacher_finish(struct detacher *d);
+
+#endif /* MEMTRACK_DETACHER_H */
