@@ -45,7 +45,7 @@ LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbol
 	stack_cache.c address_space.c mmap_watch.c symbolize.c trace_reader.c event_context.c \
 	jsonl_writer.c summary.c u64_map.c ringbuf_gauge.c leaks.c report.c report_stack.c lib_deps.c \
 	discover.c scope.c report_cgroups.c uprobe_links.c process_probes.c warden.c probe_site.c \
-	detacher.c \
+	detacher.c usdt_spec.c \
 	report_event.c folded.c pprof.c report_pprof.c aggregate.c)
 CLI_SRCS := loader/memtrack-load.c loader/cli_options.c loader/report_options.c
 # pprof's profile.proto, compiled by protoc-c into $(BUILD)/loader/

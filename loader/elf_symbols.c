@@ -345,23 +345,102 @@ static bool usdt_note_matches(const char *desc, size_t len, size_t addr_size, co
 	return strnlen(*name, (size_t)(end - *name)) < (size_t)(end - *name);
 }
 
-int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
-		    bool *found)
+/* The address of a named section (0: none), and the file offset of an address in a section. */
+static GElf_Addr section_addr(Elf *elf, size_t shstrndx, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    strcmp(name, want) == 0)
+			return sh.sh_addr;
+	}
+	return 0;
+}
+
+static size_t section_offset_of(Elf *elf, GElf_Addr addr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL)
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_addr &&
+		    addr >= sh.sh_addr && addr < sh.sh_addr + sh.sh_size)
+			return addr - sh.sh_addr + sh.sh_offset;
+	return 0;
+}
+
+static GElf_Addr note_word(const char *p, size_t addr_size)
+{
+	uint64_t v64;
+	uint32_t v32;
+
+	if (addr_size == 4) {
+		memcpy(&v32, p, 4);
+		return v32;
+	}
+	memcpy(&v64, p, 8);
+	return v64;
+}
+
+/* Keep one site (the note desc[0..len), its probe name known to match names[k]). */
+static int add_site(Elf *elf, const char *desc, size_t len, size_t addr_size, size_t k,
+		    GElf_Addr base_section, struct usdt_site **sites, size_t *nsites)
+{
+	GElf_Addr pc = note_word(desc, addr_size), base = note_word(desc + addr_size, addr_size),
+		  sema = note_word(desc + 2 * addr_size, addr_size);
+	const char *prov = desc + 3 * addr_size, *end = desc + len, *name, *args;
+	struct usdt_site *site, *v;
+
+	/* a prelinked object moved: its notes say where .stapsdt.base was */
+	if (base_section && base) {
+		pc += base_section - base;
+		if (sema)
+			sema += base_section - base;
+	}
+	name = prov + strnlen(prov, (size_t)(end - prov)) + 1;
+	args = name + strnlen(name, (size_t)(end - name)) + 1;
+	if (args >= end)
+		args = end - 1; /* no arguments: the final NUL */
+	v = realloc(*sites, (*nsites + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*sites = v;
+	site = &v[*nsites];
+	memset(site, 0, sizeof(*site));
+	site->probe = k;
+	site->offset = vaddr_to_offset(elf, pc);
+	site->semaphore = sema ? section_offset_of(elf, sema) : 0;
+	snprintf(site->args, sizeof(site->args), "%.*s", (int)strnlen(args, (size_t)(end - args)),
+		 args);
+	if (site->offset)
+		(*nsites)++;
+	return 0;
+}
+
+int elf_usdt_sites(const char *path, const char *provider, const char *const *names, size_t n,
+		   struct usdt_site **sites, size_t *nsites)
 {
 	struct elf_handle h;
 	Elf_Scn *scn = NULL;
+	GElf_Addr base_section;
 	GElf_Shdr sh;
-	size_t shstrndx, addr_size, count = 0;
+	size_t shstrndx, addr_size;
 	int err;
 
-	memset(found, 0, n * sizeof(*found));
+	*sites = NULL;
+	*nsites = 0;
 	err = elf_handle_open(path, &h);
 	if (err)
 		return err;
 	addr_size = gelf_getclass(h.elf) == ELFCLASS32 ? 4 : 8;
 	if (elf_getshdrstrndx(h.elf, &shstrndx))
 		goto out;
-	while ((scn = elf_nextscn(h.elf, scn)) != NULL) {
+	base_section = section_addr(h.elf, shstrndx, ".stapsdt.base");
+	while (!err && (scn = elf_nextscn(h.elf, scn)) != NULL) {
 		Elf_Data *data;
 		const char *secname;
 		size_t off = 0, name_off, desc_off;
@@ -373,23 +452,45 @@ int elf_usdt_probes(const char *path, const char *provider, const char *const *n
 		if (!secname || strcmp(secname, ".note.stapsdt") != 0)
 			continue;
 		data = elf_getdata(scn, NULL);
-		while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		while (!err && data &&
+		       (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
 			const char *desc = (const char *)data->d_buf + desc_off, *probe;
 
 			if (nh.n_type != 3 /* NT_STAPSDT */ ||
 			    !usdt_note_matches(desc, nh.n_descsz, addr_size, provider, &probe))
 				continue;
-			for (size_t k = 0; k < n; k++) {
-				if (!found[k] && strcmp(probe, names[k]) == 0) {
-					found[k] = true;
-					count++;
-				}
-			}
+			for (size_t k = 0; !err && k < n; k++)
+				if (strcmp(probe, names[k]) == 0)
+					err = add_site(h.elf, desc, nh.n_descsz, addr_size, k,
+						       base_section, sites, nsites);
 		}
 	}
 out:
 	elf_handle_close(&h);
-	return (int)count;
+	if (err) {
+		free(*sites);
+		*sites = NULL;
+		*nsites = 0;
+	}
+	return err;
+}
+
+int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
+		    bool *found)
+{
+	struct usdt_site *sites;
+	size_t nsites;
+	int count = 0, err = elf_usdt_sites(path, provider, names, n, &sites, &nsites);
+
+	memset(found, 0, n * sizeof(*found));
+	if (err)
+		return err;
+	for (size_t i = 0; i < nsites; i++) {
+		count += !found[sites[i].probe];
+		found[sites[i].probe] = true;
+	}
+	free(sites);
+	return count;
 }
 
 int elf_build_id(const char *path, char *buf, size_t size)

@@ -42,6 +42,22 @@ int elf_needed(const char *path, int (*fn)(void *ctx, const char *name), void *c
 int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
 		    bool *found);
 
+/* One site of a USDT probe. */
+struct usdt_site {
+	size_t probe;	  /* which of the names asked for */
+	size_t offset;	  /* the file offset of its instruction */
+	size_t semaphore; /* the file offset of its semaphore; 0: it has none */
+	char args[256];	  /* how it passes its arguments: "8@%rdi -4@$5 8@-16(%rbp)" */
+};
+
+/*
+ * Every site of the n USDT probe names of provider in the file's
+ * .note.stapsdt, into *sites (malloc'd; *nsites of them, none for a file
+ * without notes). 0, or -errno as elf_function_offsets().
+ */
+int elf_usdt_sites(const char *path, const char *provider, const char *const *names, size_t n,
+		   struct usdt_site **sites, size_t *nsites);
+
 /*
  * The GNU build-id of an ELF file, as lowercase hex, into buf (at least 41
  * bytes for the usual 20-byte id). -ENOENT if it has none.

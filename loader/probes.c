@@ -26,6 +26,7 @@
 #include "probe_site.h"
 #include "tracker.h"
 #include "uprobe_links.h"
+#include "usdt_spec.h"
 
 struct alloc_probe {
 	const char *symbol; /* the function, and the memtrack USDT probe of that name */
@@ -254,8 +255,16 @@ int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
 		struct probe_links *links)
 {
 	struct bpf_program *enter = t->skel->progs.alloc_enter, *exit = t->skel->progs.alloc_exit;
+	struct uprobe_targets entries = { obj->path, obj->entry_offsets, obj->entry_cookies,
+					  obj->ref_ctr_offsets, obj->nentry, false };
+	struct uprobe_targets returns = { obj->path, obj->return_offsets, NULL, NULL, obj->nreturn,
+					  true };
 	int err;
 
+	if (obj->usdt && t->own_usdt) {
+		err = uprobe_links_add(links, t->skel->progs.usdt_call, true, pid, &entries);
+		return err ? link_failed(t, obj, pid, err, "the memtrack USDT probes") : 0;
+	}
 	if (obj->usdt) {
 		err = link_usdt(t, obj, pid, links);
 		return err ? link_failed(t, obj, pid, err, "the memtrack USDT probes") : 0;
@@ -264,11 +273,9 @@ int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
 	 * Return probes first: a call entered between an entry probe and its
 	 * return probe would leave an open call that never closes.
 	 */
-	err = uprobe_links_add(links, exit, t->multi_links, obj->path, pid, obj->return_offsets,
-			       NULL, obj->nreturn, true);
+	err = uprobe_links_add(links, exit, t->multi_links, pid, &returns);
 	if (!err)
-		err = uprobe_links_add(links, enter, t->multi_links, obj->path, pid,
-				       obj->entry_offsets, obj->entry_cookies, obj->nentry, false);
+		err = uprobe_links_add(links, enter, t->multi_links, pid, &entries);
 	return err ? link_failed(t, obj, pid, err, "uprobes") : 0;
 }
 
@@ -296,6 +303,7 @@ static void object_release(struct probed_object *obj)
 	free(obj->entry_offsets);
 	free(obj->entry_cookies);
 	free(obj->return_offsets);
+	free(obj->ref_ctr_offsets);
 	free(obj->path);
 	memset(obj, 0, sizeof(*obj));
 }
@@ -410,6 +418,58 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 	return 0;
 }
 
+/*
+ * The plan of an object with memtrack USDT probes, where memtrack makes
+ * their links itself (uprobe_multi): every site of every probe, with its
+ * semaphore, and as cookie the id of its argument spec, which goes into
+ * usdt.bpf.h's map once, for every process.
+ */
+static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj, const char *const *names)
+{
+	struct bpf_map *specs = t->skel->maps.__bpf_usdt_specs;
+	struct usdt_site *sites;
+	size_t nsites;
+	int err = elf_usdt_sites(obj->path, MEMTRACK_USDT_PROVIDER, names, NPROBES, &sites, &nsites);
+
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot read %s: %s", obj->path,
+				    strerror(-err));
+	obj->entry_offsets = calloc(nsites + 1, sizeof(*obj->entry_offsets));
+	obj->entry_cookies = calloc(nsites + 1, sizeof(*obj->entry_cookies));
+	obj->ref_ctr_offsets = calloc(nsites + 1, sizeof(*obj->ref_ctr_offsets));
+	if (!obj->entry_offsets || !obj->entry_cookies || !obj->ref_ctr_offsets)
+		err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	for (size_t i = 0; !err && i < nsites; i++) {
+		const char *probe = alloc_probes[sites[i].probe].symbol;
+		__u32 id = t->usdt_specs;
+		struct usdt_spec spec;
+
+		if (usdt_spec_parse(sites[i].args, alloc_probes[sites[i].probe].func, &spec)) {
+			tracker_log(t, MEMTRACK_LOG_WARN,
+				    "%s: cannot read how memtrack:%s passes its arguments (\"%s\"): "
+				    "that site is not traced",
+				    path_for_display(obj->path), probe, sites[i].args);
+			continue;
+		}
+		if (id >= bpf_map__max_entries(specs))
+			err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -E2BIG,
+					   "more than %u USDT probe sites: %s is not traced",
+					   bpf_map__max_entries(specs), obj->path);
+		else if (bpf_map__update_elem(specs, &id, sizeof(id), &spec, sizeof(spec), 0))
+			err = tracker_fail(t, MEMTRACK_ERR_BPF, -errno,
+					   "cannot store the arguments of memtrack:%s: %s", probe,
+					   strerror(errno));
+		if (err)
+			break;
+		t->usdt_specs++;
+		obj->entry_offsets[obj->nentry] = sites[i].offset;
+		obj->ref_ctr_offsets[obj->nentry] = sites[i].semaphore;
+		obj->entry_cookies[obj->nentry++] = id;
+	}
+	free(sites);
+	return err;
+}
+
 int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
 {
 	const char *names[NPROBES];
@@ -437,7 +497,7 @@ int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
 	for (size_t i = 0; i < NPROBES; i++)
 		if (found[i])
 			obj.usdt_probes |= 1u << i;
-	err = object_commit(t, &obj, 0);
+	err = object_commit(t, &obj, t->own_usdt ? plan_usdt_sites(t, &obj, names) : 0);
 	if (err)
 		return err;
 	tracker_log(t, MEMTRACK_LOG_INFO, "attached to %d memtrack USDT probes in %s", n,

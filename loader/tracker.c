@@ -19,6 +19,7 @@
 #include "libc_locate.h"
 #include "memtrack.skel.h"
 #include "tracker.h"
+#include "usdt_spec.h"
 
 #define DEFAULT_RINGBUF_SIZE (8u << 20)
 #define DEFAULT_MAX_STACKS 16384
@@ -300,6 +301,12 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit,
 						      MT_BPF_TRACE_UPROBE_MULTI);
 	}
+	/* USDT too, with the argument specs written here as usdt.bpf.h lays them out */
+	t->own_usdt = t->multi_links && bpf_map__value_size(t->skel->maps.__bpf_usdt_specs) ==
+						sizeof(struct usdt_spec);
+	if (t->own_usdt)
+		bpf_program__set_expected_attach_type(t->skel->progs.usdt_call,
+						      MT_BPF_TRACE_UPROBE_MULTI);
 	e = scope_setup(t, opts, err);
 	if (e)
 		return e;

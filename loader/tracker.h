@@ -28,12 +28,13 @@ struct probed_object {
 	ino_t ino;
 	bool usdt; /* memtrack USDT probes, not uprobes on its functions */
 	char *path;
-	/* The uprobe source: entry probes and their cookies; return probes. */
+	/* Entry probes and their cookies (USDT: the sites, when links are memtrack's own); return probes. */
 	size_t *entry_offsets;
 	__u64 *entry_cookies;
 	size_t nentry;
 	size_t *return_offsets;
 	size_t nreturn;
+	size_t *ref_ctr_offsets; /* USDT sites: each entry's semaphore; NULL for uprobes */
 	/* The USDT source: the memtrack probes it has, as bits in probes.c's order. */
 	unsigned int usdt_probes;
 	/* With system-wide probes: the links, for every process. */
@@ -73,6 +74,8 @@ struct memtrack {
 	size_t nobjects;
 	bool multi_links;   /* uprobe_multi links: the kernel has them, the programs are loaded so */
 	bool system_probes; /* probes for every process, not in each traced one */
+	bool own_usdt;	    /* USDT links are memtrack's (uprobe_multi), not libbpf's */
+	unsigned int usdt_specs; /* USDT argument specs stored in the BPF map */
 	/* Per-process probes: traced processes, and the warden holding new ones. Under probe_lock. */
 	struct traced_process *procs;
 	size_t nprocs;

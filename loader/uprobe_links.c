@@ -40,7 +40,8 @@ struct uprobe_multi_attr {
 };
 
 static int uprobe_multi_create(int prog_fd, const char *path, const unsigned long *offsets,
-			       const __u64 *cookies, __u32 cnt, bool retprobe, pid_t pid)
+			       const unsigned long *ref_ctrs, const __u64 *cookies, __u32 cnt,
+			       bool retprobe, pid_t pid)
 {
 	struct uprobe_multi_attr attr;
 	long fd;
@@ -50,6 +51,7 @@ static int uprobe_multi_create(int prog_fd, const char *path, const unsigned lon
 	attr.attach_type = MT_BPF_TRACE_UPROBE_MULTI;
 	attr.path = (__u64)(unsigned long)path;
 	attr.offsets = (__u64)(unsigned long)offsets;
+	attr.ref_ctr_offsets = (__u64)(unsigned long)ref_ctrs;
 	attr.cookies = (__u64)(unsigned long)cookies;
 	attr.cnt = cnt;
 	attr.multi_flags = retprobe ? MT_BPF_F_UPROBE_MULTI_RETURN : 0;
@@ -77,7 +79,7 @@ bool uprobe_multi_supported(void)
 		return false;
 	}
 	/* A kernel that knows these links refuses a directory as the file to probe, with EBADF. */
-	link = uprobe_multi_create(prog, "/", &offset, NULL, 1, false, -1);
+	link = uprobe_multi_create(prog, "/", &offset, NULL, NULL, 1, false, -1);
 	if (link >= 0)
 		close(link);
 	close(prog);
@@ -111,30 +113,42 @@ int probe_links_keep(struct probe_links *l, struct bpf_link *link)
 	return 0;
 }
 
-static int add_multi(struct probe_links *l, struct bpf_program *prog, const char *path, pid_t pid,
-		     const size_t *offsets, const __u64 *cookies, size_t n, bool retprobe)
+/* The kernel's offsets are unsigned longs; ours size_t: the same on Linux, but named apart. */
+static unsigned long *as_ulongs(const size_t *v, size_t n)
 {
-	unsigned long *offs = calloc(n, sizeof(*offs));
-	int fd;
+	unsigned long *out;
 
-	if (!offs)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		offs[i] = offsets[i];
-	fd = uprobe_multi_create(bpf_program__fd(prog), path, offs, cookies, (__u32)n, retprobe,
-				 pid);
+	if (!v)
+		return NULL;
+	out = calloc(n, sizeof(*out));
+	for (size_t i = 0; out && i < n; i++)
+		out[i] = v[i];
+	return out;
+}
+
+static int add_multi(struct probe_links *l, struct bpf_program *prog, pid_t pid,
+		     const struct uprobe_targets *to)
+{
+	unsigned long *offs = as_ulongs(to->offsets, to->n), *refs = as_ulongs(to->ref_ctrs, to->n);
+	int fd = -ENOMEM;
+
+	if (offs && (refs || !to->ref_ctrs))
+		fd = uprobe_multi_create(bpf_program__fd(prog), to->path, offs, refs, to->cookies,
+					 (__u32)to->n, to->retprobe, pid);
 	free(offs);
+	free(refs);
 	return fd < 0 ? fd : keep_fd(l, fd);
 }
 
-static int add_perf(struct probe_links *l, struct bpf_program *prog, const char *path, pid_t pid,
-		    const size_t *offsets, const __u64 *cookies, size_t n, bool retprobe)
+static int add_perf(struct probe_links *l, struct bpf_program *prog, pid_t pid,
+		    const struct uprobe_targets *to)
 {
-	for (size_t i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe,
-			    .bpf_cookie = cookies ? cookies[i] : 0);
+	for (size_t i = 0; i < to->n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = to->retprobe,
+			    .bpf_cookie = to->cookies ? to->cookies[i] : 0,
+			    .ref_ctr_offset = to->ref_ctrs ? to->ref_ctrs[i] : 0);
 		struct bpf_link *link =
-			bpf_program__attach_uprobe_opts(prog, pid, path, offsets[i], &uo);
+			bpf_program__attach_uprobe_opts(prog, pid, to->path, to->offsets[i], &uo);
 		int err;
 
 		if (!link)
@@ -146,15 +160,14 @@ static int add_perf(struct probe_links *l, struct bpf_program *prog, const char 
 	return 0;
 }
 
-int uprobe_links_add(struct probe_links *l, struct bpf_program *prog, bool multi, const char *path,
-		     pid_t pid, const size_t *offsets, const __u64 *cookies, size_t n,
-		     bool retprobe)
+int uprobe_links_add(struct probe_links *l, struct bpf_program *prog, bool multi, pid_t pid,
+		     const struct uprobe_targets *to)
 {
-	if (!n)
+	if (!to->n)
 		return 0;
 	if (multi)
-		return add_multi(l, prog, path, pid, offsets, cookies, n, retprobe);
-	return add_perf(l, prog, path, pid, offsets, cookies, n, retprobe);
+		return add_multi(l, prog, pid, to);
+	return add_perf(l, prog, pid, to);
 }
 
 int probe_links_move(struct probe_links *dst, struct probe_links *src)

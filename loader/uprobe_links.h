@@ -32,16 +32,24 @@ struct probe_links {
  */
 bool uprobe_multi_supported(void);
 
+/* Where one program goes in one file. */
+struct uprobe_targets {
+	const char *path;
+	const size_t *offsets;	/* file offsets */
+	const __u64 *cookies;	/* each one's attach cookie; NULL: all 0 */
+	const size_t *ref_ctrs; /* each one's USDT semaphore (file offset, 0: none); NULL: none */
+	size_t n;
+	bool retprobe;
+};
+
 /*
- * Attach prog at each offsets[i] of path, for process pid (-1: every
- * process), with cookies[i] as its attach cookie (cookies may be NULL:
- * all 0). multi: in one uprobe_multi link (prog must have been loaded for
- * it); else one perf-event link per offset. 0, or a negative errno; links
+ * Attach prog at every target, for process pid (-1: every process).
+ * multi: in one uprobe_multi link (prog must have been loaded for it);
+ * else one perf-event link per offset. 0, or a negative errno; links
  * already made stay in l.
  */
-int uprobe_links_add(struct probe_links *l, struct bpf_program *prog, bool multi, const char *path,
-		     pid_t pid, const size_t *offsets, const __u64 *cookies, size_t n,
-		     bool retprobe);
+int uprobe_links_add(struct probe_links *l, struct bpf_program *prog, bool multi, pid_t pid,
+		     const struct uprobe_targets *to);
 
 /* Keep a link libbpf made (a USDT attach); -ENOMEM destroys it. */
 int probe_links_keep(struct probe_links *l, struct bpf_link *link);
