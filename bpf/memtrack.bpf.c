@@ -310,33 +310,103 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 }
 
 /*
+ * Where each stack walk ended, when not at the outermost frame: counted,
+ * never silent. Key: enum mt_stack_cut. Value: count on this CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MT_STACK_CUT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stack_cuts SEC(".maps");
+
+/* One frame of a frame-pointer chain: the caller's frame pointer, then the return address. */
+struct frame {
+	__u64 next;
+	__u64 ret;
+};
+
+/*
+ * Walk the frame-pointer chain from fp into s->ip[n..depth). The kernel's
+ * walk (bpf_get_stack) follows whatever a register holds until a read
+ * fails: through code built without frame pointers it gathers dozens of
+ * garbage frames, and pays for each. Here a frame must lie above the last
+ * one, within the stack, 16-byte aligned, with a non-zero return address;
+ * else the walk stops there, counted. A chain ends normally at a frame
+ * pointer of 0 (the outermost frame clears it).
+ */
+static __always_inline __u32 walk_frames(struct mt_stack *s, __u32 n, __u64 fp, __u64 sp)
+{
+	struct frame f;
+	__u32 cut = MT_STACK_CUT_MAX;
+
+	for (int i = 0; i < MT_MAX_STACK_DEPTH; i++) {
+		if (n >= stack_depth || n >= MT_MAX_STACK_DEPTH) {
+			cut = fp ? MT_STACK_CUT_DEPTH : MT_STACK_CUT_MAX;
+			break;
+		}
+		if (!fp)
+			break; /* the outermost frame */
+		if (fp < sp || fp - sp > MT_MAX_FRAME_SPAN || (fp & 15)) {
+			cut = MT_STACK_CUT_NO_FRAME;
+			break;
+		}
+		if (bpf_probe_read_user(&f, sizeof(f), (void *)fp)) {
+			cut = MT_STACK_CUT_UNREADABLE;
+			break;
+		}
+		if (!f.ret) {
+			cut = MT_STACK_CUT_NO_FRAME;
+			break;
+		}
+		s->ip[n] = f.ret;
+		n++;
+		if (f.next && f.next <= fp) {
+			cut = MT_STACK_CUT_NO_FRAME;
+			break;
+		}
+		sp = fp + sizeof(f);
+		fp = f.next;
+	}
+	if (cut != MT_STACK_CUT_MAX)
+		count(&stack_cuts, cut);
+	return n;
+}
+
+/*
  * The current user stack, stored once: its id, or 0. skip drops frames
  * from the top (a probe inside a wrapper); caller, if not 0, replaces the
  * top frame (an entry probe's ip is the callee's first instruction, and a
  * frame-pointer walk from there never sees the caller: its return address
  * is at the stack pointer, passed here).
  */
-static __always_inline __u64 stack_capture(void *ctx, __u32 skip, __u64 caller)
+static __always_inline __u64 stack_capture(void *regs, __u32 skip, __u64 caller)
 {
-	__u64 size = (__u64)stack_depth * sizeof(__u64), id = 0xcbf29ce484222325ULL;
+	__u64 id = 0xcbf29ce484222325ULL;
 	struct mt_stack *s;
-	__u32 zero = 0;
-	long n, err;
+	__u32 zero = 0, n;
+	long err;
+
+	struct pt_regs *ctx = regs;
 
 	if (!stack_depth)
 		return 0;
 	s = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!s)
 		return 0;
-	if (size > sizeof(s->ip))
-		size = sizeof(s->ip);
-	n = bpf_get_stack(ctx, s->ip, size, BPF_F_USER_STACK | (skip & BPF_F_SKIP_FIELD_MASK));
-	if (n <= 0)
-		return 0; /* no user stack to walk */
-	s->nr = (__u32)(n / sizeof(__u64));
+	s->ip[0] = caller ? caller : PT_REGS_IP(ctx);
+	n = walk_frames(s, 1, PT_REGS_FP(ctx), PT_REGS_SP(ctx));
+	if (skip && n > skip) {
+		/* the wrapper's frame: drop it, the next one is its caller's */
+		for (int i = 0; i < MT_MAX_STACK_DEPTH - 1; i++) {
+			if (i + 1 >= n)
+				break;
+			s->ip[i] = s->ip[i + 1];
+		}
+		n--;
+	}
+	s->nr = n;
 	s->_pad = 0;
-	if (caller)
-		s->ip[0] = caller;
 	/* FNV-1a over the frames: equal stacks, equal ids */
 	for (int i = 0; i < MT_MAX_STACK_DEPTH; i++) {
 		if (i >= s->nr)
@@ -345,6 +415,9 @@ static __always_inline __u64 stack_capture(void *ctx, __u32 skip, __u64 caller)
 	}
 	if (!id)
 		id = 1;
+	/* most stacks are known already: a lookup takes no lock, an insert does */
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return id;
 	err = bpf_map_update_elem(&stacks, &id, s, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		count(&drops, MT_DROP_STACK);

@@ -77,6 +77,20 @@ enum mt_drop_reason {
 	MT_DROP_MAX,
 };
 
+/*
+ * Why a user stack ended before its outermost frame. Not a lost event: the
+ * event keeps the frames walked so far; each cut stack counts once.
+ */
+enum mt_stack_cut {
+	MT_STACK_CUT_DEPTH = 0,	 /* --stack-depth frames taken, and the chain went on */
+	MT_STACK_CUT_NO_FRAME,	 /* a frame without a frame pointer (code built without them) */
+	MT_STACK_CUT_UNREADABLE, /* a frame's memory could not be read */
+	MT_STACK_CUT_MAX,
+};
+
+/* The most a frame pointer may move up the stack in one frame: more is not a frame. */
+#define MT_MAX_FRAME_SPAN (1ULL << 20)
+
 #define MT_COMM_LEN 16
 #define MT_FILENAME_LEN 256
 /* The kernel's default kernel.perf_event_max_stack: the deepest stack kept. */

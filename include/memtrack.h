@@ -150,6 +150,8 @@ struct memtrack_counters {
 	unsigned long long ringbuf_size, ringbuf_peak; /* bytes; the fullest seen by the reader */
 	unsigned long long stacks, max_stacks;	       /* distinct stacks stored, and the room */
 	unsigned long long live_peak, max_live;	       /* report-only mode: live blocks kept */
+	/* Stacks that ended before their outermost frame, by enum mt_stack_cut (not lost events). */
+	unsigned long long stack_cuts[MT_STACK_CUT_MAX];
 };
 
 /*
@@ -279,10 +281,11 @@ struct memtrack *memtrack_track(pid_t pid, memtrack_event_fn on_event, void *ctx
 struct memtrack *memtrack_track_multiple(const pid_t *pids, size_t n, memtrack_event_fn on_event,
 					 void *ctx, struct memtrack_error *err);
 
-/* Names: "Malloc", "realloc", "ringbuf_full". NULL for values out of range. */
+/* Names: "Malloc", "realloc", "ringbuf_full", "depth". NULL for values out of range. */
 const char *memtrack_event_type_name(unsigned int type);
 const char *memtrack_func_name(unsigned int func);
 const char *memtrack_drop_reason_name(unsigned int reason);
+const char *memtrack_stack_cut_name(unsigned int reason);
 
 /*
  * One event as a JSON object on one line, ending in '\n' (the JSONL schema

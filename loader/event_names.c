@@ -44,6 +44,12 @@ static const char *const drop_names[MT_DROP_MAX] = {
 	[MT_DROP_OTHER] = "other",
 };
 
+static const char *const stack_cut_names[MT_STACK_CUT_MAX] = {
+	[MT_STACK_CUT_DEPTH] = "depth",
+	[MT_STACK_CUT_NO_FRAME] = "no_frame_pointer",
+	[MT_STACK_CUT_UNREADABLE] = "unreadable",
+};
+
 const char *memtrack_event_type_name(unsigned int type)
 {
 	return type < MT_EV_TYPE_MAX ? type_names[type] : NULL;
@@ -57,4 +63,9 @@ const char *memtrack_func_name(unsigned int func)
 const char *memtrack_drop_reason_name(unsigned int reason)
 {
 	return reason < MT_DROP_MAX ? drop_names[reason] : NULL;
+}
+
+const char *memtrack_stack_cut_name(unsigned int reason)
+{
+	return reason < MT_STACK_CUT_MAX ? stack_cut_names[reason] : NULL;
 }

@@ -249,8 +249,11 @@ int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long
 	if (c->ringbuf_size)
 		jb_printf(&b, ",\"ringbuf_size\":%llu,\"ringbuf_peak\":%llu", c->ringbuf_size,
 			  c->ringbuf_peak);
-	if (c->max_stacks)
+	if (c->max_stacks) {
 		jb_printf(&b, ",\"stacks\":%llu,\"max_stacks\":%llu", c->stacks, c->max_stacks);
+		json_counts(&b, "stack_cuts", c->stack_cuts, MT_STACK_CUT_MAX,
+			    memtrack_stack_cut_name);
+	}
 	if (c->max_live)
 		jb_printf(&b, ",\"live_peak\":%llu,\"max_live\":%llu", c->live_peak, c->max_live);
 	jb_printf(&b, "}\n");

@@ -94,7 +94,7 @@ static struct ages live_ages(const struct memtrack_summary *s, const struct proc
 
 static void print_counters(const struct memtrack_counters *c, FILE *out)
 {
-	unsigned long long dropped = 0, failed = 0;
+	unsigned long long dropped = 0, failed = 0, cut = 0;
 
 	for (unsigned i = 0; i < MT_FN_MAX; i++)
 		failed += c->failures[i];
@@ -111,6 +111,15 @@ static void print_counters(const struct memtrack_counters *c, FILE *out)
 	for (unsigned i = 0; i < MT_DROP_MAX; i++)
 		fprintf(out, "%s%s %llu", i ? ", " : "", memtrack_drop_reason_name(i), c->drops[i]);
 	fprintf(out, ")\n");
+	for (unsigned i = 0; i < MT_STACK_CUT_MAX; i++)
+		cut += c->stack_cuts[i];
+	if (cut) {
+		fprintf(out, "memtrack: %llu stack walks cut short (", cut);
+		for (unsigned i = 0; i < MT_STACK_CUT_MAX; i++)
+			fprintf(out, "%s%s %llu", i ? ", " : "", memtrack_stack_cut_name(i),
+				c->stack_cuts[i]);
+		fprintf(out, ")\n");
+	}
 }
 
 void memtrack_summary_print(const struct memtrack_summary *s, const struct memtrack_counters *c,
@@ -270,6 +279,8 @@ static int counters_json(const struct memtrack_counters *c, struct json_object *
 	err = err ?: put(doc, "drops", named_counts(c->drops, MT_DROP_MAX,
 						    memtrack_drop_reason_name));
 	err = err ?: put(doc, "failed", named_counts(c->failures, MT_FN_MAX, memtrack_func_name));
+	err = err ?: put(doc, "stack_cuts", named_counts(c->stack_cuts, MT_STACK_CUT_MAX,
+							 memtrack_stack_cut_name));
 	return err;
 }
 
@@ -447,9 +458,13 @@ static void stats_text(const struct memtrack_summary *s, const unsigned long lon
 	if (c->ringbuf_size)
 		fprintf(out, "ring buffer: %llu bytes, fullest seen %llu bytes (%.1f%%)\n",
 			c->ringbuf_size, c->ringbuf_peak, percent(c->ringbuf_peak, c->ringbuf_size));
-	if (c->max_stacks)
+	if (c->max_stacks) {
 		fprintf(out, "stack map: %llu of %llu stacks (%.1f%%)\n", c->stacks, c->max_stacks,
 			percent(c->stacks, c->max_stacks));
+		fprintf(out, "%-18s %12s\n", "Stack cut at", "Stacks");
+		for (unsigned i = 0; i < MT_STACK_CUT_MAX; i++)
+			fprintf(out, "%-18s %12llu\n", memtrack_stack_cut_name(i), c->stack_cuts[i]);
+	}
 	if (c->max_live)
 		fprintf(out, "live-block map: fullest %llu of %llu blocks (%.1f%%)\n", c->live_peak,
 			c->max_live, percent(c->live_peak, c->max_live));

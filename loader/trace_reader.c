@@ -155,6 +155,7 @@ static int read_stats(struct json_object *o, const struct memtrack_trace_handler
 	c.ringbuf_peak = (unsigned long long)get_int(o, "ringbuf_peak");
 	c.stacks = (unsigned long long)get_int(o, "stacks");
 	c.max_stacks = (unsigned long long)get_int(o, "max_stacks");
+	read_counts(o, "stack_cuts", c.stack_cuts, MT_STACK_CUT_MAX, memtrack_stack_cut_name);
 	c.live_peak = (unsigned long long)get_int(o, "live_peak");
 	c.max_live = (unsigned long long)get_int(o, "max_live");
 	return h->on_stats(h->ctx, &c);

@@ -642,6 +642,8 @@ int memtrack_read_counters(struct memtrack *t, struct memtrack_counters *c)
 	err = sum_percpu(t, t->skel->maps.drops, c->drops, MT_DROP_MAX);
 	if (!err)
 		err = sum_percpu(t, t->skel->maps.failures, c->failures, MT_FN_MAX);
+	if (!err)
+		err = sum_percpu(t, t->skel->maps.stack_cuts, c->stack_cuts, MT_STACK_CUT_MAX);
 	c->events = t->delivered;
 	memcpy(c->by_type, t->by_type, sizeof(c->by_type));
 	ringbuf_gauge_sample(&t->rb_gauge);

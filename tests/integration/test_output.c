@@ -197,6 +197,39 @@ static void test_full_disk_leaves_whole_lines(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A stack walk cut short is counted by reason in the Stats record: with
+ * --stack-depth 2, leak_sites' allocations (three frames and more, with
+ * frame pointers) are cut at the depth, and no stack has more than two
+ * frames; with the default depth none is cut there.
+ */
+static void test_stack_cuts_are_counted(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/leak_sites"), NULL };
+	const char *shallow[] = { "--stack-depth", "2", NULL };
+	struct json_object *cuts, *frames;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, shallow, cmd);
+	assert_int_equal(tr.status, 0);
+	assert_true(json_object_object_get_ex(trace_stats(&tr), "stack_cuts", &cuts));
+	assert_true(jint(cuts, "depth") > 0);
+	for (size_t i = 0; i < tr.nev; i++)
+		if (!strcmp(jstr(tr.ev[i], "type"), "Stack") &&
+		    json_object_object_get_ex(tr.ev[i], "frames", &frames))
+			assert_true(json_object_array_length(frames) <= 2);
+	assert_non_null(strstr(tr.err, "stack walks cut short (depth "));
+	trace_free(&tr);
+
+	trace_run(&tr, NULL, cmd);
+	assert_int_equal(tr.status, 0);
+	assert_true(json_object_object_get_ex(trace_stats(&tr), "stack_cuts", &cuts));
+	assert_int_equal(jint(cuts, "depth"), 0);
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_summary_columns),
 		cmocka_unit_test(test_command_output_moves_to_stderr),
 		cmocka_unit_test(test_full_disk_leaves_whole_lines),
+		cmocka_unit_test(test_stack_cuts_are_counted),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
