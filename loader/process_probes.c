@@ -112,6 +112,7 @@ static void *follower_main(void *arg)
 {
 	struct memtrack *t = arg;
 	pid_t gone[GONE_BATCH];
+	struct traced_process *p;
 	struct warden_msg m;
 	size_t ngone = 0;
 	sigset_t all;
@@ -135,6 +136,11 @@ static void *follower_main(void *arg)
 		case WARDEN_EXEC:
 			tracker_probe_exec(t, m.pid);
 			warden_go(&t->warden, m.pid);
+			pthread_mutex_lock(&t->probe_lock);
+			if ((p = find_proc(t, m.pid)))
+				p->exec_done = true;
+			pthread_cond_broadcast(&t->exec_done);
+			pthread_mutex_unlock(&t->probe_lock);
 			break;
 		case WARDEN_GONE:
 			/* those that exited together are let go of together: each time costs a fork */
@@ -148,7 +154,24 @@ static void *follower_main(void *arg)
 			ngone = 0;
 		}
 	}
+	pthread_mutex_lock(&t->probe_lock);
+	t->follower_gone = true;
+	pthread_cond_broadcast(&t->exec_done);
+	pthread_mutex_unlock(&t->probe_lock);
 	return NULL;
+}
+
+void procs_wait_exec(struct memtrack *t, pid_t pid, int timeout_ms)
+{
+	struct timespec until = tracker_deadline(timeout_ms);
+	struct traced_process *p;
+
+	pthread_mutex_lock(&t->probe_lock);
+	while (t->follower_started && !t->follower_gone && (p = find_proc(t, pid)) &&
+	       !p->exec_done)
+		if (pthread_cond_timedwait(&t->exec_done, &t->probe_lock, &until))
+			break;
+	pthread_mutex_unlock(&t->probe_lock);
 }
 
 int procs_hold_start(struct memtrack *t)

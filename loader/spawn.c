@@ -27,6 +27,9 @@
 
 extern char **environ;
 
+/* How long memtrack_spawn() waits for the command's exec to be let go: the follower is quick. */
+#define SPAWN_EXEC_WAIT_MS 10000
+
 static int probe_libc_for(struct memtrack *t, const char *path, char *libc, size_t size);
 
 /* Probe the allocators the executable will use once it runs: its libc, and any other. */
@@ -307,6 +310,9 @@ int memtrack_spawn(struct memtrack *t, char *const argv[],
 				   strerror(child_errno));
 		goto out;
 	}
+	/* it exec'd: once the warden lets it run its image, probes in, it has started */
+	if (!t->system_probes)
+		procs_wait_exec(t, pid, SPAWN_EXEC_WAIT_MS);
 	tracker_log(t, MEMTRACK_LOG_INFO, "started %s as process %d", path, (int)pid);
 	*pid_out = pid;
 out:

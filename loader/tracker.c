@@ -389,6 +389,7 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	pthread_mutex_init(&t->probe_lock, NULL);
 	pthread_mutex_init(&t->meta_lock, NULL);
 	pthread_cond_init(&t->ready, NULL);
+	pthread_cond_init(&t->exec_done, NULL);
 
 	if (t->log_level >= MEMTRACK_LOG_DEBUG)
 		libbpf_log_target = t;
@@ -486,6 +487,20 @@ int memtrack_drain(struct memtrack *t)
 	return ring_result(t, ring_buffer__consume(t->rb));
 }
 
+struct timespec tracker_deadline(int timeout_ms)
+{
+	struct timespec at;
+
+	clock_gettime(CLOCK_REALTIME, &at);
+	at.tv_sec += timeout_ms / 1000;
+	at.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	return at;
+}
+
 int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms)
 {
 	struct timespec deadline;
@@ -507,13 +522,7 @@ int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms)
 		return err < 0 ? err : got;
 	}
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = tracker_deadline(timeout_ms);
 	pthread_mutex_lock(&t->lock);
 	while (!(got = event_queue_pop(&t->queue, ev)) && t->poller_running && !err) {
 		if (timeout_ms < 0)
@@ -748,6 +757,7 @@ void memtrack_close(struct memtrack *t)
 	pthread_mutex_destroy(&t->meta_lock);
 	free(t->usdt_shim);
 	pthread_cond_destroy(&t->ready);
+	pthread_cond_destroy(&t->exec_done);
 	pthread_mutex_destroy(&t->probe_lock);
 	pthread_mutex_destroy(&t->lock);
 	free(t);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "memtrack.h"
 #include "address_space.h"
@@ -45,6 +46,7 @@ struct probed_object {
 struct traced_process {
 	pid_t pid;
 	size_t nlinked; /* objects[0..nlinked) are linked into it */
+	bool exec_done; /* the warden held it at an exec, and let it go with its probes in */
 	struct probe_links links;
 };
 
@@ -82,6 +84,8 @@ struct memtrack {
 	struct warden warden;
 	pthread_t follower; /* answers the warden */
 	bool follower_started;
+	bool follower_gone;	   /* the warden is gone: nothing is held any more */
+	pthread_cond_t exec_done; /* a traced process's exec was let go (with probe_lock) */
 
 	/* Pull mode: events waiting for memtrack_next(). Guarded by lock. */
 	struct event_queue queue;
@@ -142,6 +146,9 @@ int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int co
 int aggregate_setup(struct memtrack *t, const struct memtrack_opts *opts);
 int aggregate_fill(struct memtrack *t, unsigned long long *peak, unsigned long long *max);
 
+/* CLOCK_REALTIME timeout_ms from now, for pthread_cond_timedwait(). */
+struct timespec tracker_deadline(int timeout_ms);
+
 void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -171,6 +178,8 @@ int procs_add(struct memtrack *t, pid_t pid, bool seize);
 /* Link the objects a traced process lacks into it. */
 int procs_catch_up(struct memtrack *t);
 void procs_remove(struct memtrack *t, const pid_t *pids, size_t n);
+/* Wait (up to timeout_ms) until pid has exec'd and runs its new image with its probes in. */
+void procs_wait_exec(struct memtrack *t, pid_t pid, int timeout_ms);
 /* Let every held process go, and detach from all of them. */
 void procs_stop(struct memtrack *t);
 

@@ -177,6 +177,51 @@ static void test_warden_killed_leaves_nothing_stopped(void **state)
 	killed_midway(true);
 }
 
+/*
+ * memtrack-load returns the command's status right after the command ends:
+ * letting go of the probes (seconds, with the kernel's grace periods) is
+ * a detacher process's business. The bound is loose, for a busy machine:
+ * closing the links itself took 2 to 5 s.
+ */
+static void test_status_comes_back_at_once(void **state)
+{
+	char stamp[] = "/tmp/memtrack-stamp-XXXXXX", script[256], text[64] = "";
+	const char *cmd[] = { "/bin/sh", "-c", script, NULL };
+	const char *sources[] = { "uprobe", "usdt" };
+	struct timespec now;
+	long long ended, back;
+	struct trace tr;
+	int fd;
+
+	(void)state;
+	REQUIRE_BPF();
+	fd = mkstemp(stamp);
+	assert_true(fd >= 0);
+	close(fd);
+	/* the command's last act: the time, CLOCK_MONOTONIC (/proc/uptime is too coarse) */
+	snprintf(script, sizeof(script), "%s %s", build_path("tests/fixtures/monotonic_stamp"),
+		 stamp);
+	for (size_t i = 0; i < 2; i++) {
+		const char *opts[] = { "--source", sources[i], NULL };
+		FILE *f;
+
+		trace_run(&tr, opts, cmd);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		back = now.tv_sec * 1000000000LL + now.tv_nsec;
+		assert_int_equal(tr.status, 0);
+		f = fopen(stamp, "r");
+		assert_non_null(f);
+		assert_non_null(fgets(text, sizeof(text), f));
+		fclose(f);
+		ended = atoll(text);
+		if (back - ended > 1500000000LL)
+			fail_msg("%s: %lld ms from the command's end to memtrack-load's", sources[i],
+				 (back - ended) / 1000000);
+		trace_free(&tr);
+	}
+	unlink(stamp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_traced_tree_has_probes),
 		cmocka_unit_test(test_tracer_killed_leaves_nothing_stopped),
 		cmocka_unit_test(test_warden_killed_leaves_nothing_stopped),
+		cmocka_unit_test(test_status_comes_back_at_once),
 	};
 
 	return cmocka_run_group_tests_name("probe_scope", tests, NULL, NULL);
