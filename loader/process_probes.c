@@ -105,7 +105,15 @@ void procs_remove(struct memtrack *t, const pid_t *pids, size_t n)
 	detacher_finish(&d);
 }
 
-#define GONE_BATCH 64
+/*
+ * Exited processes' links are let go of together, by one detacher process,
+ * when this many wait or the oldest has waited this long. Each time costs
+ * a fork, and taking probes out makes the kernel block every fork on the
+ * system for a moment: one batch, not a hundred. Meanwhile a dead link
+ * only makes each probe hit in live processes skip one more consumer.
+ */
+#define GONE_BATCH 32
+#define GONE_WAIT_MS 100
 
 /* Answer the warden: link a new process, probe a new image, forget one that exited. */
 static void *follower_main(void *arg)
@@ -147,7 +155,8 @@ static void *follower_main(void *arg)
 			gone[ngone++] = m.pid;
 			break;
 		}
-		if (ngone && (ngone == GONE_BATCH || !warden_pending(&t->warden))) {
+		/* let go when many wait, or when the oldest has waited long enough */
+		if (ngone && (ngone == GONE_BATCH || !warden_wait(&t->warden, GONE_WAIT_MS))) {
 			pthread_mutex_lock(&t->probe_lock);
 			procs_remove(t, gone, ngone);
 			pthread_mutex_unlock(&t->probe_lock);

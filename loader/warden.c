@@ -378,11 +378,11 @@ int warden_next(struct warden *w, struct warden_msg *m)
 	return n == sizeof(*m) ? 0 : -EPIPE;
 }
 
-bool warden_pending(struct warden *w)
+bool warden_wait(struct warden *w, int timeout_ms)
 {
 	struct pollfd p = { w->events, POLLIN, 0 };
 
-	return poll(&p, 1, 0) > 0;
+	return poll(&p, 1, timeout_ms) > 0;
 }
 
 void warden_go(struct warden *w, pid_t pid)

@@ -48,8 +48,8 @@ int warden_seize(struct warden *w, pid_t pid, bool follow_children);
 /* The next thing that happened; 0, or -EPIPE once the warden is gone. */
 int warden_next(struct warden *w, struct warden_msg *m);
 
-/* Is a message waiting (warden_next() would not block)? */
-bool warden_pending(struct warden *w);
+/* Wait up to timeout_ms for a message: is one waiting (warden_next() would not block)? */
+bool warden_wait(struct warden *w, int timeout_ms);
 
 /* Let a held process run. */
 void warden_go(struct warden *w, pid_t pid);
