@@ -85,6 +85,48 @@ static void test_fork_and_exec_child(void **state)
 	trace_free(&tr);
 }
 
+/*
+ * Children started by vfork, posix_spawn (clone with CLONE_VM|CLONE_VFORK)
+ * and a bare clone: each traced from its first allocation, its calls its
+ * own and nothing of its parent's.
+ */
+static void spawned_by(void **state, const char *mode, const char *program,
+		       const char *child_seq)
+{
+	const char *opts[] = { "--source", SOURCE_OF(state), NULL };
+	const char *cmd[] = { build_path("tests/fixtures/spawn_kinds"), mode, program, NULL };
+	struct json_object *fork_ev;
+	struct trace tr;
+	long parent, child;
+
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	expect_success(&tr);
+	parent = trace_exec_pid(&tr, "spawn_kinds");
+	fork_ev = trace_find(&tr, "Fork", -1);
+	assert_non_null(fork_ev);
+	child = (long)jint(fork_ev, "pid");
+	assert_int_equal(jint(fork_ev, "ppid"), parent);
+	expect_sequence(&tr, parent, 0, "Malloc:1111 Free");
+	expect_sequence(&tr, child, 0, child_seq);
+	trace_free(&tr);
+}
+
+static void test_vfork_child(void **state)
+{
+	spawned_by(state, "vfork", build_path("tests/fixtures/second"), "Malloc:4444 Free");
+}
+
+static void test_posix_spawn_child(void **state)
+{
+	spawned_by(state, "posix_spawn", build_path("tests/fixtures/second"), "Malloc:4444 Free");
+}
+
+static void test_clone_child(void **state)
+{
+	spawned_by(state, "clone", NULL, "Malloc:3333 Free");
+}
+
 static void test_no_children(void **state)
 {
 	const char *opts[] = { "--no-children", "--source", SOURCE_OF(state), NULL };
@@ -227,6 +269,9 @@ int main(void)
 		/* exec'd images keep the shim preloaded: both sources follow them */
 		BOTH_SOURCES(test_exec_in_place_keeps_tracing),
 		BOTH_SOURCES(test_fork_and_exec_child),
+		BOTH_SOURCES(test_vfork_child),
+		BOTH_SOURCES(test_posix_spawn_child),
+		BOTH_SOURCES(test_clone_child),
 		BOTH_SOURCES(test_no_children),
 		BOTH_SOURCES(test_two_threads),
 		cmocka_unit_test(test_static_command),
