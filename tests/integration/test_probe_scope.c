@@ -7,12 +7,15 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "test_support.h"
+
+extern char **environ;
 
 /* What the breakpoints fixture says of a process started now, outside any trace. */
 static void untraced_state(char *out, size_t size)
@@ -61,6 +64,48 @@ static void test_system_probes_reach_every_process(void **state)
 
 	(void)state;
 	other_process_while_tracing(opts, "malloc:probed free:probed\n");
+}
+
+static char *slurp(const char *path);
+
+/*
+ * memtrack-load -p: the process attached to gets the probes, a process
+ * started beside it does not.
+ */
+static void test_attached_process_alone_has_probes(void **state)
+{
+	char out_path[] = "/tmp/memtrack-attach-XXXXXX", pid_text[16], state_beside[256];
+	const char *argv[] = { build_path("tests/fixtures/breakpoints"), "--wait", out_path, NULL };
+	const char *opts[] = { "-v", "-p", pid_text, NULL };
+	posix_spawn_file_actions_t fa;
+	struct trace tr;
+	int go[2], fd, wstatus;
+	pid_t pid;
+
+	(void)state;
+	REQUIRE_BPF();
+	fd = mkstemp(out_path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, go[0], STDIN_FILENO);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(go[0]);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+	trace_start(&tr, opts, NULL, -1, 0);
+	trace_wait_stderr(&tr, "tracing process ", 20000);
+	untraced_state(state_beside, sizeof(state_beside));
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 0);
+	assert_string_equal(state_beside, "malloc:clean free:clean\n");
+	assert_string_equal(slurp(out_path), "malloc:probed free:probed\n");
+	unlink(out_path);
+	trace_free(&tr);
 }
 
 static char *slurp(const char *path)
@@ -227,6 +272,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_untraced_process_has_no_probes),
 		cmocka_unit_test(test_system_probes_reach_every_process),
+		cmocka_unit_test(test_attached_process_alone_has_probes),
 		cmocka_unit_test(test_traced_tree_has_probes),
 		cmocka_unit_test(test_tracer_killed_leaves_nothing_stopped),
 		cmocka_unit_test(test_warden_killed_leaves_nothing_stopped),
