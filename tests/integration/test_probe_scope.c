@@ -267,6 +267,41 @@ static void test_status_comes_back_at_once(void **state)
 	unlink(stamp);
 }
 
+/*
+ * Kernels before 6.6 have no uprobe_multi links: each probe is a
+ * perf-event uprobe of its own, attached for each process, and the USDT
+ * source is libbpf's. The same exact sequences, through that path.
+ */
+static void test_without_uprobe_multi(void **state)
+{
+	const char *sources[] = { "uprobe", "usdt" };
+	const char *cmd[] = { build_path("tests/fixtures/spawn_kinds"), "posix_spawn",
+			      build_path("tests/fixtures/second"), NULL };
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	setenv("MEMTRACK_NO_UPROBE_MULTI", "1", 1);
+	for (size_t i = 0; i < 2; i++) {
+		const char *opts[] = { "--source", sources[i], NULL };
+		struct json_object *fork_ev;
+		char *seq;
+
+		trace_run(&tr, opts, cmd);
+		assert_int_equal(tr.status, 0);
+		seq = trace_sequence(&tr, trace_exec_pid(&tr, "spawn_kinds"), 0);
+		assert_string_equal(seq, "Malloc:1111 Free");
+		free(seq);
+		fork_ev = trace_find(&tr, "Fork", -1);
+		assert_non_null(fork_ev);
+		seq = trace_sequence(&tr, (long)jint(fork_ev, "pid"), 0);
+		assert_string_equal(seq, "Malloc:4444 Free");
+		free(seq);
+		trace_free(&tr);
+	}
+	unsetenv("MEMTRACK_NO_UPROBE_MULTI");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_tracer_killed_leaves_nothing_stopped),
 		cmocka_unit_test(test_warden_killed_leaves_nothing_stopped),
 		cmocka_unit_test(test_status_comes_back_at_once),
+		cmocka_unit_test(test_without_uprobe_multi),
 	};
 
 	return cmocka_run_group_tests_name("probe_scope", tests, NULL, NULL);
