@@ -9,8 +9,8 @@
  * So a throw-away process takes the last references: detacher_begin()
  * forks it (its copies of our descriptors keep every link alive), the
  * caller then releases what it wants to (quickly: the kernel only drops a
- * count), and detacher_finish() lets it close its copies and exit, which
- * is where the waiting happens. It is an orphan (init reaps it) and keeps
+ * count), and detacher_finish() tells it to close its copies and exit,
+ * which is where the waiting happens. It is an orphan (init reaps it) and keeps
  * no terminal or pipe of ours open: only the descriptors it must close.
  */
 #ifndef MEMTRACK_DETACHER_H
@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 struct detacher {
-	int go; /* closing it lets the process go on; -1: none was started */
+	int go; /* a byte written here lets the process go on; -1: none was started */
 };
 
 /* Start it. 0, or a negative errno (then the caller's releases are slow, but happen). */
