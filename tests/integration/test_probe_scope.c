@@ -17,10 +17,44 @@
 
 extern char **environ;
 
-/* What the breakpoints fixture says of a process started now, outside any trace. */
-static void untraced_state(char *out, size_t size)
+/*
+ * The allocator these tests look at: a private copy of the wrapper
+ * library, preloaded into the processes they start and named to
+ * memtrack-load with -l. A copy of their own, because another tracer's
+ * system-wide probes on libc (a second test run beside this one, say)
+ * would put breakpoints into every process and say nothing of ours.
+ */
+struct private_lib {
+	char dir[64];
+	char path[128];
+	char preload[160]; /* LD_PRELOAD=path */
+};
+
+static void private_lib_make(struct private_lib *l)
 {
-	const char *argv[] = {build_path("tests/fixtures/breakpoints"), NULL};
+	char cmd[512];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	snprintf(l->dir, sizeof(l->dir), "/tmp/memtrack-scope-XXXXXX");
+	assert_non_null(mkdtemp(l->dir));
+	snprintf(l->path, sizeof(l->path), "%s/liballoc.so", l->dir);
+	snprintf(l->preload, sizeof(l->preload), "LD_PRELOAD=%s", l->path);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", build_path("tests/fixtures/libwrapper.so"),
+		 l->path);
+	assert_int_equal(run_quiet(argv), 0);
+}
+
+static void private_lib_remove(struct private_lib *l)
+{
+	unlink(l->path);
+	rmdir(l->dir);
+}
+
+/* What the breakpoints fixture says of a process started now, outside any trace. */
+static void untraced_state(const struct private_lib *l, char *out, size_t size)
+{
+	const char *argv[] = { "/usr/bin/env", l->preload, build_path("tests/fixtures/breakpoints"),
+			       NULL };
 
 	assert_int_equal(run_capture(argv, out, size), 0);
 }
@@ -29,41 +63,41 @@ static void untraced_state(char *out, size_t size)
  * While memtrack-load traces a waiting command, a process started beside
  * it has breakpoints only if the probes are system-wide.
  */
-static void other_process_while_tracing(const char *const *opts, const char *expect)
+static void other_process_while_tracing(bool system_probes, const char *expect)
 {
-	const char *cmd[] = {build_path("tests/fixtures/waiter"), NULL};
+	struct private_lib l;
+	const char *opts[] = { "-v", "-l", l.path, system_probes ? "--system-probes" : NULL, NULL };
+	const char *cmd[] = { "/usr/bin/env", l.preload, build_path("tests/fixtures/waiter"), NULL };
 	char state[256];
 	struct trace tr;
 	int go[2];
 
 	REQUIRE_BPF();
+	private_lib_make(&l);
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
 	trace_start(&tr, opts, cmd, go[0], 0);
 	close(go[0]);
 	trace_wait_stderr(&tr, "started ", 20000);
-	untraced_state(state, sizeof(state));
+	untraced_state(&l, state, sizeof(state));
 	assert_int_equal(write(go[1], "g", 1), 1);
 	close(go[1]);
 	trace_finish(&tr);
 	assert_int_equal(tr.status, 0);
 	assert_string_equal(state, expect);
 	trace_free(&tr);
+	private_lib_remove(&l);
 }
 
 static void test_untraced_process_has_no_probes(void **state)
 {
-	const char *opts[] = {"-v", NULL};
-
 	(void)state;
-	other_process_while_tracing(opts, "malloc:clean free:clean\n");
+	other_process_while_tracing(false, "malloc:clean free:clean\n");
 }
 
 static void test_system_probes_reach_every_process(void **state)
 {
-	const char *opts[] = {"-v", "--system-probes", NULL};
-
 	(void)state;
-	other_process_while_tracing(opts, "malloc:probed free:probed\n");
+	other_process_while_tracing(true, "malloc:probed free:probed\n");
 }
 
 static char *slurp(const char *path);
@@ -74,9 +108,11 @@ static char *slurp(const char *path);
  */
 static void test_attached_process_alone_has_probes(void **state)
 {
+	struct private_lib l;
 	char out_path[] = "/tmp/memtrack-attach-XXXXXX", pid_text[16], state_beside[256];
-	const char *argv[] = { build_path("tests/fixtures/breakpoints"), "--wait", out_path, NULL };
-	const char *opts[] = { "-v", "-p", pid_text, NULL };
+	const char *argv[] = { "/usr/bin/env", l.preload, build_path("tests/fixtures/breakpoints"),
+			       "--wait", out_path, NULL };
+	const char *opts[] = { "-v", "-l", l.path, "-p", pid_text, NULL };
 	posix_spawn_file_actions_t fa;
 	struct trace tr;
 	int go[2], fd, wstatus;
@@ -84,6 +120,7 @@ static void test_attached_process_alone_has_probes(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
+	private_lib_make(&l);
 	fd = mkstemp(out_path);
 	assert_true(fd >= 0);
 	close(fd);
@@ -96,7 +133,7 @@ static void test_attached_process_alone_has_probes(void **state)
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
 	trace_start(&tr, opts, NULL, -1, 0);
 	trace_wait_stderr(&tr, "tracing process ", 20000);
-	untraced_state(state_beside, sizeof(state_beside));
+	untraced_state(&l, state_beside, sizeof(state_beside));
 	assert_int_equal(write(go[1], "g", 1), 1);
 	close(go[1]);
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
@@ -106,6 +143,7 @@ static void test_attached_process_alone_has_probes(void **state)
 	assert_string_equal(slurp(out_path), "malloc:probed free:probed\n");
 	unlink(out_path);
 	trace_free(&tr);
+	private_lib_remove(&l);
 }
 
 static char *slurp(const char *path)
