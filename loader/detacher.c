@@ -54,18 +54,19 @@ static __attribute__((noreturn)) void detacher_main(int wait_fd)
 	_exit(0);
 }
 
-int detacher_begin(struct detacher *d)
+int detacher_begin(struct detacher *d, bool orphan)
 {
 	int p[2], err;
 	pid_t pid;
 
 	d->go = -1;
+	d->pid = 0;
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	pid = fork();
 	if (pid == 0) {
 		/* fork again, so that the detacher is an orphan: nobody need wait for it */
-		if (fork() != 0)
+		if (orphan && fork() != 0)
 			_exit(0);
 		close(p[1]);
 		detacher_main(p[0]);
@@ -76,10 +77,22 @@ int detacher_begin(struct detacher *d)
 		close(p[1]);
 		return err;
 	}
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (orphan)
+		detacher_reaped(pid, true); /* the go-between, which exits at once */
+	else
+		d->pid = pid;
 	d->go = p[1];
 	return 0;
+}
+
+bool detacher_reaped(pid_t pid, bool wait)
+{
+	pid_t got;
+
+	do
+		got = waitpid(pid, NULL, wait ? 0 : WNOHANG);
+	while (got < 0 && errno == EINTR);
+	return got == pid || (got < 0 && errno == ECHILD);
 }
 
 void detacher_finish(struct detacher *d)

@@ -88,12 +88,29 @@ int procs_add(struct memtrack *t, pid_t pid, bool seize)
 	return 0;
 }
 
+/* Reap the detachers that have exited (wait: all of them, however long they take). */
+static void reap_detachers(struct memtrack *t, bool wait)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < t->ndetachers; i++)
+		if (!detacher_reaped(t->detachers[i], wait))
+			t->detachers[kept++] = t->detachers[i];
+	t->ndetachers = kept;
+}
+
 void procs_remove(struct memtrack *t, const pid_t *pids, size_t n)
 {
 	struct detacher d;
+	pid_t *v;
 
 	/* the kernel's waits go to a detacher process, if one can be had */
-	detacher_begin(&d);
+	reap_detachers(t, false);
+	if (detacher_begin(&d, false) == 0 &&
+	    (v = realloc(t->detachers, (t->ndetachers + 1) * sizeof(*v)))) {
+		t->detachers = v;
+		v[t->ndetachers++] = d.pid;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct traced_process *p = find_proc(t, pids[i]);
 
@@ -215,6 +232,11 @@ void procs_stop(struct memtrack *t)
 	/* memtrack_close() has a detacher holding these: quick */
 	for (size_t i = 0; i < t->nprocs; i++)
 		probe_links_release(&t->procs[i].links);
+	/* those still at work are left to finish on their own (then init reaps them) */
+	reap_detachers(t, false);
+	free(t->detachers);
+	t->detachers = NULL;
+	t->ndetachers = 0;
 	free(t->procs);
 	t->procs = NULL;
 	t->nprocs = 0;

@@ -736,7 +736,7 @@ void memtrack_close(struct memtrack *t)
 		return;
 	memtrack_stop(t);
 	/* the kernel's slow part of letting go of the probes happens in a detacher process */
-	detacher_begin(&d);
+	detacher_begin(&d, true);
 	procs_stop(t);
 	probes_detach_all(t);
 	ring_buffer__free(t->rb);

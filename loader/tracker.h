@@ -85,6 +85,8 @@ struct memtrack {
 	pthread_t follower; /* answers the warden */
 	bool follower_started;
 	bool follower_gone;	   /* the warden is gone: nothing is held any more */
+	pid_t *detachers;	   /* detacher processes started while tracing, to reap */
+	size_t ndetachers;
 	pthread_cond_t exec_done; /* a traced process's exec was let go (with probe_lock) */
 
 	/* Pull mode: events waiting for memtrack_next(). Guarded by lock. */
