@@ -240,8 +240,9 @@ static void go(struct tracees *ts, pid_t pid)
 static void close_others(const int *keep, int n)
 {
 	unsigned int from = 3;
+	int left = n;
 
-	for (unsigned int fd = 3; fd < 1024 * 1024 && n; fd++) {
+	for (unsigned int fd = 3; fd < 1024 * 1024 && left; fd++) {
 		bool kept = false;
 
 		for (int i = 0; i < n; i++)
@@ -251,7 +252,7 @@ static void close_others(const int *keep, int n)
 		if (fd > from)
 			syscall(SYS_close_range, from, fd - 1, 0);
 		from = fd + 1;
-		n--;
+		left--;
 	}
 	syscall(SYS_close_range, from, ~0U, 0);
 }
@@ -279,10 +280,10 @@ static __attribute__((noreturn)) void warden_main(int ctl, int events)
 	dup2(null, 0);
 	dup2(null, 1);
 	dup2(null, 2);
-	close_others((int[]){ctl, events, sfd}, 3);
+	close_others((int[]){ ctl, events, sfd }, 3);
 
 	for (;;) {
-		struct pollfd p[3] = {{ctl, POLLIN, 0}, {events, POLLIN, 0}, {sfd, POLLIN, 0}};
+		struct pollfd p[3] = { { ctl, POLLIN, 0 }, { events, POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		struct signalfd_siginfo si;
 		struct warden_msg m;
 		int status;
