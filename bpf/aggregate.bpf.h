@@ -112,6 +112,8 @@ static __always_inline struct mt_proc_totals *totals_of(__u32 pid)
 
 static __always_inline void count_call(struct mt_proc_totals *t, __u32 func)
 {
+	/* one register for the check and the index: else clang may test one copy, index with another */
+	asm volatile("" : "+r"(func));
 	if (func < MT_FN_MAX)
 		__sync_fetch_and_add(&t->calls[func], 1);
 }

@@ -326,104 +326,112 @@ struct frame {
 	__u64 ret;
 };
 
-/*
- * Walk the frame-pointer chain from fp into s->ip[n..depth). The kernel's
- * walk (bpf_get_stack) follows whatever a register holds until a read
- * fails: through code built without frame pointers it gathers dozens of
- * garbage frames, and pays for each. Here a frame must lie above the last
- * one, within the stack, 16-byte aligned, with a non-zero return address;
- * else the walk stops there, counted. A chain ends normally at a frame
- * pointer of 0 (the outermost frame clears it).
- */
-static __always_inline __u32 walk_frames(struct mt_stack *s, __u32 n, __u64 fp, __u64 sp)
-{
-	struct frame f;
-	__u32 cut = MT_STACK_CUT_MAX;
+/* A stack walk in progress: bpf_loop()'s context. */
+struct walk {
+	struct mt_stack *s;
+	__u64 fp, sp; /* the next frame, and where the last one ended */
+	__u64 id;     /* FNV-1a of the frames so far: equal stacks, equal ids */
+	__u32 n;      /* frames kept */
+	__u32 cut;    /* why it stopped early; MT_STACK_CUT_MAX: it did not */
+};
 
-	for (int i = 0; i < MT_MAX_STACK_DEPTH; i++) {
-		if (n >= stack_depth || n >= MT_MAX_STACK_DEPTH) {
-			cut = fp ? MT_STACK_CUT_DEPTH : MT_STACK_CUT_MAX;
-			break;
-		}
-		if (!fp)
-			break; /* the outermost frame */
-		if (fp < sp || fp - sp > MT_MAX_FRAME_SPAN || (fp & 15)) {
-			cut = MT_STACK_CUT_NO_FRAME;
-			break;
-		}
-		if (bpf_probe_read_user(&f, sizeof(f), (void *)fp)) {
-			cut = MT_STACK_CUT_UNREADABLE;
-			break;
-		}
-		if (!f.ret) {
-			cut = MT_STACK_CUT_NO_FRAME;
-			break;
-		}
-		s->ip[n] = f.ret;
-		n++;
-		if (f.next && f.next <= fp) {
-			cut = MT_STACK_CUT_NO_FRAME;
-			break;
-		}
-		sp = fp + sizeof(f);
-		fp = f.next;
-	}
-	if (cut != MT_STACK_CUT_MAX)
-		count(&stack_cuts, cut);
-	return n;
+static __always_inline void walk_keep(struct walk *w, __u64 ip)
+{
+	__u32 n = w->n;
+
+	if (n >= MT_MAX_STACK_DEPTH)
+		return;
+	w->s->ip[n] = ip;
+	w->n = n + 1;
+	w->id = (w->id ^ ip) * 0x100000001b3ULL;
 }
 
 /*
- * The current user stack, stored once: its id, or 0. skip drops frames
- * from the top (a probe inside a wrapper); caller, if not 0, replaces the
- * top frame (an entry probe's ip is the callee's first instruction, and a
- * frame-pointer walk from there never sees the caller: its return address
- * is at the stack pointer, passed here).
+ * One step up the frame-pointer chain. The kernel's walk (bpf_get_stack)
+ * follows whatever a register holds until a read fails: through code
+ * built without frame pointers it gathers dozens of garbage frames, and
+ * pays for each. Here a frame must lie above the last one, within the
+ * stack, 16-byte aligned, with a non-zero return address; else the walk
+ * stops there, counted. A chain ends normally at a frame pointer of 0 (the
+ * outermost frame clears it). A bpf_loop() callback: verified once, not
+ * once per frame.
  */
-static __always_inline __u64 stack_capture(void *regs, __u32 skip, __u64 caller)
+static long walk_step(__u32 index, void *ctx)
 {
-	__u64 id = 0xcbf29ce484222325ULL;
-	struct mt_stack *s;
-	__u32 zero = 0, n;
-	long err;
+	struct walk *w = ctx;
+	struct frame f;
 
+	if (!w->fp)
+		return 1; /* the outermost frame */
+	if (w->n >= stack_depth || w->n >= MT_MAX_STACK_DEPTH) {
+		w->cut = MT_STACK_CUT_DEPTH;
+		return 1;
+	}
+	if (w->fp < w->sp || w->fp - w->sp > MT_MAX_FRAME_SPAN || (w->fp & 15)) {
+		w->cut = MT_STACK_CUT_NO_FRAME;
+		return 1;
+	}
+	if (bpf_probe_read_user(&f, sizeof(f), (void *)w->fp)) {
+		w->cut = MT_STACK_CUT_UNREADABLE;
+		return 1;
+	}
+	if (!f.ret || (f.next && f.next <= w->fp)) {
+		if (f.ret)
+			walk_keep(w, f.ret);
+		w->cut = MT_STACK_CUT_NO_FRAME;
+		return 1;
+	}
+	walk_keep(w, f.ret);
+	w->sp = w->fp + sizeof(f);
+	w->fp = f.next;
+	return 0;
+}
+
+/*
+ * The current user stack, stored once: its id, or 0. skip_top drops the
+ * top frame (a probe inside a wrapper: the next frame is its caller's);
+ * caller, if not 0, replaces the top frame (an entry probe's ip is the
+ * callee's first instruction, and a frame-pointer walk from there never
+ * sees the caller: its return address is at the stack pointer, passed
+ * here).
+ */
+static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 caller)
+{
 	struct pt_regs *ctx = regs;
+	struct walk w = {
+		.fp = PT_REGS_FP(ctx),
+		.sp = PT_REGS_SP(ctx),
+		.id = 0xcbf29ce484222325ULL,
+		.cut = MT_STACK_CUT_MAX,
+	};
+	__u32 zero = 0;
+	long err;
 
 	if (!stack_depth)
 		return 0;
-	s = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!s)
+	w.s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!w.s)
 		return 0;
-	s->ip[0] = caller ? caller : PT_REGS_IP(ctx);
-	n = walk_frames(s, 1, PT_REGS_FP(ctx), PT_REGS_SP(ctx));
-	if (skip && n > skip) {
-		/* the wrapper's frame: drop it, the next one is its caller's */
-		for (int i = 0; i < MT_MAX_STACK_DEPTH - 1; i++) {
-			if (i + 1 >= n)
-				break;
-			s->ip[i] = s->ip[i + 1];
-		}
-		n--;
-	}
-	s->nr = n;
-	s->_pad = 0;
-	/* FNV-1a over the frames: equal stacks, equal ids */
-	for (int i = 0; i < MT_MAX_STACK_DEPTH; i++) {
-		if (i >= s->nr)
-			break;
-		id = (id ^ s->ip[i]) * 0x100000001b3ULL;
-	}
-	if (!id)
-		id = 1;
+	if (!skip_top)
+		walk_keep(&w, caller ? caller : PT_REGS_IP(ctx));
+	bpf_loop(MT_MAX_STACK_DEPTH + 1, walk_step, &w, 0);
+	if (w.cut != MT_STACK_CUT_MAX)
+		count(&stack_cuts, w.cut);
+	if (!w.n)
+		return 0;
+	w.s->nr = w.n;
+	w.s->_pad = 0;
+	if (!w.id)
+		w.id = 1;
 	/* most stacks are known already: a lookup takes no lock, an insert does */
-	if (bpf_map_lookup_elem(&stacks, &id))
-		return id;
-	err = bpf_map_update_elem(&stacks, &id, s, BPF_NOEXIST);
+	if (bpf_map_lookup_elem(&stacks, &w.id))
+		return w.id;
+	err = bpf_map_update_elem(&stacks, &w.id, w.s, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		count(&drops, MT_DROP_STACK);
 		return 0;
 	}
-	return id;
+	return w.id;
 }
 
 static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64 size,
@@ -535,7 +543,7 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 	if (lf && lf->ptr == addr)
 		bpf_map_delete_elem(&frees, &tid);
 	/* at the return: the top frame is the caller, where the call returns to */
-	emit_alloc(type, c->func, addr, size, old_addr, align, pid, tid, stack_capture(ctx, 0, 0));
+	emit_alloc(type, c->func, addr, size, old_addr, align, pid, tid, stack_capture(ctx, false, 0));
 }
 
 static __always_inline int call_exit(struct pt_regs *ctx, __u64 ret)
@@ -597,7 +605,7 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 	__u64 stack_id = 0, caller = 0;
 
 	if (free_stacks && !bpf_probe_read_user(&caller, sizeof(caller), (void *)sp))
-		stack_id = stack_capture(ctx, 0, caller);
+		stack_id = stack_capture(ctx, false, caller);
 	emit_alloc(MT_EV_FREE, func, (__u64)ptr, 0, 0, 0, id >> 32, tid, stack_id);
 	return 0;
 }
@@ -696,7 +704,7 @@ int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long 
 	}
 	/* skip the shim's frame: the next one is the program's caller */
 	emit_alloc(type, func, ptr, size, type == MT_EV_REALLOC ? old_ptr : 0, align, id >> 32,
-		   (__u32)id, type != MT_EV_FREE || free_stacks ? stack_capture(ctx, 1, 0) : 0);
+		   (__u32)id, type != MT_EV_FREE || free_stacks ? stack_capture(ctx, true, 0) : 0);
 	return 0;
 }
 
