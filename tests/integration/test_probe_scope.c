@@ -260,6 +260,63 @@ static void test_warden_killed_leaves_nothing_stopped(void **state)
 	killed_midway(true);
 }
 
+/* A process's CPU time so far (user and system), in clock ticks; -1 if gone. */
+static long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long utime, stime;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* after the name in parentheses: state, then 10 fields, then utime and stime */
+	if (!p || !(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+		   &stime) != 2)
+		return -1;
+	return (long long)(utime + stime);
+}
+
+/*
+ * While the traced command sleeps, neither memtrack-load nor its warden
+ * spends CPU: the warden waits in poll(), memtrack-load in the ring
+ * buffer's epoll. (The warden once polled a closed descriptor and took a
+ * whole CPU.) A spinning process gets most of a second in a second, even
+ * on a busy machine; the bound is a third.
+ */
+static void test_idle_trace_is_idle(void **state)
+{
+	const char *cmd[] = { "/bin/sleep", "3", NULL };
+	const char *opts[] = { "-v", NULL };
+	long long ticks = sysconf(_SC_CLK_TCK), w0, w1, m0, m1;
+	struct trace tr;
+	pid_t warden;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_start(&tr, opts, cmd, -1, 0);
+	trace_wait_stderr(&tr, "started ", 20000);
+	warden = warden_of(tr.pid);
+	assert_true(warden > 0);
+	w0 = cpu_ticks(warden);
+	m0 = cpu_ticks(tr.pid);
+	sleep(1);
+	w1 = cpu_ticks(warden);
+	m1 = cpu_ticks(tr.pid);
+	trace_finish(&tr);
+	assert_int_equal(tr.status, 0);
+	assert_true(w0 >= 0 && w1 >= 0 && m0 >= 0 && m1 >= 0);
+	if (w1 - w0 > ticks / 3 || m1 - m0 > ticks / 3)
+		fail_msg("CPU in a second of an idle trace: warden %lld, memtrack-load %lld ticks "
+			 "(of %lld)",
+			 w1 - w0, m1 - m0, ticks);
+	trace_free(&tr);
+}
+
 /*
  * memtrack-load returns the command's status right after the command ends:
  * letting go of the probes (seconds, with the kernel's grace periods) is
@@ -350,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_tracer_killed_leaves_nothing_stopped),
 		cmocka_unit_test(test_warden_killed_leaves_nothing_stopped),
 		cmocka_unit_test(test_status_comes_back_at_once),
+		cmocka_unit_test(test_idle_trace_is_idle),
 		cmocka_unit_test(test_without_uprobe_multi),
 	};
 
