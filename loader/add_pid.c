@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,6 +172,8 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 	char exe[PATH_MAX + 64], libc[PATH_MAX];
 	size_t before = t->nobjects;
 	int err = executable_of(pid, exe, sizeof(exe));
+	uint64_t image = 0;
+	struct stat st;
 
 	if (err)
 		return; /* gone already */
@@ -179,6 +182,12 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 			    "process %d exec'd %s in another root: its allocator is not probed",
 			    (int)pid, path_for_display(exe));
 		return;
+	}
+	/* a shell loop execs the same few images again and again: each is read once */
+	if (stat(exe, &st) == 0) {
+		image = ((uint64_t)st.st_dev << 40 ^ (uint64_t)st.st_ino) | 1;
+		if (u64_map_get(&t->images_probed, image, NULL))
+			return;
 	}
 	if (t->usdt) {
 		/* its own memtrack probes, if it has any (the shim's are linked already) */
@@ -193,6 +202,8 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 		if (!err || err == -ENOENT)
 			err = discover_needed(t, exe, NULL);
 	}
+	if (image && (!err || err == -ENOENT))
+		u64_map_put(&t->images_probed, image, 1); /* without memory: read again, no harm */
 	if (t->warden.pid && t->nobjects > before)
 		tracker_log(t, MEMTRACK_LOG_INFO, "process %d exec'd %s: probed %s before it ran",
 			    (int)pid, path_for_display(exe),

@@ -753,6 +753,7 @@ void memtrack_close(struct memtrack *t)
 		free(t->new_maps[i].path);
 	free(t->new_maps);
 	u64_map_free(&t->looked_at);
+	u64_map_free(&t->images_probed);
 	free(t->scope_cgroup);
 	pthread_mutex_destroy(&t->meta_lock);
 	free(t->usdt_shim);

@@ -114,6 +114,7 @@ struct memtrack {
 	struct new_mapping *new_maps; /* guarded by meta_lock */
 	size_t nnew_maps;
 	struct u64_map looked_at; /* objects (dev, inode) looked at: what they turned out to be */
+	struct u64_map images_probed; /* executables (dev, inode) an exec was probed for: once */
 
 	bool callback_stop; /* on_event asked to stop: not a ring-buffer error */
 	unsigned long long delivered;
