@@ -617,8 +617,7 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
  * aligned operator new). One program for all lets one link per object
  * carry every entry probe (probes.c).
  */
-SEC("uprobe")
-int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
+static __always_inline int entry(struct pt_regs *ctx, __u64 a0, __u64 a1, __u64 a2)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 func = (__u32)(cookie & MT_COOKIE_FUNC_MASK);
@@ -652,6 +651,35 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	default:
 		return 0;
 	}
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
+{
+	return entry(ctx, a0, a1, a2);
+}
+
+/* Is this the return of a session's function (uprobe sessions, Linux 6.13)? */
+extern bool bpf_session_is_return(void) __ksym __weak;
+
+/*
+ * Where the kernel has uprobe sessions, one program, one link and one
+ * consumer per function do both: the entry, then (unless the entry says
+ * not: frees, and processes not traced) the return. A traced process's
+ * links cost the kernel half as much to put in and take out as an entry
+ * and a return link, which a fork-heavy command pays for every process.
+ */
+SEC("uprobe")
+int BPF_KPROBE(alloc_session, __u64 a0, __u64 a1, __u64 a2)
+{
+	__u32 func = (__u32)(bpf_get_attach_cookie(ctx) & MT_COOKIE_FUNC_MASK);
+
+	if (bpf_session_is_return())
+		return call_exit(ctx, PT_REGS_RC(ctx));
+	entry(ctx, a0, a1, a2);
+	if (func == MT_FN_FREE || func == MT_FN_DELETE || func == MT_FN_DELETE_ARRAY)
+		return 1; /* recorded at entry */
+	return tgid_tracked(bpf_get_current_pid_tgid() >> 32) ? 0 : 1;
 }
 
 /*

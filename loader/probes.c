@@ -255,10 +255,19 @@ int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
 		struct probe_links *links)
 {
 	struct bpf_program *enter = t->skel->progs.alloc_enter, *exit = t->skel->progs.alloc_exit;
-	struct uprobe_targets entries = { obj->path, obj->entry_offsets, obj->entry_cookies,
-					  obj->ref_ctr_offsets, obj->nentry, false };
-	struct uprobe_targets returns = { obj->path, obj->return_offsets, NULL, NULL, obj->nreturn,
-					  true };
+	struct uprobe_targets entries = {
+		.path = obj->path,
+		.offsets = obj->entry_offsets,
+		.cookies = obj->entry_cookies,
+		.ref_ctrs = obj->ref_ctr_offsets,
+		.n = obj->nentry,
+	};
+	struct uprobe_targets returns = {
+		.path = obj->path,
+		.offsets = obj->return_offsets,
+		.n = obj->nreturn,
+		.retprobe = true,
+	};
 	int err;
 
 	if (obj->usdt && t->own_usdt) {
@@ -268,6 +277,12 @@ int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
 	if (obj->usdt) {
 		err = link_usdt(t, obj, pid, links);
 		return err ? link_failed(t, obj, pid, err, "the memtrack USDT probes") : 0;
+	}
+	if (t->session_links) {
+		/* one link: each function's entry, and its return where the entry asks */
+		entries.session = true;
+		err = uprobe_links_add(links, t->skel->progs.alloc_session, true, pid, &entries);
+		return err ? link_failed(t, obj, pid, err, "uprobes") : 0;
 	}
 	/*
 	 * Return probes first: a call entered between an entry probe and its

@@ -295,12 +295,20 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	mmap_calls_setup(t->skel, opts->mmap);
 	/* one link per object and process, if the kernel can: see uprobe_links.c */
 	t->multi_links = uprobe_multi_supported();
+	t->session_links = uprobe_session_supported();
 	if (t->multi_links) {
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter,
 						      MT_BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit,
 						      MT_BPF_TRACE_UPROBE_MULTI);
 	}
+	/* sessions: one program for entry and return; else the two, and no session program */
+	if (t->session_links)
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_session,
+						      MT_BPF_TRACE_UPROBE_SESSION);
+	bpf_program__set_autoload(t->skel->progs.alloc_session, t->session_links);
+	bpf_program__set_autoload(t->skel->progs.alloc_enter, !t->session_links);
+	bpf_program__set_autoload(t->skel->progs.alloc_exit, !t->session_links);
 	/* USDT too, with the argument specs written here as usdt.bpf.h lays them out */
 	t->own_usdt = t->multi_links && bpf_map__value_size(t->skel->maps.__bpf_usdt_specs) ==
 						sizeof(struct usdt_spec);

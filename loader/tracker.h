@@ -75,6 +75,7 @@ struct memtrack {
 	struct probed_object *objects;
 	size_t nobjects;
 	bool multi_links;   /* uprobe_multi links: the kernel has them, the programs are loaded so */
+	bool session_links; /* and uprobe sessions: alloc_session does entries and returns */
 	bool system_probes; /* probes for every process, not in each traced one */
 	bool own_usdt;	    /* USDT links are memtrack's (uprobe_multi), not libbpf's */
 	unsigned int usdt_specs; /* USDT argument specs stored in the BPF map */

@@ -39,16 +39,16 @@ struct uprobe_multi_attr {
 	__u32 pid; /* 0: every process */
 };
 
-static int uprobe_multi_create(int prog_fd, const char *path, const unsigned long *offsets,
-			       const unsigned long *ref_ctrs, const __u64 *cookies, __u32 cnt,
-			       bool retprobe, pid_t pid)
+static int uprobe_multi_create(int prog_fd, __u32 attach_type, const char *path,
+			       const unsigned long *offsets, const unsigned long *ref_ctrs,
+			       const __u64 *cookies, __u32 cnt, bool retprobe, pid_t pid)
 {
 	struct uprobe_multi_attr attr;
 	long fd;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_fd = (__u32)prog_fd;
-	attr.attach_type = MT_BPF_TRACE_UPROBE_MULTI;
+	attr.attach_type = attach_type;
 	attr.path = (__u64)(unsigned long)path;
 	attr.offsets = (__u64)(unsigned long)offsets;
 	attr.ref_ctr_offsets = (__u64)(unsigned long)ref_ctrs;
@@ -60,35 +60,46 @@ static int uprobe_multi_create(int prog_fd, const char *path, const unsigned lon
 	return fd < 0 ? -errno : (int)fd;
 }
 
-bool uprobe_multi_supported(void)
+/* Does the kernel have this kind of link? Asked with a throw-away program. */
+static bool link_kind_supported(__u32 attach_type)
 {
-	static int known = -1; /* the answer, once asked */
 	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-		{.code = BPF_JMP | BPF_EXIT},
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = MT_BPF_TRACE_UPROBE_MULTI);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach_type);
 	unsigned long offset = 0;
 	int prog, link;
 
-	if (known >= 0)
-		return known;
-	/* kernels before 6.6 take the other path: the tests take it too, when asked */
-	if (getenv("MEMTRACK_NO_UPROBE_MULTI")) {
-		known = 0;
-		return false;
-	}
 	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &opts);
-	if (prog < 0) {
-		known = 0;
+	if (prog < 0)
 		return false;
-	}
 	/* A kernel that knows these links refuses a directory as the file to probe, with EBADF. */
-	link = uprobe_multi_create(prog, "/", &offset, NULL, NULL, 1, false, -1);
+	link = uprobe_multi_create(prog, attach_type, "/", &offset, NULL, NULL, 1, false, -1);
 	if (link >= 0)
 		close(link);
 	close(prog);
-	known = link == -EBADF;
+	return link == -EBADF;
+}
+
+bool uprobe_multi_supported(void)
+{
+	static int known = -1; /* the answer, once asked */
+
+	if (known < 0)
+		/* kernels before 6.6 take the other path: the tests take it too, when asked */
+		known = !getenv("MEMTRACK_NO_UPROBE_MULTI") &&
+			link_kind_supported(MT_BPF_TRACE_UPROBE_MULTI);
+	return known;
+}
+
+bool uprobe_session_supported(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = uprobe_multi_supported() && !getenv("MEMTRACK_NO_UPROBE_SESSION") &&
+			link_kind_supported(MT_BPF_TRACE_UPROBE_SESSION);
 	return known;
 }
 
@@ -138,8 +149,11 @@ static int add_multi(struct probe_links *l, struct bpf_program *prog, pid_t pid,
 	int fd = -ENOMEM;
 
 	if (offs && (refs || !to->ref_ctrs))
-		fd = uprobe_multi_create(bpf_program__fd(prog), to->path, offs, refs, to->cookies,
-					 (__u32)to->n, to->retprobe, pid);
+		fd = uprobe_multi_create(bpf_program__fd(prog),
+					 to->session ? MT_BPF_TRACE_UPROBE_SESSION
+						     : MT_BPF_TRACE_UPROBE_MULTI,
+					 to->path, offs, refs, to->cookies, (__u32)to->n,
+					 to->retprobe, pid);
 	free(offs);
 	free(refs);
 	return fd < 0 ? fd : keep_fd(l, fd);

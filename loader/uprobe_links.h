@@ -16,8 +16,9 @@
 struct bpf_link;
 struct bpf_program;
 
-/* The attach type of a uprobe_multi program: the kernel's uapi, newer than Debian 12's headers. */
+/* Attach types of uprobe_multi and session programs: the kernel's uapi, newer than Debian 12's. */
 #define MT_BPF_TRACE_UPROBE_MULTI 48
+#define MT_BPF_TRACE_UPROBE_SESSION 57
 
 struct probe_links {
 	int *fds; /* uprobe_multi links */
@@ -32,6 +33,9 @@ struct probe_links {
  */
 bool uprobe_multi_supported(void);
 
+/* And uprobe sessions (Linux 6.13): entry and return in one link, one program? */
+bool uprobe_session_supported(void);
+
 /* Where one program goes in one file. */
 struct uprobe_targets {
 	const char *path;
@@ -40,6 +44,7 @@ struct uprobe_targets {
 	const size_t *ref_ctrs; /* each one's USDT semaphore (file offset, 0: none); NULL: none */
 	size_t n;
 	bool retprobe;
+	bool session; /* a uprobe session link (entry and return in one program) */
 };
 
 /*

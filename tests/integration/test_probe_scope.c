@@ -363,20 +363,18 @@ static void test_status_comes_back_at_once(void **state)
 }
 
 /*
- * Kernels before 6.6 have no uprobe_multi links: each probe is a
- * perf-event uprobe of its own, attached for each process, and the USDT
- * source is libbpf's. The same exact sequences, through that path.
+ * The same exact sequences, for both sources, with memtrack told to do
+ * without a kind of link this kernel has (env=1), as an older kernel must.
  */
-static void test_without_uprobe_multi(void **state)
+static void sequences_without(const char *env)
 {
 	const char *sources[] = { "uprobe", "usdt" };
 	const char *cmd[] = { build_path("tests/fixtures/spawn_kinds"), "posix_spawn",
 			      build_path("tests/fixtures/second"), NULL };
 	struct trace tr;
 
-	(void)state;
 	REQUIRE_BPF();
-	setenv("MEMTRACK_NO_UPROBE_MULTI", "1", 1);
+	setenv(env, "1", 1);
 	for (size_t i = 0; i < 2; i++) {
 		const char *opts[] = { "--source", sources[i], NULL };
 		struct json_object *fork_ev;
@@ -394,7 +392,25 @@ static void test_without_uprobe_multi(void **state)
 		free(seq);
 		trace_free(&tr);
 	}
-	unsetenv("MEMTRACK_NO_UPROBE_MULTI");
+	unsetenv(env);
+}
+
+/*
+ * Kernels before 6.6 have no uprobe_multi links: each probe is a
+ * perf-event uprobe of its own, attached for each process, and the USDT
+ * source is libbpf's.
+ */
+static void test_without_uprobe_multi(void **state)
+{
+	(void)state;
+	sequences_without("MEMTRACK_NO_UPROBE_MULTI");
+}
+
+/* Kernels from 6.6 to 6.12 have uprobe_multi links but no sessions: an entry and a return link. */
+static void test_without_uprobe_sessions(void **state)
+{
+	(void)state;
+	sequences_without("MEMTRACK_NO_UPROBE_SESSION");
 }
 
 int main(void)
@@ -409,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_status_comes_back_at_once),
 		cmocka_unit_test(test_idle_trace_is_idle),
 		cmocka_unit_test(test_without_uprobe_multi),
+		cmocka_unit_test(test_without_uprobe_sessions),
 	};
 
 	return cmocka_run_group_tests_name("probe_scope", tests, NULL, NULL);
