@@ -264,9 +264,10 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS)
 # --------------------------------------------------------------------------
 # bench/: side-by-side cost ratios, not a test
 
+# alloc_loop runs threads (THREADS); -lpthread is harmless for the others
 $(BUILD)/bench/%: bench/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $<
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -lpthread
 
 # links libdw and libelf for their symbols, which its trace's stacks point into
 $(BUILD)/bench/synth_trace: bench/synth_trace.c
@@ -278,12 +279,15 @@ $(BUILD)/bench/attach_many: bench/attach_many.c $(BUILD)/libmemtrack.so
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lmemtrack -ldl
 
+# peers.sh: memtrack side by side with bpftrace, heaptrack and valgrind
 bench: deps
 	$(Q)$(MAKE) --no-print-directory lib cli shim $(BUILD)/bench/alloc_loop \
-		$(BUILD)/bench/synth_trace $(BUILD)/bench/attach_many
+		$(BUILD)/bench/synth_trace $(BUILD)/bench/attach_many \
+		$(BUILD)/bench/stamp $(BUILD)/bench/live_million
 	$(Q)BUILD=$(BUILD) bench/run.sh
 	$(Q)BUILD=$(BUILD) bench/symbolize.sh
 	$(Q)$(BUILD)/bench/attach_many 50 5
+	$(Q)BUILD=$(BUILD) bench/peers.sh
 
 # --------------------------------------------------------------------------
 # The README's two commands
