@@ -339,7 +339,7 @@ int memtrack_jsonl_close(struct memtrack_jsonl *w);
  */
 struct memtrack_trace_handler {
 	void *ctx;
-	/* Malloc, Free, Calloc, Realloc, AlignedAlloc, Fork, Exec, Exit */
+	/* Malloc, Free, Calloc, Realloc, AlignedAlloc, Mmap, Munmap, Brk, Fork, Exec, Exit */
 	int (*on_event)(void *ctx, const union mt_event *ev);
 	int (*on_stack)(void *ctx, unsigned long long id, const struct mt_stack *st);
 	int (*on_mapping)(void *ctx, pid_t pid, unsigned long long timestamp,

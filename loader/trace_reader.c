@@ -46,6 +46,46 @@ static void copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+/* An errno from its name ("ENOMEM", as json_event.c writes it) or its number; 0 if neither. */
+static __u32 errno_of(struct json_object *o)
+{
+	struct json_object *v;
+	const char *name;
+
+	if (!json_object_object_get_ex(o, "error", &v))
+		return 0;
+	if (json_object_is_type(v, json_type_int))
+		return (__u32)json_object_get_int(v);
+	name = json_object_get_string(v);
+	for (int e = 1; name && e < 4096; e++) {
+		const char *n = strerrorname_np(e);
+
+		if (n && strcmp(n, name) == 0)
+			return (__u32)e;
+	}
+	return 0;
+}
+
+/* --mmap's records, as json_event.c writes them: an mremap's old size is kept in align. */
+static void read_memory_call(struct json_object *o, int type, struct mt_alloc_event *e)
+{
+	int func = lookup(get_str(o, "func"), memtrack_func_name, MT_FN_MAX);
+
+	e->addr = (__u64)get_int(o, "addr");
+	e->old_addr = (__u64)get_int(o, "old_addr");
+	e->stack_id = (__u64)get_int(o, "stack_id");
+	e->cgroup_id = (__u64)get_int(o, "cgroup");
+	e->err = errno_of(o);
+	if (type == MT_EV_BRK) {
+		e->func = MT_FN_BRK;
+		return;
+	}
+	e->size = (__u64)get_int(o, "size");
+	e->func = type == MT_EV_MUNMAP ? MT_FN_MUNMAP : func >= 0 ? (__u32)func : MT_FN_MMAP;
+	if (e->func == MT_FN_MREMAP)
+		e->align = (__u64)get_int(o, "old_size");
+}
+
 static int read_event(struct json_object *o, int type, const struct memtrack_trace_handler *h)
 {
 	union mt_event ev;
@@ -60,7 +100,9 @@ static int read_event(struct json_object *o, int type, const struct memtrack_tra
 	ev.hdr.timestamp = (__u64)get_int(o, "timestamp");
 	ev.hdr.pid = (__u32)get_int(o, "pid");
 	ev.hdr.tid = (__u32)get_int(o, "tid");
-	if (type <= MT_EV_ALIGNED_ALLOC) {
+	if (type == MT_EV_MMAP || type == MT_EV_MUNMAP || type == MT_EV_BRK) {
+		read_memory_call(o, type, &ev.alloc);
+	} else if (type <= MT_EV_ALIGNED_ALLOC) {
 		ev.alloc.addr = (__u64)get_int(o, "addr");
 		ev.alloc.size = (__u64)get_int(o, "size");
 		ev.alloc.old_addr = (__u64)get_int(o, "old_addr");
@@ -175,7 +217,7 @@ static int read_record(struct json_object *o, const struct memtrack_trace_handle
 	if (strcmp(type, "Stats") == 0)
 		return read_stats(o, h);
 	ev = lookup(type, memtrack_event_type_name, MT_EV_TYPE_MAX);
-	if (ev <= 0 || ev == MT_EV_MMAP || ev == MT_EV_MUNMAP || ev == MT_EV_BRK)
+	if (ev <= 0)
 		return 0; /* a record this version does not know: skip it */
 	return read_event(o, ev, h);
 }

@@ -431,6 +431,74 @@ static void jsonl_writes_whole_lines_matching_event_to_json(void **state)
 	unlink(path);
 }
 
+/* The trace reader hands each event back: written again, it is the same line. */
+struct replay {
+	char lines[16][1024];
+	size_t n;
+};
+
+static int replay_event(void *ctx, const union mt_event *ev)
+{
+	struct replay *r = ctx;
+
+	assert_true(r->n < 16);
+	memtrack_event_to_json(ev, r->lines[r->n++], sizeof(r->lines[0]));
+	return 0;
+}
+
+/* Every event type the writer writes, read back field for field. */
+static void every_event_type_reads_back_as_written(void **state)
+{
+	union mt_event evs[11];
+	struct memtrack_trace_handler h = { 0 };
+	struct memtrack_error err = { 0 };
+	struct replay r = { .n = 0 };
+	char path[64], written[16][1024];
+	size_t n = 0;
+	FILE *f;
+
+	(void)state;
+	evs[n++] = alloc_event(MT_EV_MALLOC, 4096, 100);
+	evs[n++] = alloc_event(MT_EV_FREE, 4096, 0);
+	evs[n++] = alloc_event(MT_EV_CALLOC, 8192, 400);
+	evs[n] = alloc_event(MT_EV_REALLOC, 12288, 1000);
+	evs[n].alloc.old_addr = 8192;
+	evs[n++].alloc.func = MT_FN_REALLOCARRAY;
+	evs[n] = alloc_event(MT_EV_ALIGNED_ALLOC, 65536, 512);
+	evs[n].alloc.align = 4096;
+	evs[n++].alloc.func = MT_FN_POSIX_MEMALIGN;
+	evs[n] = alloc_event(MT_EV_MMAP, 1 << 20, 1 << 16);
+	evs[n].alloc.func = MT_FN_MREMAP;
+	evs[n].alloc.old_addr = 1 << 21;
+	evs[n++].alloc.align = 1 << 15;
+	evs[n] = alloc_event(MT_EV_MMAP, 0, 1 << 30);
+	evs[n].alloc.func = MT_FN_MMAP;
+	evs[n++].alloc.err = ENOMEM;
+	evs[n] = alloc_event(MT_EV_MUNMAP, 1 << 20, 1 << 16);
+	evs[n++].alloc.func = MT_FN_MUNMAP;
+	evs[n] = alloc_event(MT_EV_BRK, 1 << 22, 0);
+	evs[n].alloc.func = MT_FN_BRK;
+	evs[n++].alloc.old_addr = 1 << 21;
+	evs[n++] = proc_event(MT_EV_FORK, "parent", "");
+	evs[n++] = proc_event(MT_EV_EXEC, "child", "/usr/bin/child");
+
+	temp_path(path, sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++) {
+		memtrack_event_to_json(&evs[i], written[i], sizeof(written[0]));
+		fputs(written[i], f);
+	}
+	fclose(f);
+	h.ctx = &r;
+	h.on_event = replay_event;
+	assert_int_equal(memtrack_trace_read(path, &h, &err), 0);
+	assert_int_equal(r.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(r.lines[i], written[i]);
+	unlink(path);
+}
+
 static void jsonl_open_truncates_an_existing_file(void **state)
 {
 	union mt_event ev = alloc_event(MT_EV_FREE, 4096, 0);
@@ -488,6 +556,7 @@ int main(void)
 		cmocka_unit_test(free_has_addr_and_no_size),
 		cmocka_unit_test(new_and_delete_name_their_operator),
 		cmocka_unit_test(mmap_family_records),
+		cmocka_unit_test(every_event_type_reads_back_as_written),
 		cmocka_unit_test(calloc_is_addr_and_total_size_without_func),
 		cmocka_unit_test(realloc_has_old_addr_and_func),
 		cmocka_unit_test(aligned_alloc_has_align_and_func),
