@@ -471,16 +471,13 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 
 	switch (c->func) {
 	case MT_FN_MALLOC:
-		type = MT_EV_MALLOC;
 		size = c->args[0];
 		break;
 	case MT_FN_CALLOC:
-		type = MT_EV_CALLOC;
 		size = c->args[0] * c->args[1]; /* cannot overflow: calloc succeeded */
 		break;
 	case MT_FN_REALLOC:
 	case MT_FN_REALLOCARRAY:
-		type = MT_EV_REALLOC;
 		old_addr = c->args[0];
 		size = c->args[1];
 		if (c->func == MT_FN_REALLOCARRAY && size) {
@@ -502,12 +499,10 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 		break;
 	case MT_FN_ALIGNED_ALLOC:
 	case MT_FN_MEMALIGN:
-		type = MT_EV_ALIGNED_ALLOC;
 		align = c->args[0];
 		size = c->args[1];
 		break;
 	case MT_FN_POSIX_MEMALIGN:
-		type = MT_EV_ALIGNED_ALLOC;
 		align = c->args[1];
 		size = c->args[2];
 		failed = (int)ret != 0; /* an error number, and *memptr is untouched */
@@ -518,7 +513,6 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 		break;
 	case MT_FN_VALLOC:
 	case MT_FN_PVALLOC:
-		type = MT_EV_ALIGNED_ALLOC;
 		align = page_size;
 		size = c->args[0];
 		break;
@@ -527,11 +521,11 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 		/* (size, alignment): the aligned variants pass one, the others 0 */
 		size = c->args[0];
 		align = c->args[1];
-		type = align ? MT_EV_ALIGNED_ALLOC : MT_EV_MALLOC;
 		break;
 	default:
 		return;
 	}
+	type = mt_func_event_type(c->func, align != 0);
 
 	if (failed) {
 		count(&failures, c->func);
@@ -696,32 +690,22 @@ int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long 
 
 	if (!tgid_tracked(id >> 32))
 		return 0;
-	switch (func) {
-	case MT_FN_MALLOC:
-		type = MT_EV_MALLOC;
-		break;
-	case MT_FN_CALLOC:
-		type = MT_EV_CALLOC;
-		break;
-	case MT_FN_REALLOC:
-	case MT_FN_REALLOCARRAY:
-		type = MT_EV_REALLOC;
+	type = mt_func_event_type(func, align != 0);
+	switch (type) {
+	case MT_EV_REALLOC:
 		failed = ptr == 0 && !(size == 0 && old_ptr != 0); /* realloc(p, 0) releases p */
 		break;
-	case MT_FN_FREE:
+	case MT_EV_FREE:
 		if (!ptr)
 			return 0;
-		type = MT_EV_FREE;
 		failed = false;
 		break;
-	case MT_FN_POSIX_MEMALIGN:
-		failed = ret != 0;
-		/* fall through */
-	case MT_FN_ALIGNED_ALLOC:
-	case MT_FN_MEMALIGN:
-	case MT_FN_VALLOC:
-	case MT_FN_PVALLOC:
-		type = MT_EV_ALIGNED_ALLOC;
+	case MT_EV_ALIGNED_ALLOC:
+		if (func == MT_FN_POSIX_MEMALIGN)
+			failed = ret != 0; /* an error number, and *memptr is untouched */
+		break;
+	case MT_EV_MALLOC:
+	case MT_EV_CALLOC:
 		break;
 	default:
 		return 0;

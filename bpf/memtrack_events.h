@@ -30,6 +30,35 @@ enum mt_event_type {
 	MT_EV_TYPE_MAX,
 };
 
+/*
+ * What kind of record an event type is, the one definition, for the BPF
+ * side and user space alike: allocator calls (the heap), --mmap's memory
+ * calls, and the process tree.
+ */
+static inline __attribute__((always_inline)) int mt_is_alloc_event(__u32 type)
+{
+	switch (type) {
+	case MT_EV_MALLOC:
+	case MT_EV_FREE:
+	case MT_EV_CALLOC:
+	case MT_EV_REALLOC:
+	case MT_EV_ALIGNED_ALLOC:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static inline __attribute__((always_inline)) int mt_is_memory_call(__u32 type)
+{
+	return type == MT_EV_MMAP || type == MT_EV_MUNMAP || type == MT_EV_BRK;
+}
+
+static inline __attribute__((always_inline)) int mt_is_proc_event(__u32 type)
+{
+	return type == MT_EV_FORK || type == MT_EV_EXEC || type == MT_EV_EXIT;
+}
+
 /* The exact allocator function behind an allocation event. */
 enum mt_func {
 	MT_FN_MALLOC = 0,
@@ -61,6 +90,88 @@ enum mt_func {
  */
 #define MT_COOKIE_FUNC_MASK  0xffULL
 #define MT_COOKIE_SIZE_FIRST (1ULL << 8) /* (size, alignment), not (alignment, size) */
+
+/*
+ * The event an allocator function's call makes (0: none): the one mapping,
+ * for the BPF side and user space alike. aligned says whether an operator
+ * new was given an alignment.
+ */
+static inline __attribute__((always_inline)) __u32 mt_func_event_type(__u32 func, int aligned)
+{
+	switch (func) {
+	case MT_FN_MALLOC:
+		return MT_EV_MALLOC;
+	case MT_FN_CALLOC:
+		return MT_EV_CALLOC;
+	case MT_FN_REALLOC:
+	case MT_FN_REALLOCARRAY:
+		return MT_EV_REALLOC;
+	case MT_FN_FREE:
+	case MT_FN_DELETE:
+	case MT_FN_DELETE_ARRAY:
+		return MT_EV_FREE;
+	case MT_FN_ALIGNED_ALLOC:
+	case MT_FN_POSIX_MEMALIGN:
+	case MT_FN_MEMALIGN:
+	case MT_FN_VALLOC:
+	case MT_FN_PVALLOC:
+		return MT_EV_ALIGNED_ALLOC;
+	case MT_FN_NEW:
+	case MT_FN_NEW_ARRAY:
+		return aligned ? MT_EV_ALIGNED_ALLOC : MT_EV_MALLOC;
+	case MT_FN_MMAP:
+	case MT_FN_MREMAP:
+		return MT_EV_MMAP;
+	case MT_FN_MUNMAP:
+		return MT_EV_MUNMAP;
+	case MT_FN_BRK:
+		return MT_EV_BRK;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The function an event of this type stands for when it names none: a
+ * trace leaves out "func" where the type implies it (json_event.c).
+ */
+static inline __attribute__((always_inline)) __u32 mt_event_default_func(__u32 type)
+{
+	switch (type) {
+	case MT_EV_MALLOC:
+		return MT_FN_MALLOC;
+	case MT_EV_CALLOC:
+		return MT_FN_CALLOC;
+	case MT_EV_FREE:
+		return MT_FN_FREE;
+	case MT_EV_REALLOC:
+		return MT_FN_REALLOC;
+	case MT_EV_MUNMAP:
+		return MT_FN_MUNMAP;
+	case MT_EV_BRK:
+		return MT_FN_BRK;
+	case MT_EV_MMAP:
+		return MT_FN_MMAP;
+	default:
+		return MT_FN_ALIGNED_ALLOC;
+	}
+}
+
+/* An Exit event's exit_code is a wait(2) status: its exit code, or the signal that killed it. */
+static inline __attribute__((always_inline)) __u32 mt_exit_code(__u32 status)
+{
+	return (status >> 8) & 0xff;
+}
+
+static inline __attribute__((always_inline)) __u32 mt_exit_signal(__u32 status)
+{
+	return status & 0x7f;
+}
+
+static inline __attribute__((always_inline)) __u32 mt_exit_status(__u32 code, __u32 signal)
+{
+	return (code & 0xff) << 8 | (signal & 0x7f);
+}
 
 /*
  * Why an event was lost. Every lost event increments exactly one of these

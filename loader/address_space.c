@@ -4,16 +4,15 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fnv_hash.h"
 #include "address_space.h"
 #include "elf_symbols.h"
 #include "grow_array.h"
 
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = fnv1a_str(FNV1A_SEED, s);
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
 	return h ? h : 1;
 }
 
@@ -31,10 +30,9 @@ static size_t intern_index(struct address_spaces *a, const char *s)
 		if (!h)
 			h = 1;
 	}
-	str = realloc(a->str, (a->nstr + 1) * sizeof(*str));
-	if (!str)
+	if (APPEND_SLOT(a->str, a->nstr))
 		return 0;
-	a->str = str;
+	str = a->str;
 	str[a->nstr] = strdup(s);
 	if (!str[a->nstr] || u64_map_put(&a->strings, h, a->nstr + 1)) {
 		free(str[a->nstr]);
@@ -96,14 +94,11 @@ int as_add(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *m
 int as_exec(struct address_spaces *a, pid_t pid, uint64_t time)
 {
 	struct proc_maps *p = proc_of(a, pid);
-	uint64_t *execs;
 
 	if (!p)
 		return -ENOMEM;
-	execs = realloc(p->execs, (p->nexecs + 1) * sizeof(*execs));
-	if (!execs)
+	if (APPEND_SLOT(p->execs, p->nexecs))
 		return -ENOMEM;
-	p->execs = execs;
 	p->execs[p->nexecs++] = time;
 	return 0;
 }

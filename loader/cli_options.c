@@ -15,6 +15,10 @@
 #define MEMTRACK_VERSION "unknown"
 #endif
 
+/* A number in the help text, from its one definition. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char usage_text[] =
 	"Usage: memtrack-load [OPTIONS] [--] COMMAND [ARGS...]\n"
 	"       memtrack-load [OPTIONS] -p PID [-p PID...]\n"
@@ -41,7 +45,7 @@ static const char usage_text[] =
 	"      --ringbuf-size BYTES ring buffer size, a power of two from one page to\n"
 	"                           1G; K, M and G suffixes (default 8M)\n"
 	"      --strict             exit with status 7 if any event was dropped\n"
-	"      --stack-depth N      user stack frames kept per allocation, up to 127\n"
+	"      --stack-depth N      user stack frames kept per allocation, up to " STR(MT_MAX_STACK_DEPTH) "\n"
 	"                           (default 64; 0: no stacks)\n"
 	"      --free-stacks        take stacks of frees too\n"
 	"      --max-stacks N       distinct stacks kept (default 16384); past that, a\n"
@@ -276,9 +280,10 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			o->strict = true;
 			break;
 		case OPT_STACK_DEPTH:
-			if (parse_uint(optarg, 127, &o->stack_depth))
+			if (parse_uint(optarg, MT_MAX_STACK_DEPTH, &o->stack_depth))
 				return usage_error(err, errlen,
-						   "invalid stack depth '%s' (0 to 127 frames)", optarg);
+						   "invalid stack depth '%s' (0 to %d frames)", optarg,
+						   MT_MAX_STACK_DEPTH);
 			break;
 		case OPT_FREE_STACKS:
 			o->free_stacks = true;

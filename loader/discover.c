@@ -172,10 +172,9 @@ void discover_on_map(void *ctx, pid_t pid, const char *path)
 	if (!object_key(full, &key) || u64_map_get(&t->looked_at, key, NULL))
 		return;
 	remember(t, key, NOTHING_TO_PROBE); /* queued once; PROBED once it is */
-	v = realloc(t->new_maps, (t->nnew_maps + 1) * sizeof(*v));
-	if (!v)
+	if (APPEND_SLOT(t->new_maps, t->nnew_maps))
 		return;
-	t->new_maps = v;
+	v = t->new_maps;
 	v[t->nnew_maps].pid = pid;
 	v[t->nnew_maps].path = strdup(full);
 	if (v[t->nnew_maps].path)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow_array.h"
 #include "elf_symbols.h"
 
 struct elf_handle {
@@ -393,7 +394,7 @@ static int add_site(Elf *elf, const char *desc, size_t len, size_t addr_size, si
 	GElf_Addr pc = note_word(desc, addr_size), base = note_word(desc + addr_size, addr_size),
 		  sema = note_word(desc + 2 * addr_size, addr_size);
 	const char *prov = desc + 3 * addr_size, *end = desc + len, *name, *args;
-	struct usdt_site *site, *v;
+	struct usdt_site *site;
 
 	/* a prelinked object moved: its notes say where .stapsdt.base was */
 	if (base_section && base) {
@@ -405,11 +406,9 @@ static int add_site(Elf *elf, const char *desc, size_t len, size_t addr_size, si
 	args = name + strnlen(name, (size_t)(end - name)) + 1;
 	if (args >= end)
 		args = end - 1; /* no arguments: the final NUL */
-	v = realloc(*sites, (*nsites + 1) * sizeof(*v));
-	if (!v)
+	if (APPEND_SLOT(*sites, *nsites))
 		return -ENOMEM;
-	*sites = v;
-	site = &v[*nsites];
+	site = &(*sites)[*nsites];
 	memset(site, 0, sizeof(*site));
 	site->probe = k;
 	site->offset = vaddr_to_offset(elf, pc);

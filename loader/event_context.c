@@ -13,7 +13,7 @@ int event_context_pass(struct event_context *c, struct memtrack *t, const union 
 	uint64_t passed = 0;
 	int err;
 
-	if (ev->hdr.type > MT_EV_ALIGNED_ALLOC || !e->stack_id)
+	if (!mt_is_alloc_event(ev->hdr.type) || !e->stack_id)
 		return 0;
 	u64_map_get(&c->maps, e->hdr.pid, &passed);
 	while (memtrack_mappings(t, (pid_t)e->hdr.pid, passed, &m, &when, 1) == 1) {

@@ -168,8 +168,8 @@ static void json_proc(struct jbuf *b, const struct mt_proc_event *e)
 		jb_string(b, e->filename, sizeof(e->filename));
 	}
 	if (e->hdr.type == MT_EV_EXIT)
-		jb_printf(b, ",\"exit_code\":%u,\"signal\":%u", (e->exit_code >> 8) & 0xff,
-			  e->exit_code & 0x7f);
+		jb_printf(b, ",\"exit_code\":%u,\"signal\":%u", mt_exit_code(e->exit_code),
+			  mt_exit_signal(e->exit_code));
 	if (e->cgroup_id)
 		jb_printf(b, ",\"cgroup\":%llu", (unsigned long long)e->cgroup_id);
 }

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "grow_array.h"
 #include "mmap_watch.h"
 
 #define PAGES_PER_CPU 64 /* 256 KiB of records per CPU between two readings */
@@ -78,17 +79,14 @@ struct comm_record {
 
 static void exec_began(struct mmap_watch *w, pid_t pid, uint64_t time)
 {
-	struct exec_begin *execs;
 	size_t kept = 0;
 
 	for (size_t i = 0; i < w->nexecs; i++)
 		if (w->execs[i].time + PENDING_NS >= time)
 			w->execs[kept++] = w->execs[i];
 	w->nexecs = kept;
-	execs = realloc(w->execs, (w->nexecs + 1) * sizeof(*execs));
-	if (!execs)
+	if (APPEND_SLOT(w->execs, w->nexecs))
 		return;
-	w->execs = execs;
 	w->execs[w->nexecs++] = (struct exec_begin){ pid, time };
 }
 
@@ -121,11 +119,10 @@ static bool ours(struct mmap_watch *w, pid_t pid, uint64_t time)
 static void pending_add(struct mmap_watch *w, pid_t pid, uint64_t time,
 			const struct memtrack_mapping *m)
 {
-	struct pending *p = realloc(w->pending, (w->npending + 1) * sizeof(*p));
+	struct pending *p;
 
-	if (!p)
+	if (APPEND_SLOT(w->pending, w->npending))
 		return;
-	w->pending = p;
 	p = &w->pending[w->npending];
 	p->pid = pid;
 	p->time = time;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fnv_hash.h"
 #include "loader/profile.pb-c.h"
 #include "pprof.h"
 #include "u64_map.h"
@@ -102,11 +103,7 @@ static uint64_t hash_add(uint64_t h, uint64_t v)
 /* FNV-1a, then mixed, since u64_map's slot comes from the high bits. */
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return mix(h);
+	return mix(fnv1a_str(FNV1A_SEED, s));
 }
 
 /* Room for need elements of size bytes in *arr, doubling; -ENOMEM leaves it as it was. */

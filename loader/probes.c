@@ -19,6 +19,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "grow_array.h"
 #include "elf_symbols.h"
 #include "libc_locate.h"
 #include "memtrack.skel.h"
@@ -359,21 +360,15 @@ static int object_begin(struct memtrack *t, struct probed_object *obj, const cha
  */
 static int object_commit(struct memtrack *t, struct probed_object *obj, int err)
 {
-	struct probed_object *objects;
-
 	if (!err && t->system_probes)
 		err = probes_link(t, obj, -1, &obj->links);
-	if (!err) {
-		objects = realloc(t->objects, (t->nobjects + 1) * sizeof(*objects));
-		if (!objects)
-			err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-	}
+	if (!err && APPEND_SLOT(t->objects, t->nobjects))
+		err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	if (err) {
 		object_release(obj);
 		return err;
 	}
-	objects[t->nobjects++] = *obj;
-	t->objects = objects;
+	t->objects[t->nobjects++] = *obj;
 	return t->system_probes ? 0 : procs_catch_up(t);
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow_array.h"
 #include "detacher.h"
 #include "memtrack.skel.h"
 #include "tracker.h"
@@ -60,15 +61,13 @@ int procs_catch_up(struct memtrack *t)
 
 int procs_add(struct memtrack *t, pid_t pid, bool seize)
 {
-	struct traced_process *p = find_proc(t, pid), *procs;
+	struct traced_process *p = find_proc(t, pid);
 	int err;
 
 	if (!p) {
-		procs = realloc(t->procs, (t->nprocs + 1) * sizeof(*procs));
-		if (!procs)
+		if (APPEND_SLOT(t->procs, t->nprocs))
 			return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-		t->procs = procs;
-		p = &procs[t->nprocs++];
+		p = &t->procs[t->nprocs++];
 		memset(p, 0, sizeof(*p));
 		p->pid = pid;
 	}
@@ -102,15 +101,11 @@ static void reap_detachers(struct memtrack *t, bool wait)
 void procs_remove(struct memtrack *t, const pid_t *pids, size_t n)
 {
 	struct detacher d;
-	pid_t *v;
 
 	/* the kernel's waits go to a detacher process, if one can be had */
 	reap_detachers(t, false);
-	if (detacher_begin(&d, false) == 0 &&
-	    (v = realloc(t->detachers, (t->ndetachers + 1) * sizeof(*v)))) {
-		t->detachers = v;
-		v[t->ndetachers++] = d.pid;
-	}
+	if (detacher_begin(&d, false) == 0 && APPEND_SLOT(t->detachers, t->ndetachers) == 0)
+		t->detachers[t->ndetachers++] = d.pid;
 	for (size_t i = 0; i < n; i++) {
 		struct traced_process *p = find_proc(t, pids[i]);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_put.h"
 #include "folded.h"
 #include "leaks.h"
 #include "report_cgroups.h"
@@ -61,10 +62,10 @@ static void exit_of(const struct memtrack_proc_stats *st, char *buf, size_t size
 {
 	if (!st->exited)
 		snprintf(buf, size, "-");
-	else if (st->exit_status & 0x7f)
-		snprintf(buf, size, "sig%u", st->exit_status & 0x7f);
+	else if (mt_exit_signal(st->exit_status))
+		snprintf(buf, size, "sig%u", mt_exit_signal(st->exit_status));
 	else
-		snprintf(buf, size, "%u", (st->exit_status >> 8) & 0xff);
+		snprintf(buf, size, "%u", mt_exit_code(st->exit_status));
 }
 
 /* The ages of a process's live blocks at its end: the oldest and the mean. */
@@ -155,35 +156,6 @@ void memtrack_summary_print(const struct memtrack_summary *s, const struct memtr
 		print_counters(c, out);
 }
 
-/* ---- JSON helpers: every failure is -ENOMEM ---- */
-
-static int put(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v || json_object_object_add(o, key, v)) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int put_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	return put(o, key, json_object_new_uint64(v));
-}
-
-static int put_str(struct json_object *o, const char *key, const char *v)
-{
-	return put(o, key, json_object_new_string(v));
-}
-
-static int push(struct json_object *a, struct json_object *v)
-{
-	if (!v || json_object_array_add(a, v)) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
 
 /* {"ringbuf_full": 0, ...} of a counter array with names. */
 static struct json_object *named_counts(const unsigned long long *v, unsigned int n,
@@ -192,7 +164,7 @@ static struct json_object *named_counts(const unsigned long long *v, unsigned in
 	struct json_object *o = json_object_new_object();
 
 	for (unsigned int i = 0; o && i < n; i++) {
-		if (name_of(i) && put_u64(o, name_of(i), v[i])) {
+		if (name_of(i) && json_put_u64(o, name_of(i), v[i])) {
 			json_object_put(o);
 			return NULL;
 		}
@@ -224,7 +196,7 @@ static int emit_list(struct json_object *doc, const char *key, struct json_objec
 	if (err)
 		json_object_put(list);
 	else
-		err = put(doc, key, list);
+		err = json_put(doc, key, list);
 	return emit(doc, err, out);
 }
 
@@ -232,7 +204,7 @@ static struct json_object *new_report(const char *name)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o && put_str(o, "report", name)) {
+	if (o && json_put_str(o, "report", name)) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -247,24 +219,24 @@ static int proc_json(const struct memtrack_summary *s, const struct proc_entry *
 	char comm[MT_COMM_LEN + 1];
 	int err = 0;
 
-	err = err ?: put_u64(o, "pid", (uint64_t)st->pid);
-	err = err ?: put_u64(o, "ppid", (uint64_t)st->ppid);
-	err = err ?: put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
-	err = err ?: put_u64(o, "allocs", st->allocs);
-	err = err ?: put_u64(o, "frees", st->frees);
-	err = err ?: put_u64(o, "live_blocks", st->live_blocks);
-	err = err ?: put_u64(o, "alloc_bytes", st->alloc_bytes);
-	err = err ?: put_u64(o, "free_bytes", st->free_bytes);
-	err = err ?: put_u64(o, "live_bytes", st->live_bytes);
-	err = err ?: put_u64(o, "peak_bytes", st->peak_bytes);
-	err = err ?: put_u64(o, "max_request", st->max_request);
-	err = err ?: put_u64(o, "unknown_frees", st->unknown_frees);
+	err = err ?: json_put_u64(o, "pid", (uint64_t)st->pid);
+	err = err ?: json_put_u64(o, "ppid", (uint64_t)st->ppid);
+	err = err ?: json_put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
+	err = err ?: json_put_u64(o, "allocs", st->allocs);
+	err = err ?: json_put_u64(o, "frees", st->frees);
+	err = err ?: json_put_u64(o, "live_blocks", st->live_blocks);
+	err = err ?: json_put_u64(o, "alloc_bytes", st->alloc_bytes);
+	err = err ?: json_put_u64(o, "free_bytes", st->free_bytes);
+	err = err ?: json_put_u64(o, "live_bytes", st->live_bytes);
+	err = err ?: json_put_u64(o, "peak_bytes", st->peak_bytes);
+	err = err ?: json_put_u64(o, "max_request", st->max_request);
+	err = err ?: json_put_u64(o, "unknown_frees", st->unknown_frees);
 	if (a.n) {
-		err = err ?: put_u64(o, "oldest_ns", a.oldest);
-		err = err ?: put_u64(o, "avg_age_ns", a.total / a.n);
+		err = err ?: json_put_u64(o, "oldest_ns", a.oldest);
+		err = err ?: json_put_u64(o, "avg_age_ns", a.total / a.n);
 	}
 	if (st->exited)
-		err = err ?: put_u64(o, "exit_status", st->exit_status);
+		err = err ?: json_put_u64(o, "exit_status", st->exit_status);
 	return err;
 }
 
@@ -275,11 +247,11 @@ static int counters_json(const struct memtrack_counters *c, struct json_object *
 
 	for (unsigned i = 0; i < MT_DROP_MAX; i++)
 		dropped += c->drops[i];
-	err = err ?: put_u64(doc, "dropped", dropped);
-	err = err ?: put(doc, "drops", named_counts(c->drops, MT_DROP_MAX,
+	err = err ?: json_put_u64(doc, "dropped", dropped);
+	err = err ?: json_put(doc, "drops", named_counts(c->drops, MT_DROP_MAX,
 						    memtrack_drop_reason_name));
-	err = err ?: put(doc, "failed", named_counts(c->failures, MT_FN_MAX, memtrack_func_name));
-	err = err ?: put(doc, "stack_cuts", named_counts(c->stack_cuts, MT_STACK_CUT_MAX,
+	err = err ?: json_put(doc, "failed", named_counts(c->failures, MT_FN_MAX, memtrack_func_name));
+	err = err ?: json_put(doc, "stack_cuts", named_counts(c->stack_cuts, MT_STACK_CUT_MAX,
 							 memtrack_stack_cut_name));
 	return err;
 }
@@ -293,7 +265,7 @@ static int summary_json(const struct memtrack_summary *s, FILE *out)
 		struct json_object *p = json_object_new_object();
 
 		err = p ? proc_json(s, &s->procs[i], p) : -ENOMEM;
-		err = err ? (json_object_put(p), err) : push(procs, p);
+		err = err ? (json_object_put(p), err) : json_push(procs, p);
 	}
 	if (!err && s->have_counters)
 		err = counters_json(&s->counters, doc);
@@ -337,9 +309,9 @@ static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t 
 	struct json_object *doc = new_report("leaks"), *list = json_object_new_array();
 	int err = doc && list ? 0 : -ENOMEM;
 
-	err = err ?: put_u64(doc, "bytes", l->bytes);
-	err = err ?: put_u64(doc, "blocks", l->blocks);
-	err = err ?: put_u64(doc, "stacks", l->n);
+	err = err ?: json_put_u64(doc, "bytes", l->bytes);
+	err = err ?: json_put_u64(doc, "blocks", l->blocks);
+	err = err ?: json_put_u64(doc, "stacks", l->n);
 	for (size_t i = 0; !err && i < shown; i++) {
 		const struct leak *k = &l->v[i];
 		const struct memtrack_proc_stats *st = &s->procs[k->proc].st;
@@ -347,15 +319,15 @@ static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t 
 		char comm[MT_COMM_LEN + 1];
 
 		err = o ? 0 : -ENOMEM;
-		err = err ?: put_u64(o, "pid", (uint64_t)st->pid);
-		err = err ?: put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
-		err = err ?: put_u64(o, "bytes", k->bytes);
-		err = err ?: put_u64(o, "count", k->count);
-		err = err ?: put_u64(o, "min_age_ns", k->min_age);
-		err = err ?: put_u64(o, "max_age_ns", k->max_age);
-		err = err ?: put_u64(o, "stack_id", k->stack_id);
-		err = err ?: put(o, "stack", report_stack_json(s, st->pid, k->stack_id, k->first_time));
-		err = err ? (json_object_put(o), err) : push(list, o);
+		err = err ?: json_put_u64(o, "pid", (uint64_t)st->pid);
+		err = err ?: json_put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
+		err = err ?: json_put_u64(o, "bytes", k->bytes);
+		err = err ?: json_put_u64(o, "count", k->count);
+		err = err ?: json_put_u64(o, "min_age_ns", k->min_age);
+		err = err ?: json_put_u64(o, "max_age_ns", k->max_age);
+		err = err ?: json_put_u64(o, "stack_id", k->stack_id);
+		err = err ?: json_put(o, "stack", report_stack_json(s, st->pid, k->stack_id, k->first_time));
+		err = err ? (json_object_put(o), err) : json_push(list, o);
 	}
 	return emit_list(doc, "leaks", list, err, out);
 }
@@ -406,15 +378,15 @@ static int report_largest(struct memtrack_summary *s, const struct memtrack_repo
 		}
 		j = json_object_new_object();
 		err = j ? 0 : -ENOMEM;
-		err = err ?: put_u64(j, "pid", (uint64_t)st->pid);
-		err = err ?: put_str(j, "comm", comm_of(st, comm, sizeof(comm)));
-		err = err ?: put_u64(j, "size", st->max_request);
-		err = err ?: put_u64(j, "addr", e->largest_addr);
-		err = err ?: put_u64(j, "timestamp", e->largest_time);
-		err = err ?: put_u64(j, "stack_id", e->largest_stack);
-		err = err ?: put(j, "stack", report_stack_json(s, st->pid, e->largest_stack,
+		err = err ?: json_put_u64(j, "pid", (uint64_t)st->pid);
+		err = err ?: json_put_str(j, "comm", comm_of(st, comm, sizeof(comm)));
+		err = err ?: json_put_u64(j, "size", st->max_request);
+		err = err ?: json_put_u64(j, "addr", e->largest_addr);
+		err = err ?: json_put_u64(j, "timestamp", e->largest_time);
+		err = err ?: json_put_u64(j, "stack_id", e->largest_stack);
+		err = err ?: json_put(j, "stack", report_stack_json(s, st->pid, e->largest_stack,
 							      e->largest_time));
-		err = err ? (json_object_put(j), err) : push(list, j);
+		err = err ? (json_object_put(j), err) : json_push(list, j);
 	}
 	if (!o->json)
 		return err;
@@ -477,16 +449,16 @@ static int stats_json(const struct memtrack_summary *s, const unsigned long long
 	struct json_object *doc = new_report("stats");
 	int err = doc ? 0 : -ENOMEM;
 
-	err = err ?: put(doc, "calls", named_counts(calls, MT_FN_MAX, memtrack_func_name));
+	err = err ?: json_put(doc, "calls", named_counts(calls, MT_FN_MAX, memtrack_func_name));
 	if (s->have_counters) {
 		err = err ?: counters_json(c, doc);
-		err = err ?: put_u64(doc, "ringbuf_size", c->ringbuf_size);
-		err = err ?: put_u64(doc, "ringbuf_peak", c->ringbuf_peak);
-		err = err ?: put_u64(doc, "stacks", c->stacks);
-		err = err ?: put_u64(doc, "max_stacks", c->max_stacks);
+		err = err ?: json_put_u64(doc, "ringbuf_size", c->ringbuf_size);
+		err = err ?: json_put_u64(doc, "ringbuf_peak", c->ringbuf_peak);
+		err = err ?: json_put_u64(doc, "stacks", c->stacks);
+		err = err ?: json_put_u64(doc, "max_stacks", c->max_stacks);
 		if (c->max_live) {
-			err = err ?: put_u64(doc, "live_peak", c->live_peak);
-			err = err ?: put_u64(doc, "max_live", c->max_live);
+			err = err ?: json_put_u64(doc, "live_peak", c->live_peak);
+			err = err ?: json_put_u64(doc, "max_live", c->max_live);
 		}
 	}
 	return emit(doc, err, out);

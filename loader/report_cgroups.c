@@ -13,6 +13,8 @@
 
 #include <json-c/json.h>
 
+#include "grow_array.h"
+#include "json_put.h"
 #include "report_cgroups.h"
 #include "summary.h"
 
@@ -84,11 +86,9 @@ static struct group *group_of(struct group **v, size_t *n, unsigned long long id
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i].id == id)
 			return &(*v)[i];
-	g = realloc(*v, (*n + 1) * sizeof(*g));
-	if (!g)
+	if (APPEND_SLOT(*v, *n))
 		return NULL;
-	*v = g;
-	g = &g[(*n)++];
+	g = &(*v)[(*n)++];
 	*g = (struct group){ .id = id };
 	return g;
 }
@@ -136,16 +136,6 @@ static int groups_text(const struct group *v, size_t n, FILE *out)
 	return 0;
 }
 
-static int add_u64(struct json_object *o, const char *key, unsigned long long v)
-{
-	struct json_object *j = json_object_new_uint64(v);
-
-	if (!j || json_object_object_add(o, key, j)) {
-		json_object_put(j);
-		return -ENOMEM;
-	}
-	return 0;
-}
 
 static int groups_json(const struct group *v, size_t n, FILE *out)
 {
@@ -156,17 +146,17 @@ static int groups_json(const struct group *v, size_t n, FILE *out)
 		struct json_object *g = json_object_new_object();
 
 		err = g ? 0 : -ENOMEM;
-		err = err ?: add_u64(g, "cgroup_id", v[i].id);
+		err = err ?: json_put_u64(g, "cgroup_id", v[i].id);
 		if (!err && v[i].path &&
 		    json_object_object_add(g, "path", json_object_new_string(v[i].path)))
 			err = -ENOMEM;
-		err = err ?: add_u64(g, "processes", v[i].procs);
-		err = err ?: add_u64(g, "allocs", v[i].allocs);
-		err = err ?: add_u64(g, "frees", v[i].frees);
-		err = err ?: add_u64(g, "live_blocks", v[i].live_blocks);
-		err = err ?: add_u64(g, "alloc_bytes", v[i].alloc_bytes);
-		err = err ?: add_u64(g, "free_bytes", v[i].free_bytes);
-		err = err ?: add_u64(g, "live_bytes", v[i].live_bytes);
+		err = err ?: json_put_u64(g, "processes", v[i].procs);
+		err = err ?: json_put_u64(g, "allocs", v[i].allocs);
+		err = err ?: json_put_u64(g, "frees", v[i].frees);
+		err = err ?: json_put_u64(g, "live_blocks", v[i].live_blocks);
+		err = err ?: json_put_u64(g, "alloc_bytes", v[i].alloc_bytes);
+		err = err ?: json_put_u64(g, "free_bytes", v[i].free_bytes);
+		err = err ?: json_put_u64(g, "live_bytes", v[i].live_bytes);
 		if (err || json_object_array_add(list, g)) {
 			json_object_put(g);
 			err = -ENOMEM;

@@ -11,21 +11,10 @@
 
 #include "report_stack.h"
 
-static bool is_alloc_type(unsigned int type)
-{
-	return type == MT_EV_MALLOC || type == MT_EV_CALLOC || type == MT_EV_REALLOC ||
-	       type == MT_EV_ALIGNED_ALLOC || type == MT_EV_FREE;
-}
-
-/* --mmap's events: not heap, printed as they are, outside the size filters. */
-static bool is_memory_call(unsigned int type)
-{
-	return type == MT_EV_MMAP || type == MT_EV_MUNMAP || type == MT_EV_BRK;
-}
-
+/* --mmap's events (mt_is_memory_call) are not heap: printed as they are, outside the size filters. */
 static bool in_range(const struct memtrack_summary *s, const struct mt_alloc_event *a)
 {
-	if (is_memory_call(a->hdr.type))
+	if (mt_is_memory_call(a->hdr.type))
 		return true;
 	if (a->hdr.type == MT_EV_FREE || (a->hdr.type == MT_EV_REALLOC && !a->addr))
 		return true;
@@ -86,7 +75,7 @@ int memtrack_report_event(struct memtrack_summary *s, const union mt_event *ev,
 {
 	bool json = opts && opts->sz > offsetof(struct memtrack_report_opts, json) && opts->json;
 
-	if (!(is_alloc_type(ev->hdr.type) || is_memory_call(ev->hdr.type)) ||
+	if (!(mt_is_alloc_event(ev->hdr.type) || mt_is_memory_call(ev->hdr.type)) ||
 	    !in_range(s, &ev->alloc))
 		return 0;
 	if (json)

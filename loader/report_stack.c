@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 
+#include "json_put.h"
 #include "report_stack.h"
 
 int report_stack_each(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, uint64_t time,
@@ -61,28 +62,10 @@ int report_stack_text(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, 
 	return err;
 }
 
+/* A string field, left out when there is no value. */
 static int add_string(struct json_object *o, const char *key, const char *value)
 {
-	struct json_object *v = value ? json_object_new_string(value) : NULL;
-
-	if (!value)
-		return 0;
-	if (!v || json_object_object_add(o, key, v)) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int add_u64(struct json_object *o, const char *key, uint64_t value)
-{
-	struct json_object *v = json_object_new_uint64(value);
-
-	if (!v || json_object_object_add(o, key, v)) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
+	return value ? json_put_str(o, key, value) : 0;
 }
 
 static int frame_json(void *ctx, const struct sym_frame *f, uint64_t ip,
@@ -92,16 +75,16 @@ static int frame_json(void *ctx, const struct sym_frame *f, uint64_t ip,
 	int err = o ? 0 : -ENOMEM;
 
 	(void)m;
-	err = err ?: add_u64(o, "ip", ip);
+	err = err ?: json_put_u64(o, "ip", ip);
 	err = err ?: add_string(o, "function", f->function);
 	if (!err && f->function)
-		err = add_u64(o, "offset", f->offset);
+		err = json_put_u64(o, "offset", f->offset);
 	err = err ?: add_string(o, "file", f->file);
 	if (!err && f->line)
-		err = add_u64(o, "line", (uint64_t)f->line);
+		err = json_put_u64(o, "line", (uint64_t)f->line);
 	err = err ?: add_string(o, "module", f->module);
 	if (!err && f->module)
-		err = add_u64(o, "module_offset", f->module_offset);
+		err = json_put_u64(o, "module_offset", f->module_offset);
 	if (!err && f->inlined)
 		err = json_object_object_add(o, "inlined", json_object_new_boolean(1)) ? -ENOMEM
 											: 0;

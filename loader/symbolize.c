@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fnv_hash.h"
 #include "elf_symbols.h"
 #include "symbolize.h"
 #include "u64_map.h"
@@ -54,15 +55,13 @@ struct symbolizer {
 
 static uint64_t hash_str(const char *s, uint64_t h)
 {
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	h = fnv1a_str(h, s);
 	return h ? h : 1;
 }
 
 static uint64_t hash_u64(uint64_t v, uint64_t h)
 {
-	for (int i = 0; i < 8; i++, v >>= 8)
-		h = (h ^ (v & 0xff)) * 0x100000001b3ull;
+	h = fnv1a_u64(h, v);
 	return h ? h : 1;
 }
 
@@ -95,16 +94,12 @@ struct symbolizer *symbolizer_new(const char *debug_dirs)
 
 static const char *keep(struct symbolizer *s, char *str)
 {
-	char **owned;
-
 	if (!str)
 		return NULL;
-	owned = realloc(s->owned, (s->nowned + 1) * sizeof(*owned));
-	if (!owned) {
+	if (APPEND_SLOT(s->owned, s->nowned)) {
 		free(str);
 		return NULL;
 	}
-	s->owned = owned;
 	s->owned[s->nowned++] = str;
 	return str;
 }
@@ -156,17 +151,15 @@ static char *find_file(const struct symbolizer *s, const struct memtrack_mapping
 static struct module *module_for(struct symbolizer *s, const struct memtrack_mapping *m)
 {
 	const char *key = m->build_id[0] ? m->build_id : m->path;
-	uint64_t h = hash_str(key, 0xcbf29ce484222325ull), idx;
-	struct module *mods, *mod;
+	uint64_t h = hash_str(key, FNV1A_SEED), idx;
+	struct module *mod;
 	const char *base;
 
 	if (u64_map_get(&s->module_index, h, &idx) && strcmp(s->modules[idx - 1].key, key) == 0)
 		return &s->modules[idx - 1];
-	mods = realloc(s->modules, (s->nmodules + 1) * sizeof(*mods));
-	if (!mods)
+	if (APPEND_SLOT(s->modules, s->nmodules))
 		return NULL;
-	s->modules = mods;
-	mod = &mods[s->nmodules];
+	mod = &s->modules[s->nmodules];
 	memset(mod, 0, sizeof(*mod));
 	mod->key = strdup(key);
 	mod->path = find_file(s, m);

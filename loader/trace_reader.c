@@ -77,11 +77,11 @@ static void read_memory_call(struct json_object *o, int type, struct mt_alloc_ev
 	e->cgroup_id = (__u64)get_int(o, "cgroup");
 	e->err = errno_of(o);
 	if (type == MT_EV_BRK) {
-		e->func = MT_FN_BRK;
+		e->func = mt_event_default_func((__u32)type);
 		return;
 	}
 	e->size = (__u64)get_int(o, "size");
-	e->func = type == MT_EV_MUNMAP ? MT_FN_MUNMAP : func >= 0 ? (__u32)func : MT_FN_MMAP;
+	e->func = func >= 0 ? (__u32)func : mt_event_default_func((__u32)type);
 	if (e->func == MT_FN_MREMAP)
 		e->align = (__u64)get_int(o, "old_size");
 }
@@ -100,9 +100,9 @@ static int read_event(struct json_object *o, int type, const struct memtrack_tra
 	ev.hdr.timestamp = (__u64)get_int(o, "timestamp");
 	ev.hdr.pid = (__u32)get_int(o, "pid");
 	ev.hdr.tid = (__u32)get_int(o, "tid");
-	if (type == MT_EV_MMAP || type == MT_EV_MUNMAP || type == MT_EV_BRK) {
+	if (mt_is_memory_call((__u32)type)) {
 		read_memory_call(o, type, &ev.alloc);
-	} else if (type <= MT_EV_ALIGNED_ALLOC) {
+	} else if (mt_is_alloc_event((__u32)type)) {
 		ev.alloc.addr = (__u64)get_int(o, "addr");
 		ev.alloc.size = (__u64)get_int(o, "size");
 		ev.alloc.old_addr = (__u64)get_int(o, "old_addr");
@@ -110,17 +110,12 @@ static int read_event(struct json_object *o, int type, const struct memtrack_tra
 		ev.alloc.stack_id = (__u64)get_int(o, "stack_id");
 		ev.alloc.cgroup_id = (__u64)get_int(o, "cgroup");
 		func = lookup(get_str(o, "func"), memtrack_func_name, MT_FN_MAX);
-		if (func < 0) /* the types that name their function have func; the others imply it */
-			func = type == MT_EV_MALLOC ? MT_FN_MALLOC
-			       : type == MT_EV_CALLOC ? MT_FN_CALLOC
-			       : type == MT_EV_FREE   ? MT_FN_FREE
-			       : type == MT_EV_REALLOC ? MT_FN_REALLOC
-						      : MT_FN_ALIGNED_ALLOC;
-		ev.alloc.func = (__u32)func;
+		/* the types that name their function have func; the others imply it */
+		ev.alloc.func = func >= 0 ? (__u32)func : mt_event_default_func((__u32)type);
 	} else {
 		ev.proc.ppid = (__u32)get_int(o, "ppid");
-		ev.proc.exit_code = (__u32)((get_int(o, "exit_code") & 0xff) << 8 |
-					    (get_int(o, "signal") & 0x7f));
+		ev.proc.exit_code = mt_exit_status((__u32)get_int(o, "exit_code"),
+						   (__u32)get_int(o, "signal"));
 		copy_str(ev.proc.comm, sizeof(ev.proc.comm), get_str(o, "comm"));
 		ev.proc.cgroup_id = (__u64)get_int(o, "cgroup");
 		copy_str(ev.proc.filename, sizeof(ev.proc.filename), get_str(o, "filename"));

@@ -208,12 +208,12 @@ static int on_record(void *ctx, void *data, size_t size)
 		ringbuf_gauge_sample(&t->rb_gauge);
 	if (ev.hdr.type < MT_EV_TYPE_MAX)
 		t->by_type[ev.hdr.type]++;
-	if (ev.hdr.type >= MT_EV_FORK && size >= sizeof(ev.proc))
+	if (mt_is_proc_event(ev.hdr.type) && size >= sizeof(ev.proc))
 		note_process(t, &ev.proc);
 	/* per-process probes: the warden held the process at its exec, and it was probed then */
 	if (ev.hdr.type == MT_EV_EXEC && !t->warden.pid)
 		tracker_probe_exec(t, (pid_t)ev.hdr.pid);
-	if (ev.hdr.type <= MT_EV_ALIGNED_ALLOC && size >= sizeof(ev.alloc) && ev.alloc.stack_id)
+	if (mt_is_alloc_event(ev.hdr.type) && size >= sizeof(ev.alloc) && ev.alloc.stack_id)
 		note_stack(t, (pid_t)ev.hdr.pid, ev.hdr.timestamp, ev.alloc.stack_id);
 	if (t->on_event) {
 		err = t->on_event(t->event_ctx, &ev);

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "grow_array.h"
 #include "uprobe_links.h"
 
 /* From the kernel's uapi, newer than the headers Debian 12 builds with. */
@@ -105,27 +106,21 @@ bool uprobe_session_supported(void)
 
 static int keep_fd(struct probe_links *l, int fd)
 {
-	int *fds = realloc(l->fds, (l->nfds + 1) * sizeof(*fds));
-
-	if (!fds) {
+	if (APPEND_SLOT(l->fds, l->nfds)) {
 		close(fd);
 		return -ENOMEM;
 	}
-	fds[l->nfds++] = fd;
-	l->fds = fds;
+	l->fds[l->nfds++] = fd;
 	return 0;
 }
 
 int probe_links_keep(struct probe_links *l, struct bpf_link *link)
 {
-	struct bpf_link **links = realloc(l->links, (l->nlinks + 1) * sizeof(*links));
-
-	if (!links) {
+	if (APPEND_SLOT(l->links, l->nlinks)) {
 		bpf_link__destroy(link);
 		return -ENOMEM;
 	}
-	links[l->nlinks++] = link;
-	l->links = links;
+	l->links[l->nlinks++] = link;
 	return 0;
 }
 
@@ -187,28 +182,6 @@ int uprobe_links_add(struct probe_links *l, struct bpf_program *prog, bool multi
 	if (multi)
 		return add_multi(l, prog, pid, to);
 	return add_perf(l, prog, pid, to);
-}
-
-int probe_links_move(struct probe_links *dst, struct probe_links *src)
-{
-	int *fds = realloc(dst->fds, (dst->nfds + src->nfds + 1) * sizeof(*fds));
-	struct bpf_link **links;
-
-	if (!fds)
-		return -ENOMEM;
-	dst->fds = fds;
-	links = realloc(dst->links, (dst->nlinks + src->nlinks + 1) * sizeof(*links));
-	if (!links)
-		return -ENOMEM;
-	dst->links = links;
-	memcpy(dst->fds + dst->nfds, src->fds, src->nfds * sizeof(*fds));
-	dst->nfds += src->nfds;
-	memcpy(dst->links + dst->nlinks, src->links, src->nlinks * sizeof(*links));
-	dst->nlinks += src->nlinks;
-	free(src->fds);
-	free(src->links);
-	memset(src, 0, sizeof(*src));
-	return 0;
 }
 
 void probe_links_release(struct probe_links *l)

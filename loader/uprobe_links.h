@@ -62,7 +62,4 @@ int probe_links_keep(struct probe_links *l, struct bpf_link *link);
 /* Detach everything, and forget it. */
 void probe_links_release(struct probe_links *l);
 
-/* Move src's links to the end of dst (src is left empty); -ENOMEM leaves both as they were. */
-int probe_links_move(struct probe_links *dst, struct probe_links *src);
-
 #endif /* MEMTRACK_UPROBE_LINKS_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Building the reports' JSON with json-c: add a value to an object or an
+ * array, taking it over either way. Every failure is -ENOMEM (json-c's
+ * only one), so a report is one chain of `err = err ?: json_put...`.
+ */
+#ifndef MEMTRACK_JSON_PUT_H
+#define MEMTRACK_JSON_PUT_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+/* o[key] = v; v is released if it cannot be added (or is NULL: it could not be made). */
+static inline int json_put(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!v || json_object_object_add(o, key, v)) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static inline int json_put_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	return json_put(o, key, json_object_new_uint64(v));
+}
+
+static inline int json_put_str(struct json_object *o, const char *key, const char *v)
+{
+	return json_put(o, key, json_object_new_string(v));
+}
+
+/* Append v to the array a, the same way. */
+static inline int json_push(struct json_object *a, struct json_object *v)
+{
+	if (!v || json_object_array_add(a, v)) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+#endif /* MEMTRACK_JSON_PUT_H */
