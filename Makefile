@@ -12,6 +12,7 @@ BUILD ?= build
 PREFIX ?= /usr/local
 
 CC ?= gcc
+OBJCOPY ?= objcopy
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
@@ -58,6 +59,9 @@ REPORT_CLI := $(BUILD)/memtrack-report
 
 SONAME := libmemtrack.so.0
 LIB_A := $(BUILD)/libmemtrack.a
+# Every object, every name: what memtrack's own tools and unit tests link
+# (they use the parts inside). What is installed is LIB_A: memtrack_* only.
+LIB_INTERNAL_A := $(BUILD)/libmemtrack-internal.a
 LIB_SO := $(BUILD)/$(SONAME)
 CLI := $(BUILD)/memtrack-load
 
@@ -92,7 +96,7 @@ TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard test
 .PHONY: all lib cli shim examples tests bench demo test deps install clean format
 all: lib cli shim examples tests
 
-lib: $(LIB_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
+lib: $(LIB_A) $(LIB_INTERNAL_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
 cli: $(CLI) $(REPORT_CLI)
 shim: $(SHIM) $(BUILD)/bench/libmemtrack-usdt-nop1.so
 examples: $(EXAMPLES)
@@ -131,8 +135,17 @@ $(BUILD)/lib/profile.pb-c.o: $(PROTO_C)
 
 $(BUILD)/lib/pprof.o: $(PROTO_C:.c=.h)
 
-$(LIB_A): $(LIB_OBJS)
+$(LIB_INTERNAL_A): $(LIB_OBJS)
 	$(call msg,AR,$@)$(AR) rcs $@ $^
+
+# The static library as a guest in its host: its objects linked into one,
+# whose names but memtrack_* are made local, so that none can clash with an
+# application's own (the shared library's version script does the same).
+$(LIB_A): $(LIB_OBJS)
+	$(call msg,LD,$@)$(LD) -r -o $(BUILD)/lib/libmemtrack-all.o $^
+	$(Q)$(OBJCOPY) -w --keep-global-symbol='memtrack_*' $(BUILD)/lib/libmemtrack-all.o \
+		$(BUILD)/lib/libmemtrack-public.o
+	$(Q)rm -f $@ && $(AR) rcs $@ $(BUILD)/lib/libmemtrack-public.o
 
 $(LIB_SO): $(LIB_OBJS) loader/libmemtrack.map
 	$(call msg,LD,$@)$(CC) -shared -Wl,-soname,$(SONAME) \
@@ -151,11 +164,12 @@ $(BUILD)/cli/%.o: loader/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' -c $< -o $@
 
-$(CLI): $(CLI_OBJS) $(LIB_A)
-	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
+$(CLI): $(CLI_OBJS) $(LIB_INTERNAL_A)
+	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_INTERNAL_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
 
-$(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_A)
-	$(call msg,LD,$@)$(CC) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
+$(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_INTERNAL_A)
+	$(call msg,LD,$@)$(CC) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_INTERNAL_A) $(LDFLAGS) \
+		$(LIB_LDLIBS) -lm
 
 # --------------------------------------------------------------------------
 # libmemtrack-usdt.so: probes on 5-byte nops; the 1-byte nop build is for bench/
@@ -245,10 +259,10 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A) $(CLI_COMMON_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(CLI_COMMON_OBJS) \
-		$(LIB_A) $(LIB_LDLIBS) -lcmocka -lm
+		$(LIB_INTERNAL_A) $(LIB_LDLIBS) -lcmocka -lm
 
 # test_library drives libmemtrack itself
 $(BUILD)/tests/integration/test_library: tests/integration/test_library.c $(TEST_LIB_OBJS) $(LIB_A)

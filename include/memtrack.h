@@ -119,6 +119,12 @@ struct memtrack_opts {
 	 * held (ptrace) until their probes are in.
 	 */
 	bool system_probes;
+	/*
+	 * Route libbpf's own messages to log, at MEMTRACK_LOG_DEBUG (and drop
+	 * them below it), while the tracker is open. libbpf has one print
+	 * callback per process: without this it stays the application's.
+	 */
+	bool libbpf_log;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */

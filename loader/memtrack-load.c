@@ -371,6 +371,7 @@ int main(int argc, char **argv)
 		.sz = sizeof(opts),
 		.no_children = o.no_children,
 		.system_probes = o.system_probes,
+		.libbpf_log = true, /* quiet, and shown with -vv */
 		.libs = o.libs,
 		.ringbuf_size = o.ringbuf_size,
 		.on_event = on_event,

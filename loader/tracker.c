@@ -357,7 +357,14 @@ int opts_copy(void *dst, size_t dst_size, const void *src)
 		return 0;
 	if (src_sz < sizeof(size_t))
 		return -EINVAL;
-	/* A newer caller's extra fields are ignored; an older caller's missing ones stay 0. */
+	/*
+	 * An older caller's missing fields stay 0. A newer caller's fields
+	 * this version does not know must be 0 too, as libbpf's OPTS_VALID
+	 * asks: asked for and silently not done would be worse than refused.
+	 */
+	for (size_t i = dst_size; i < src_sz; i++)
+		if (((const unsigned char *)src)[i])
+			return -EINVAL;
 	memcpy(dst, src, src_sz < dst_size ? src_sz : dst_size);
 	return 0;
 }
@@ -372,7 +379,8 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	*tracker = NULL;
 	if (opts_copy(&o, sizeof(o), caller_opts))
 		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
-				 "struct memtrack_opts: sz must be set to sizeof(struct memtrack_opts)");
+				 "struct memtrack_opts: sz must be set to sizeof(struct memtrack_opts), "
+				 "and fields this libmemtrack does not know must be 0");
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return error_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
@@ -399,9 +407,12 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	pthread_cond_init(&t->ready, NULL);
 	pthread_cond_init(&t->exec_done, NULL);
 
-	if (t->log_level >= MEMTRACK_LOG_DEBUG)
+	/* libbpf's print callback is the application's: taken only when asked, given back at close */
+	if (opts->libbpf_log) {
+		t->libbpf_print_before = libbpf_set_print(libbpf_print);
+		t->libbpf_print_taken = true;
 		libbpf_log_target = t;
-	libbpf_set_print(libbpf_print);
+	}
 
 	e = tracker_load(t, opts, err);
 	for (const char *const *lib = opts->libs; !e && lib && *lib; lib++) {
@@ -751,8 +762,10 @@ void memtrack_close(struct memtrack *t)
 	ringbuf_gauge_close(&t->rb_gauge);
 	memtrack_bpf__destroy(t->skel);
 	detacher_finish(&d);
-	if (libbpf_log_target == t)
+	if (t->libbpf_print_taken && libbpf_log_target == t) {
+		libbpf_set_print(t->libbpf_print_before);
 		libbpf_log_target = NULL;
+	}
 	event_queue_free(&t->queue);
 	mmap_watch_close(t->mmaps);
 	stack_cache_free(&t->stacks);

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <bpf/libbpf.h>
+
 #include "memtrack.h"
 #include "address_space.h"
 #include "event_queue.h"
@@ -69,6 +71,9 @@ struct memtrack {
 	enum memtrack_log_level log_level;
 	memtrack_log_fn log;
 	void *log_ctx;
+	/* opts.libbpf_log: libbpf's print callback, taken from the application, and its own */
+	bool libbpf_print_taken;
+	libbpf_print_fn_t libbpf_print_before;
 
 	/* Probed objects: added by the caller's thread and, on exec, the poller's. */
 	pthread_mutex_t probe_lock;

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include "memtrack.h"
+#include <bpf/libbpf.h>
+
 #include "test_support.h"
 
 struct seen {
@@ -195,6 +197,75 @@ static void test_errors(void **state)
 	memtrack_close(NULL);
 }
 
+/*
+ * The library is a guest in its host: it exports memtrack_* and nothing
+ * else, static or shared, so none of its names can clash with the
+ * application's; it leaves libbpf's print callback as the application set
+ * it, unless asked; and it refuses options it does not know.
+ */
+static void test_exports_only_the_api(void **state)
+{
+	const char *libs[] = { "libmemtrack.a", "libmemtrack.so" };
+	char cmd[1024], out[65536];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "nm -g --defined-only %s '%s' | awk 'NF == 3 && $2 != \"A\" { print $3 }' | "
+			 "grep -v '^memtrack_'; true",
+			 i ? "-D" : "", build_path(libs[i]));
+		assert_int_equal(run_capture(argv, out, sizeof(out)), 0);
+		if (out[0])
+			fail_msg("%s exports names outside memtrack_:\n%s", libs[i], out);
+	}
+}
+
+static int app_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void test_host_callbacks_and_unknown_options(void **state)
+{
+	unsigned char bigger[sizeof(struct memtrack_opts) + 16];
+	struct memtrack_opts opts = { 0 };
+	struct memtrack_error err;
+	struct memtrack *t;
+
+	(void)state;
+	REQUIRE_BPF();
+	libbpf_set_print(app_print);
+	t = open_tracker(&opts);
+	/* still ours: setting it again gives back the one we set */
+	assert_ptr_equal(libbpf_set_print(app_print), app_print);
+	memtrack_close(t);
+
+	opts.libbpf_log = true;
+	t = open_tracker(&opts);
+	assert_ptr_not_equal(libbpf_set_print(app_print), app_print); /* taken, as asked */
+	memtrack_close(t);
+	/* given back at close: the tracker's, that we just set, is not there any more */
+	libbpf_set_print(app_print);
+	opts.libbpf_log = true;
+	t = open_tracker(&opts);
+	memtrack_close(t);
+	assert_ptr_equal(libbpf_set_print(NULL), app_print);
+
+	/* a newer caller's struct: zero past ours is fine, anything else refused */
+	memset(bigger, 0, sizeof(bigger));
+	*(size_t *)bigger = sizeof(bigger);
+	assert_int_equal(memtrack_open((struct memtrack_opts *)bigger, &t, &err), 0);
+	memtrack_close(t);
+	bigger[sizeof(bigger) - 1] = 1;
+	assert_int_equal(memtrack_open((struct memtrack_opts *)bigger, &t, &err), -EINVAL);
+	assert_null(t);
+	assert_int_equal(err.kind, MEMTRACK_ERR_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_pull),
 		cmocka_unit_test(test_spawn_options_default_to_unchanged),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_exports_only_the_api),
+		cmocka_unit_test(test_host_callbacks_and_unknown_options),
 	};
 
 	return cmocka_run_group_tests_name("library", tests, NULL, NULL);
