@@ -66,6 +66,9 @@ struct {
 	__type(value, __u8);
 } tracked SEC(".maps");
 
+/* A session's entry program returns this when the call's return need not be seen. */
+#define SKIP_RETURN 1
+
 /* The outermost allocator call a thread is inside of. */
 struct call {
 	__u64 sp;      /* stack pointer at entry: tells nested calls from new ones */
@@ -274,6 +277,10 @@ static __always_inline bool inside_open_call(const struct call *c, __u64 sp)
 	return caller.ino == callee.ino && caller.dev == callee.dev;
 }
 
+/*
+ * An allocator call's entry: open it, or count it into the open one. Does
+ * its return need to be seen? A uprobe session asks (1: no, 0: yes).
+ */
 static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __u64 a0, __u64 a1,
 				      __u64 a2)
 {
@@ -284,7 +291,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 	long err;
 
 	if (!tgid_tracked(id >> 32))
-		return 0;
+		return SKIP_RETURN;
 
 	open = bpf_map_lookup_elem(&calls, &tid);
 	if (open) {
@@ -304,8 +311,10 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 	};
 	c.ip = PT_REGS_IP(ctx);
 	err = bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
-	if (err)
+	if (err) {
 		count_update_error(err);
+		return SKIP_RETURN;
+	}
 	return 0;
 }
 
@@ -572,7 +581,10 @@ int BPF_KRETPROBE(alloc_exit, void *ret)
 	return call_exit(ctx, (__u64)ret);
 }
 
-/* free() needs no return probe: it is recorded at entry, before the block can be reused. */
+/*
+ * free() needs no return probe (SKIP_RETURN): it is recorded at entry,
+ * before the block can be reused.
+ */
 static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -583,15 +595,15 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 	long err;
 
 	if (!ptr) /* free(NULL) is not a free */
-		return 0;
+		return SKIP_RETURN;
 	if (!tgid_tracked(id >> 32))
-		return 0;
+		return SKIP_RETURN;
 	open = bpf_map_lookup_elem(&calls, &tid);
 	if (open && inside_open_call(open, sp))
-		return 0; /* released inside realloc: the Realloc event says so */
+		return SKIP_RETURN; /* released inside realloc: the Realloc event says so */
 	lf = bpf_map_lookup_elem(&frees, &tid);
 	if (lf && lf->ptr == (__u64)ptr && sp <= lf->sp)
-		return 0; /* a wrapper's free passing the block on */
+		return SKIP_RETURN; /* a wrapper's free passing the block on */
 	err = bpf_map_update_elem(&frees, &tid, &now, BPF_ANY);
 	if (err)
 		count_update_error(err);
@@ -601,7 +613,7 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 	if (free_stacks && !bpf_probe_read_user(&caller, sizeof(caller), (void *)sp))
 		stack_id = stack_capture(ctx, false, caller);
 	emit_alloc(MT_EV_FREE, func, (__u64)ptr, 0, 0, 0, id >> 32, tid, stack_id);
-	return 0;
+	return SKIP_RETURN;
 }
 
 /*
@@ -609,7 +621,8 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
  * user space gives each probe: its enum mt_func, and MT_COOKIE_SIZE_FIRST
  * where the size comes before the alignment (mi_malloc_aligned, the
  * aligned operator new). One program for all lets one link per object
- * carry every entry probe (probes.c).
+ * carry every entry probe (probes.c). Returns SKIP_RETURN where the
+ * return needs no probe: frees, processes not traced.
  */
 static __always_inline int entry(struct pt_regs *ctx, __u64 a0, __u64 a1, __u64 a2)
 {
@@ -643,14 +656,15 @@ static __always_inline int entry(struct pt_regs *ctx, __u64 a0, __u64 a1, __u64 
 	case MT_FN_POSIX_MEMALIGN:
 		return call_enter(ctx, func, a0, a1, a2);
 	default:
-		return 0;
+		return SKIP_RETURN;
 	}
 }
 
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
-	return entry(ctx, a0, a1, a2);
+	entry(ctx, a0, a1, a2);
+	return 0; /* to a uprobe, not 0 asks for its breakpoint to go */
 }
 
 /* Is this the return of a session's function (uprobe sessions, Linux 6.13)? */
@@ -666,14 +680,9 @@ extern bool bpf_session_is_return(void) __ksym __weak;
 SEC("uprobe")
 int BPF_KPROBE(alloc_session, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u32 func = (__u32)(bpf_get_attach_cookie(ctx) & MT_COOKIE_FUNC_MASK);
-
 	if (bpf_session_is_return())
 		return call_exit(ctx, PT_REGS_RC(ctx));
-	entry(ctx, a0, a1, a2);
-	if (func == MT_FN_FREE || func == MT_FN_DELETE || func == MT_FN_DELETE_ARRAY)
-		return 1; /* recorded at entry */
-	return tgid_tracked(bpf_get_current_pid_tgid() >> 32) ? 0 : 1;
+	return entry(ctx, a0, a1, a2);
 }
 
 /*
