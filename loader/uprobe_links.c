@@ -124,33 +124,18 @@ int probe_links_keep(struct probe_links *l, struct bpf_link *link)
 	return 0;
 }
 
-/* The kernel's offsets are unsigned longs; ours size_t: the same on Linux, but named apart. */
-static unsigned long *as_ulongs(const size_t *v, size_t n)
-{
-	unsigned long *out;
-
-	if (!v)
-		return NULL;
-	out = calloc(n, sizeof(*out));
-	for (size_t i = 0; out && i < n; i++)
-		out[i] = v[i];
-	return out;
-}
+/* The kernel takes unsigned longs, ours are size_t: the same type on Linux, not copied. */
+_Static_assert(sizeof(size_t) == sizeof(unsigned long), "size_t is not unsigned long");
 
 static int add_multi(struct probe_links *l, struct bpf_program *prog, pid_t pid,
 		     const struct uprobe_targets *to)
 {
-	unsigned long *offs = as_ulongs(to->offsets, to->n), *refs = as_ulongs(to->ref_ctrs, to->n);
-	int fd = -ENOMEM;
+	int fd = uprobe_multi_create(bpf_program__fd(prog),
+				     to->session ? MT_BPF_TRACE_UPROBE_SESSION : MT_BPF_TRACE_UPROBE_MULTI,
+				     to->path, (const unsigned long *)to->offsets,
+				     (const unsigned long *)to->ref_ctrs, to->cookies, (__u32)to->n,
+				     to->retprobe, pid);
 
-	if (offs && (refs || !to->ref_ctrs))
-		fd = uprobe_multi_create(bpf_program__fd(prog),
-					 to->session ? MT_BPF_TRACE_UPROBE_SESSION
-						     : MT_BPF_TRACE_UPROBE_MULTI,
-					 to->path, offs, refs, to->cookies, (__u32)to->n,
-					 to->retprobe, pid);
-	free(offs);
-	free(refs);
 	return fd < 0 ? fd : keep_fd(l, fd);
 }
 
