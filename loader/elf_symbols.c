@@ -474,24 +474,6 @@ out:
 	return err;
 }
 
-int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
-		    bool *found)
-{
-	struct usdt_site *sites;
-	size_t nsites;
-	int count = 0, err = elf_usdt_sites(path, provider, names, n, &sites, &nsites);
-
-	memset(found, 0, n * sizeof(*found));
-	if (err)
-		return err;
-	for (size_t i = 0; i < nsites; i++) {
-		count += !found[sites[i].probe];
-		found[sites[i].probe] = true;
-	}
-	free(sites);
-	return count;
-}
-
 int elf_build_id(const char *path, char *buf, size_t size)
 {
 	struct elf_handle h;

@@ -34,14 +34,6 @@ int elf_interpreter(const char *path, char *buf, size_t size);
 int elf_needed(const char *path, int (*fn)(void *ctx, const char *name), void *ctx,
 	       char *search, size_t search_size);
 
-/*
- * Which of the n USDT probe names of provider the file's .note.stapsdt
- * defines: found[k] is set for names[k]. Returns how many were found (0 for
- * a file without USDT notes), or -errno as elf_function_offsets().
- */
-int elf_usdt_probes(const char *path, const char *provider, const char *const *names, size_t n,
-		    bool *found);
-
 /* One site of a USDT probe. */
 struct usdt_site {
 	size_t probe;	  /* which of the names asked for */

@@ -434,21 +434,17 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
  * semaphore, and as cookie the id of its argument spec, which goes into
  * usdt.bpf.h's map once, for every process.
  */
-static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj, const char *const *names)
+static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj,
+			   const struct usdt_site *sites, size_t nsites)
 {
 	struct bpf_map *specs = t->skel->maps.__bpf_usdt_specs;
-	struct usdt_site *sites;
-	size_t nsites;
-	int err = elf_usdt_sites(obj->path, MEMTRACK_USDT_PROVIDER, names, NPROBES, &sites, &nsites);
+	int err = 0;
 
-	if (err)
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot read %s: %s", obj->path,
-				    strerror(-err));
 	obj->entry_offsets = calloc(nsites + 1, sizeof(*obj->entry_offsets));
 	obj->entry_cookies = calloc(nsites + 1, sizeof(*obj->entry_cookies));
 	obj->ref_ctr_offsets = calloc(nsites + 1, sizeof(*obj->ref_ctr_offsets));
 	if (!obj->entry_offsets || !obj->entry_cookies || !obj->ref_ctr_offsets)
-		err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	for (size_t i = 0; !err && i < nsites; i++) {
 		const char *probe = alloc_probes[sites[i].probe].symbol;
 		__u32 id = t->usdt_specs;
@@ -476,42 +472,47 @@ static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj, const 
 		obj->ref_ctr_offsets[obj->nentry] = sites[i].semaphore;
 		obj->entry_cookies[obj->nentry++] = id;
 	}
-	free(sites);
 	return err;
 }
 
 int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
 {
 	const char *names[NPROBES];
-	bool found[NPROBES];
+	struct usdt_site *sites;
 	struct probed_object obj;
+	unsigned int found = 0;
+	size_t nsites;
 	struct stat st;
-	int n, err = already_probed(t, path, true, flags, &st);
+	int err = already_probed(t, path, true, flags, &st);
 
 	if (err)
 		return err < 0 ? err : 0;
 	for (size_t i = 0; i < NPROBES; i++)
 		names[i] = alloc_probes[i].symbol;
-	n = elf_usdt_probes(path, MEMTRACK_USDT_PROVIDER, names, NPROBES, found);
-	if (n <= 0 && !(flags & PROBE_REQUIRE_MALLOC))
-		return -ENOENT; /* scanning a process's mappings: most objects have none */
-	if (n < 0)
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, n, "cannot read %s: %s", path,
-				    n == -ENOEXEC ? "not an ELF file" : strerror(-n));
-	if (n == 0)
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
-				    "%s has no memtrack USDT probes", path);
-	err = object_begin(t, &obj, path, &st, true);
+	/* the notes are read once: which probes it has, and each site of them */
+	err = elf_usdt_sites(path, MEMTRACK_USDT_PROVIDER, names, NPROBES, &sites, &nsites);
+	for (size_t i = 0; !err && i < nsites; i++)
+		found |= 1u << sites[i].probe;
+	if ((err || !found) && !(flags & PROBE_REQUIRE_MALLOC))
+		err = -ENOENT; /* scanning a process's mappings: most objects have none */
+	else if (err)
+		err = tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot read %s: %s", path,
+				   err == -ENOEXEC ? "not an ELF file" : strerror(-err));
+	else if (!found)
+		err = tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+				   "%s has no memtrack USDT probes", path);
+	if (!err)
+		err = object_begin(t, &obj, path, &st, true);
+	if (!err) {
+		obj.usdt_probes = found;
+		err = object_commit(t, &obj,
+				    t->own_usdt ? plan_usdt_sites(t, &obj, sites, nsites) : 0);
+	}
+	free(sites);
 	if (err)
 		return err;
-	for (size_t i = 0; i < NPROBES; i++)
-		if (found[i])
-			obj.usdt_probes |= 1u << i;
-	err = object_commit(t, &obj, t->own_usdt ? plan_usdt_sites(t, &obj, names) : 0);
-	if (err)
-		return err;
-	tracker_log(t, MEMTRACK_LOG_INFO, "attached to %d memtrack USDT probes in %s", n,
-		    path_for_display(path));
+	tracker_log(t, MEMTRACK_LOG_INFO, "attached to %d memtrack USDT probes in %s",
+		    __builtin_popcount(found), path_for_display(path));
 	return 0;
 }
 
