@@ -173,7 +173,6 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 	size_t before = t->nobjects;
 	int err = executable_of(pid, exe, sizeof(exe));
 	uint64_t image = 0;
-	struct stat st;
 
 	if (err)
 		return; /* gone already */
@@ -184,11 +183,8 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 		return;
 	}
 	/* a shell loop execs the same few images again and again: each is read once */
-	if (stat(exe, &st) == 0) {
-		image = ((uint64_t)st.st_dev << 40 ^ (uint64_t)st.st_ino) | 1;
-		if (u64_map_get(&t->images_probed, image, NULL))
-			return;
-	}
+	if (file_key(exe, &image) && u64_map_get(&t->images_probed, image, NULL))
+		return;
 	if (t->usdt) {
 		/* its own memtrack probes, if it has any (the shim's are linked already) */
 		err = probes_attach_usdt(t, exe, 0);

@@ -36,11 +36,7 @@ static void full_path(const struct scan *s, const char *path, char *buf, size_t 
 		snprintf(buf, size, "/proc/%d/root%s", (int)s->pid, path);
 }
 
-/*
- * An object's key in the set of objects looked at: its device and inode
- * (a path can name another file later). false if it cannot be read.
- */
-static bool object_key(const char *path, uint64_t *key)
+bool file_key(const char *path, uint64_t *key)
 {
 	struct stat st;
 
@@ -68,7 +64,7 @@ static int probe_one(void *ctx, const char *path)
 
 	full_path(s, path, full, sizeof(full));
 	/* the objects every process maps: read once, however many processes there are */
-	if (!object_key(full, &key))
+	if (!file_key(full, &key))
 		return 0;
 	pthread_mutex_lock(&s->t->meta_lock);
 	u64_map_get(&s->t->looked_at, key, &what);
@@ -169,7 +165,7 @@ void discover_on_map(void *ctx, pid_t pid, const char *path)
 	uint64_t key;
 
 	full_path(&s, path, full, sizeof(full));
-	if (!object_key(full, &key) || u64_map_get(&t->looked_at, key, NULL))
+	if (!file_key(full, &key) || u64_map_get(&t->looked_at, key, NULL))
 		return;
 	remember(t, key, NOTHING_TO_PROBE); /* queued once; PROBED once it is */
 	if (APPEND_SLOT(t->new_maps, t->nnew_maps))
@@ -185,11 +181,10 @@ void discover_on_map(void *ctx, pid_t pid, const char *path)
 static bool is_image_of(pid_t pid, const char *path)
 {
 	char exe[64];
-	struct stat a, b;
+	uint64_t a, b;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-	return stat(exe, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
+	return file_key(exe, &a) && file_key(path, &b) && a == b;
 }
 
 void discover_new_mappings(struct memtrack *t)
@@ -218,7 +213,7 @@ void discover_new_mappings(struct memtrack *t)
 		uint64_t key;
 		bool probed = probes_attach(t, v[i].path, 0) == 0;
 
-		if (probed && object_key(v[i].path, &key)) {
+		if (probed && file_key(v[i].path, &key)) {
 			pthread_mutex_lock(&t->meta_lock);
 			remember(t, key, PROBED);
 			pthread_mutex_unlock(&t->meta_lock);

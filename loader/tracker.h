@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -200,6 +201,11 @@ void procs_stop(struct memtrack *t);
  * discover_on_map() (an mmap_watch hook, with meta_lock held) queued.
  */
 int discover_mapped(struct memtrack *t, pid_t pid, int *found);
+/*
+ * A file's key in the sets of files looked at: its device and inode (a
+ * path can name another file later), never 0. false if it cannot be read.
+ */
+bool file_key(const char *path, uint64_t *key);
 
 /* scope.c: --cgroup and -a. Before the BPF object is loaded; after. */
 int scope_setup(struct memtrack *t, const struct memtrack_opts *opts, struct memtrack_error *err);
