@@ -192,7 +192,6 @@ static int plan_table(struct memtrack *t, struct probed_object *obj, const size_
 {
 	int fd;
 
-
 	obj->entry_offsets = calloc(NNAMES, sizeof(*obj->entry_offsets));
 	obj->entry_cookies = calloc(NNAMES, sizeof(*obj->entry_cookies));
 	obj->return_offsets = calloc(NNAMES, sizeof(*obj->return_offsets));

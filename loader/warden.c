@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "grow_array.h"
 #include "warden.h"
 
 /* One task the warden traces. */
@@ -58,16 +59,9 @@ static struct tracee *find(struct tracees *ts, pid_t tid)
 
 static struct tracee *add(struct tracees *ts, pid_t tid, pid_t tgid)
 {
-	if (ts->n == ts->cap) {
-		size_t cap = ts->cap ? ts->cap * 2 : 64;
-		struct tracee *v = realloc(ts->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		ts->v = v;
-		ts->cap = cap;
-	}
-	ts->v[ts->n] = (struct tracee){.tid = tid, .tgid = tgid};
+	if (GROW_ARRAY(ts->v, ts->n, ts->cap, 64))
+		return NULL;
+	ts->v[ts->n] = (struct tracee){ .tid = tid, .tgid = tgid };
 	return &ts->v[ts->n++];
 }
 
@@ -79,7 +73,7 @@ static void forget(struct tracees *ts, struct tracee *tr)
 
 static void send_msg(int fd, int what, int pid, int arg)
 {
-	struct warden_msg m = {what, pid, arg};
+	struct warden_msg m = { what, pid, arg };
 
 	while (send(fd, &m, sizeof(m), MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
@@ -259,8 +253,8 @@ static void close_others(const int *keep, int n)
 
 static __attribute__((noreturn)) void warden_main(int ctl, int events)
 {
-	static const int quiet[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE,
-				    SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
+	static const int quiet[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE,
+				     SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2 };
 	struct tracees ts = { 0 };
 	sigset_t chld;
 	int sfd, null;
@@ -356,7 +350,7 @@ int warden_start(struct warden *w)
 
 int warden_seize(struct warden *w, pid_t pid, bool follow_children)
 {
-	struct warden_msg m = {WARDEN_SEIZE, pid, follow_children};
+	struct warden_msg m = { WARDEN_SEIZE, pid, follow_children };
 	ssize_t n;
 
 	if (send(w->ctl, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m))

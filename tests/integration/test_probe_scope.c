@@ -164,7 +164,7 @@ static char *slurp(const char *path)
 static void test_traced_tree_has_probes(void **state)
 {
 	char dir[] = "/tmp/memtrack-scope-XXXXXX", script[1024], a[64], b[64], c[64];
-	const char *cmd[] = {"/bin/sh", "-c", script, NULL};
+	const char *cmd[] = { "/bin/sh", "-c", script, NULL };
 	const char *fixture = build_path("tests/fixtures/breakpoints");
 	struct trace tr;
 
@@ -205,7 +205,7 @@ static bool wait_for_file(const char *path, int timeout_ms)
 static pid_t warden_of(pid_t parent)
 {
 	char cmd[128], out[64] = "";
-	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 
 	snprintf(cmd, sizeof(cmd), "pgrep -P %d -x memtrack-warden", (int)parent);
 	run_capture(argv, out, sizeof(out));
@@ -220,8 +220,8 @@ static pid_t warden_of(pid_t parent)
 static void killed_midway(bool kill_warden)
 {
 	char dir[] = "/tmp/memtrack-kill-XXXXXX", script[512], mark[64];
-	const char *cmd[] = {"/bin/sh", "-c", script, NULL};
-	const char *opts[] = {"-v", NULL};
+	const char *cmd[] = { "/bin/sh", "-c", script, NULL };
+	const char *opts[] = { "-v", NULL };
 	struct trace tr;
 	pid_t warden;
 

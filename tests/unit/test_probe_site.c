@@ -28,7 +28,7 @@
  * instruction. */
 static size_t site_in(const char *lib, const char *name)
 {
-	const char *names[] = {name};
+	const char *names[] = { name };
 	size_t offset, size, site;
 	uint8_t *code;
 	int fd;
@@ -197,8 +197,8 @@ static void test_unsafe_prefixes(void **state)
 
 static void test_malformed(void **state)
 {
-	static const uint8_t truncated[] = {0x48, 0x85};
-	static const uint8_t no_emulated[] = {0x48, 0x85, 0xff};
+	static const uint8_t truncated[] = { 0x48, 0x85 };
+	static const uint8_t no_emulated[] = { 0x48, 0x85, 0xff };
 	static const uint8_t garbage_after[] = {
 		0x48, 0x85, 0xff, /* test %rdi,%rdi */
 		0x55,		  /* push %rbp */

@@ -79,7 +79,7 @@ static void test_bad_specs_are_refused(void **state)
 /* The shim's sites: one per probe, each with a semaphore, as readelf -n lists them. */
 static void test_shim_sites(void **state)
 {
-	static const char *const names[] = {"malloc", "free", "nosuchprobe"};
+	static const char *const names[] = { "malloc", "free", "nosuchprobe" };
 	const char *build = getenv("BUILD");
 	char shim[PATH_MAX], cmd[PATH_MAX + 64], line[512];
 	struct usdt_site *sites;
