@@ -2,14 +2,11 @@
 /* memtrack-load -p: attaching to processes that already run, and their new children. */
 #include <dirent.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_support.h"
-
-extern char **environ;
 
 struct waiter {
 	pid_t pid;
@@ -21,17 +18,8 @@ struct waiter {
 static void waiter_start(struct waiter *w)
 {
 	const char *argv[] = { build_path("tests/fixtures/waiter"), NULL };
-	posix_spawn_file_actions_t fa;
-	int p[2];
 
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
-	assert_int_equal(posix_spawn(&w->pid, argv[0], &fa, NULL, (char *const *)argv, environ),
-			 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[0]);
-	w->go_fd = p[1];
+	w->pid = spawn_waiting(argv, &w->go_fd);
 	snprintf(w->pid_text, sizeof(w->pid_text), "%d", (int)w->pid);
 }
 
@@ -127,23 +115,17 @@ static void test_duration_ends_attach(void **state)
 static void test_attach_by_thread_id(void **state)
 {
 	const char *argv[] = { build_path("tests/fixtures/thread_waiter"), NULL };
-	posix_spawn_file_actions_t fa;
 	char task_dir[64], tid_text[16] = "";
 	struct trace tr;
 	struct dirent *d;
 	DIR *dir;
 	pid_t pid;
-	int p[2];
+	int go;
 	char *seq;
 
 	(void)state;
 	REQUIRE_BPF();
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
-	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[0]);
+	pid = spawn_waiting(argv, &go);
 	/* Its second thread's id, once it exists. */
 	snprintf(task_dir, sizeof(task_dir), "/proc/%d/task", (int)pid);
 	for (int tries = 0; !tid_text[0] && tries < 500; tries++) {
@@ -161,8 +143,8 @@ static void test_attach_by_thread_id(void **state)
 	const char *opts[] = { "-v", "-p", tid_text, NULL };
 	trace_start(&tr, opts, NULL, -1, 0);
 	trace_wait_stderr(&tr, "tracing process", 30000);
-	assert_int_equal(write(p[1], "g", 1), 1);
-	close(p[1]);
+	assert_int_equal(write(go, "g", 1), 1);
+	close(go);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	trace_finish(&tr);
 	assert_int_equal(tr.status, 0);

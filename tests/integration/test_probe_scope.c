@@ -7,15 +7,12 @@
  */
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "test_support.h"
-
-extern char **environ;
 
 /*
  * The allocator these tests look at: a private copy of the wrapper
@@ -113,9 +110,8 @@ static void test_attached_process_alone_has_probes(void **state)
 	const char *argv[] = { "/usr/bin/env", l.preload, build_path("tests/fixtures/breakpoints"),
 			       "--wait", out_path, NULL };
 	const char *opts[] = { "-v", "-l", l.path, "-p", pid_text, NULL };
-	posix_spawn_file_actions_t fa;
 	struct trace tr;
-	int go[2], fd, wstatus;
+	int go, fd, wstatus;
 	pid_t pid;
 
 	(void)state;
@@ -124,18 +120,13 @@ static void test_attached_process_alone_has_probes(void **state)
 	fd = mkstemp(out_path);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, go[0], STDIN_FILENO);
-	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(go[0]);
+	pid = spawn_waiting(argv, &go);
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
 	trace_start(&tr, opts, NULL, -1, 0);
 	trace_wait_stderr(&tr, "tracing process ", 20000);
 	untraced_state(&l, state_beside, sizeof(state_beside));
-	assert_int_equal(write(go[1], "g", 1), 1);
-	close(go[1]);
+	assert_int_equal(write(go, "g", 1), 1);
+	close(go);
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	trace_finish(&tr);
 	assert_int_equal(tr.status, 0);

@@ -508,3 +508,19 @@ long trace_command(struct trace *tr, const char *const *opts, const char *const 
 		fail_msg("memtrack-load exited %d; stderr:\n%s", tr->status, tr->err);
 	return (long)jint(trace_find(tr, "Exec", -1), "pid");
 }
+
+pid_t spawn_waiting(const char *const *argv, int *go_fd)
+{
+	posix_spawn_file_actions_t fa;
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	*go_fd = p[1];
+	return pid;
+}

@@ -115,6 +115,13 @@ const char *jstr(struct json_object *o, const char *key);
 /* The number of the first line of the file at path that holds marker (fails the test if none). */
 int source_line(const char *path, const char *marker);
 
+/*
+ * Start argv (with our environment) reading its stdin from a new pipe, so
+ * that a fixture can wait there until released: its pid; *go_fd is the
+ * pipe's write end (write a byte to release it, close it when done).
+ */
+pid_t spawn_waiting(const char *const *argv, int *go_fd);
+
 /* Run a command to completion, stdout and stderr to /dev/null; its exit status. */
 int run_quiet(const char *const *argv);
 /* Run a command to completion, its stdout and stderr (together) into out; its exit status. */
