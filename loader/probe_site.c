@@ -88,24 +88,16 @@ static bool branch_target(const cs_insn *insn, int64_t *target)
 	return true;
 }
 
-static bool is_branch(const cs_insn *insn)
+/* Is the instruction in this capstone group (X86_GRP_JUMP, X86_GRP_CALL)? */
+static bool in_group(const cs_insn *insn, uint8_t group)
 {
 	for (uint8_t i = 0; i < insn->detail->groups_count; i++)
-		if (insn->detail->groups[i] == X86_GRP_JUMP ||
-		    insn->detail->groups[i] == X86_GRP_CALL)
+		if (insn->detail->groups[i] == group)
 			return true;
 	return false;
 }
 
-static bool is_call(const cs_insn *insn)
-{
-	for (uint8_t i = 0; i < insn->detail->groups_count; i++)
-		if (insn->detail->groups[i] == X86_GRP_CALL)
-			return true;
-	return false;
-}
-
-/* The first emulated instruction past the entry that only flag-writers precede; 0 if none. */
+/* The first emulated instruction past the entry that only harmless ones precede; 0 if none. */
 static size_t candidate(csh cs, cs_insn *insn, const uint8_t *code, size_t size)
 {
 	const uint8_t *p = code;
@@ -136,10 +128,10 @@ static bool lands_before(csh cs, cs_insn *insn, const uint8_t *code, size_t size
 	while (left) {
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn))
 			return true; /* not code we can read through: cannot prove anything */
-		if (!is_branch(insn))
+		if (!in_group(insn, X86_GRP_JUMP) && !in_group(insn, X86_GRP_CALL))
 			continue;
 		if (!branch_target(insn, &target)) {
-			if (is_call(insn))
+			if (in_group(insn, X86_GRP_CALL))
 				continue; /* an indirect call returns after itself */
 			return true;
 		}
