@@ -93,9 +93,25 @@ static struct ages live_ages(const struct memtrack_summary *s, const struct proc
 	return a;
 }
 
+/* "memtrack: N what (name n, name n, ...)", always, or (if_any) only when N is not 0. */
+static void print_totals(FILE *out, const char *what, const unsigned long long *v, unsigned n,
+			 const char *(*name_of)(unsigned int), bool if_any)
+{
+	unsigned long long total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += v[i];
+	if (if_any && !total)
+		return;
+	fprintf(out, "memtrack: %llu %s (", total, what);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(out, "%s%s %llu", i ? ", " : "", name_of(i), v[i]);
+	fprintf(out, ")\n");
+}
+
 static void print_counters(const struct memtrack_counters *c, FILE *out)
 {
-	unsigned long long dropped = 0, failed = 0, cut = 0;
+	unsigned long long failed = 0;
 
 	for (unsigned i = 0; i < MT_FN_MAX; i++)
 		failed += c->failures[i];
@@ -106,21 +122,9 @@ static void print_counters(const struct memtrack_counters *c, FILE *out)
 				fprintf(out, " %s %llu", memtrack_func_name(i), c->failures[i]);
 		fputc('\n', out);
 	}
-	for (unsigned i = 0; i < MT_DROP_MAX; i++)
-		dropped += c->drops[i];
-	fprintf(out, "memtrack: %llu events dropped (", dropped);
-	for (unsigned i = 0; i < MT_DROP_MAX; i++)
-		fprintf(out, "%s%s %llu", i ? ", " : "", memtrack_drop_reason_name(i), c->drops[i]);
-	fprintf(out, ")\n");
-	for (unsigned i = 0; i < MT_STACK_CUT_MAX; i++)
-		cut += c->stack_cuts[i];
-	if (cut) {
-		fprintf(out, "memtrack: %llu stack walks cut short (", cut);
-		for (unsigned i = 0; i < MT_STACK_CUT_MAX; i++)
-			fprintf(out, "%s%s %llu", i ? ", " : "", memtrack_stack_cut_name(i),
-				c->stack_cuts[i]);
-		fprintf(out, ")\n");
-	}
+	print_totals(out, "events dropped", c->drops, MT_DROP_MAX, memtrack_drop_reason_name, false);
+	print_totals(out, "stack walks cut short", c->stack_cuts, MT_STACK_CUT_MAX,
+		     memtrack_stack_cut_name, true);
 }
 
 void memtrack_summary_print(const struct memtrack_summary *s, const struct memtrack_counters *c,
