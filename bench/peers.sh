@@ -17,6 +17,8 @@
 # ratios, and min and max say how much they moved. docs/PERFORMANCE.md says
 # what each row measures, and how.
 set -eu
+# shellcheck source=bench/stats.sh
+. "$(dirname "$0")/stats.sh"
 
 BUILD=${BUILD:-build}
 REPS=${REPS:-5}
@@ -536,15 +538,6 @@ elapsed=$((($(now_us) - started) / 1000000))
 # Statistics, the table, the targets, the JSON
 
 declare -A MED MIN MAX RUNS
-stats() { # samples -> "median min max count" over the numeric ones, or nothing
-	tr ' ' '\n' | grep -E '^-?[0-9.]+(e[-+]?[0-9]+)?$' | sort -g | awk '
-		{ v[NR] = $1 }
-		END {
-			if (NR == 0) exit
-			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			print m, v[1], v[NR], NR
-		}'
-}
 for id in "${ORDER[@]}"; do
 	[ "${id#\#}" = "$id" ] || continue
 	read -r "MED[$id]" "MIN[$id]" "MAX[$id]" "RUNS[$id]" <<<"$(stats <<<"${SAMPLES[$id]}")" || true

@@ -11,6 +11,8 @@
 # Needs root for the traced modes. Not a test: on a busy machine the
 # numbers move; the ratios are what to read.
 set -eu
+# shellcheck source=bench/stats.sh
+. "$(dirname "$0")/stats.sh"
 
 BUILD=${BUILD:-build}
 REPS=${REPS:-5}
@@ -42,7 +44,6 @@ for ((i = 0; i < REPS; i++)); do
 	done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -A med
 for m in $modes; do
 	med[$m]=$(median <<<"${samples[$m]}")
