@@ -119,10 +119,16 @@ static const char *bpftrace_missing(void)
 	} while (0)
 
 /* scripts/NAME.bt -c FIXTURE */
+/*
+ * scripts/NAME.bt -c fixture, keeping only the fixture's processes (by
+ * name): the probes are on libc for every process, and a busy machine's
+ * other processes would fill the scripts' top lists.
+ */
 static char *run_uprobe_script(const char *name, const char *fixture)
 {
+	const char *comm = strrchr(fixture, '/') ? strrchr(fixture, '/') + 1 : fixture;
 	char script[256];
-	const char *argv[] = { BPFTRACE, script, "-c", build_path(fixture), NULL };
+	const char *argv[] = { BPFTRACE, script, "-c", build_path(fixture), comm, NULL };
 	struct output o;
 
 	snprintf(script, sizeof(script), "scripts/%s.bt", name);
