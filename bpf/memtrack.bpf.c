@@ -685,23 +685,42 @@ int BPF_KPROBE(alloc_session, __u64 a0, __u64 a1, __u64 a2)
 	return entry(ctx, a0, a1, a2);
 }
 
+/* One USDT argument; an argument the probe cannot give reads as 0. */
+static __always_inline __u64 usdt_arg(struct pt_regs *ctx, __u64 n)
+{
+	long v = 0;
+
+	bpf_usdt_arg(ctx, n, &v);
+	return (__u64)v;
+}
+
 /*
  * memtrack:<func>(ptr, size, old_ptr, align, ret), fired after the call;
- * the attach cookie is the enum mt_func of the probe.
+ * the attach cookie is the enum mt_func of the probe. Each argument read
+ * is a spec lookup, so a call reads only the arguments its type uses, and
+ * only once its process is known to be traced.
  */
 SEC("usdt")
-int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long ret)
+int usdt_call(struct pt_regs *ctx)
 {
 	__u32 func = (__u32)bpf_usdt_cookie(ctx);
 	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ptr, size, old_ptr = 0, align = 0;
 	__u32 type;
-	bool failed = ptr == 0;
+	bool failed;
 
 	if (!tgid_tracked(id >> 32))
 		return 0;
+	ptr = usdt_arg(ctx, 0);
+	size = usdt_arg(ctx, 1);
+	/* aligned calls, and operator new whose align argument says it is one */
+	if (mt_func_event_type(func, 1) == MT_EV_ALIGNED_ALLOC)
+		align = usdt_arg(ctx, 3);
 	type = mt_func_event_type(func, align != 0);
+	failed = ptr == 0;
 	switch (type) {
 	case MT_EV_REALLOC:
+		old_ptr = usdt_arg(ctx, 2);
 		failed = ptr == 0 && !(size == 0 && old_ptr != 0); /* realloc(p, 0) releases p */
 		break;
 	case MT_EV_FREE:
@@ -711,7 +730,7 @@ int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long 
 		break;
 	case MT_EV_ALIGNED_ALLOC:
 		if (func == MT_FN_POSIX_MEMALIGN)
-			failed = ret != 0; /* an error number, and *memptr is untouched */
+			failed = (long)usdt_arg(ctx, 4) != 0; /* an error number; *memptr untouched */
 		break;
 	case MT_EV_MALLOC:
 	case MT_EV_CALLOC:
@@ -724,8 +743,8 @@ int BPF_USDT(usdt_call, __u64 ptr, __u64 size, __u64 old_ptr, __u64 align, long 
 		return 0;
 	}
 	/* skip the shim's frame: the next one is the program's caller */
-	emit_alloc(type, func, ptr, size, type == MT_EV_REALLOC ? old_ptr : 0, align, id >> 32,
-		   (__u32)id, type != MT_EV_FREE || free_stacks ? stack_capture(ctx, true, 0) : 0);
+	emit_alloc(type, func, ptr, size, old_ptr, align, id >> 32, (__u32)id,
+		   type != MT_EV_FREE || free_stacks ? stack_capture(ctx, true, 0) : 0);
 	return 0;
 }
 
