@@ -18,11 +18,21 @@ static void expect_success(const struct trace *tr)
 		fail_msg("memtrack-load exited %d; stderr:\n%s", tr->status, tr->err);
 }
 
+/* The pid of the one child the trace saw forked, checked to be parent's. */
+static long forked_child(const struct trace *tr, long parent)
+{
+	struct json_object *fork_ev = trace_find(tr, "Fork", -1);
+
+	assert_non_null(fork_ev);
+	assert_int_equal(jint(fork_ev, "ppid"), parent);
+	return (long)jint(fork_ev, "pid");
+}
+
 static void test_fork_child_attributed_to_child(void **state)
 {
 	const char *opts[] = { "--source", SOURCE_OF(state), NULL };
 	const char *cmd[] = { build_path("tests/fixtures/fork_child"), NULL };
-	struct json_object *fork_ev, *exit_ev;
+	struct json_object *exit_ev;
 	struct trace tr;
 	long parent, child;
 
@@ -30,10 +40,7 @@ static void test_fork_child_attributed_to_child(void **state)
 	trace_run(&tr, opts, cmd);
 	expect_success(&tr);
 	parent = trace_exec_pid(&tr, "fork_child");
-	fork_ev = trace_find(&tr, "Fork", -1);
-	assert_non_null(fork_ev);
-	child = (long)jint(fork_ev, "pid");
-	assert_int_equal(jint(fork_ev, "ppid"), parent);
+	child = forked_child(&tr, parent);
 	assert_true(child != parent);
 
 	expect_sequence(&tr, parent, 0, "Malloc:111 Free Malloc:333 Free");
@@ -95,7 +102,6 @@ static void spawned_by(void **state, const char *mode, const char *program,
 {
 	const char *opts[] = { "--source", SOURCE_OF(state), NULL };
 	const char *cmd[] = { build_path("tests/fixtures/spawn_kinds"), mode, program, NULL };
-	struct json_object *fork_ev;
 	struct trace tr;
 	long parent, child;
 
@@ -103,10 +109,7 @@ static void spawned_by(void **state, const char *mode, const char *program,
 	trace_run(&tr, opts, cmd);
 	expect_success(&tr);
 	parent = trace_exec_pid(&tr, "spawn_kinds");
-	fork_ev = trace_find(&tr, "Fork", -1);
-	assert_non_null(fork_ev);
-	child = (long)jint(fork_ev, "pid");
-	assert_int_equal(jint(fork_ev, "ppid"), parent);
+	child = forked_child(&tr, parent);
 	expect_sequence(&tr, parent, 0, "Malloc:1111 Free");
 	expect_sequence(&tr, child, 0, child_seq);
 	trace_free(&tr);
