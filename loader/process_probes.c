@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "grow_array.h"
 #include "detacher.h"
@@ -127,11 +128,23 @@ void procs_remove(struct memtrack *t, const pid_t *pids, size_t n)
 #define GONE_BATCH 32
 #define GONE_WAIT_MS 100
 
+/* Milliseconds left until `since` is GONE_WAIT_MS old; 0 once it is. */
+static int gone_wait_left(const struct timespec *since)
+{
+	struct timespec now;
+	long waited_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	waited_ms = (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+	return waited_ms >= GONE_WAIT_MS ? 0 : GONE_WAIT_MS - (int)waited_ms;
+}
+
 /* Answer the warden: link a new process, probe a new image, forget one that exited. */
 static void *follower_main(void *arg)
 {
 	struct memtrack *t = arg;
 	pid_t gone[GONE_BATCH];
+	struct timespec first_gone; /* when gone[0] exited */
 	struct traced_process *p;
 	struct warden_msg m;
 	size_t ngone = 0;
@@ -164,11 +177,17 @@ static void *follower_main(void *arg)
 			break;
 		case WARDEN_GONE:
 			/* those that exited together are let go of together: each time costs a fork */
+			if (!ngone)
+				clock_gettime(CLOCK_MONOTONIC, &first_gone);
 			gone[ngone++] = m.pid;
 			break;
 		}
-		/* let go when many wait, or when the oldest has waited long enough */
-		if (ngone && (ngone == GONE_BATCH || !warden_wait(&t->warden, GONE_WAIT_MS))) {
+		/*
+		 * let go when many wait, or when the oldest has waited long enough,
+		 * however many other messages came meanwhile
+		 */
+		if (ngone && (ngone == GONE_BATCH ||
+			      !warden_wait(&t->warden, gone_wait_left(&first_gone)))) {
 			pthread_mutex_lock(&t->probe_lock);
 			procs_remove(t, gone, ngone);
 			pthread_mutex_unlock(&t->probe_lock);
