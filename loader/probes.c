@@ -327,11 +327,14 @@ static void object_release(struct probed_object *obj)
 static int already_probed(struct memtrack *t, const char *path, bool usdt, int flags,
 			  struct stat *st)
 {
-	if (stat(path, st) && !(flags & PROBE_REQUIRE_MALLOC))
-		return -ENOENT;
-	if (stat(path, st))
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -errno, "cannot open allocator %s: %s",
-				    path, strerror(errno));
+	if (stat(path, st)) {
+		int err = -errno;
+
+		if (!(flags & PROBE_REQUIRE_MALLOC))
+			return -ENOENT;
+		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot open allocator %s: %s",
+				    path, strerror(-err));
+	}
 	for (size_t i = 0; i < t->nobjects; i++)
 		if (t->objects[i].dev == st->st_dev && t->objects[i].ino == st->st_ino &&
 		    t->objects[i].usdt == usdt)
