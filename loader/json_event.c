@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "memtrack.h"
+#include "json_event.h"
+#include "json_put.h"
 
 /* An snprintf-style builder: len counts what was wanted, even past size. */
 struct jbuf {
@@ -99,117 +100,195 @@ static void jb_string(struct jbuf *b, const char *str, size_t max)
 	jb_putc(b, '"');
 }
 
-static void json_func(struct jbuf *b, unsigned int func)
+/*
+ * The schema of an event, written once: its fields, in order, handed to a
+ * writer. memtrack_event_to_json() writes them as text; -T's JSON builds
+ * a json-c object from the same walk (event_json_object()).
+ */
+struct field_writer {
+	void *ctx;
+	void (*u64)(void *ctx, const char *key, unsigned long long v);
+	/* a string of at most max bytes (not NUL-terminated when it fills them) */
+	void (*str)(void *ctx, const char *key, const char *s, size_t max);
+};
+
+static void put_u64(const struct field_writer *w, const char *key, unsigned long long v)
+{
+	w->u64(w->ctx, key, v);
+}
+
+static void put_str(const struct field_writer *w, const char *key, const char *s, size_t max)
+{
+	w->str(w->ctx, key, s, max);
+}
+
+static void put_func(const struct field_writer *w, unsigned int func)
 {
 	const char *name = memtrack_func_name(func);
 
-	jb_printf(b, ",\"func\":\"%s\"", name ? name : "unknown");
+	put_str(w, "func", name ? name : "unknown", 64);
 }
 
-static void json_alloc(struct jbuf *b, const struct mt_alloc_event *e)
+static void alloc_fields(const struct field_writer *w, const struct mt_alloc_event *e)
 {
-	jb_printf(b, ",\"addr\":%llu", (unsigned long long)e->addr);
+	put_u64(w, "addr", e->addr);
 	if (e->hdr.type == MT_EV_FREE) {
 		if (e->func != MT_FN_FREE) /* operator delete */
-			json_func(b, e->func);
+			put_func(w, e->func);
 		return;
 	}
-	jb_printf(b, ",\"size\":%llu", (unsigned long long)e->size);
+	put_u64(w, "size", e->size);
 	if (e->hdr.type == MT_EV_REALLOC)
-		jb_printf(b, ",\"old_addr\":%llu", (unsigned long long)e->old_addr);
+		put_u64(w, "old_addr", e->old_addr);
 	if (e->hdr.type == MT_EV_ALIGNED_ALLOC)
-		jb_printf(b, ",\"align\":%llu", (unsigned long long)e->align);
+		put_u64(w, "align", e->align);
 	/* func where the type groups several functions, and where it is not the type's own */
 	if (e->hdr.type == MT_EV_REALLOC || e->hdr.type == MT_EV_ALIGNED_ALLOC ||
 	    (e->hdr.type == MT_EV_MALLOC && e->func != MT_FN_MALLOC) ||
 	    (e->hdr.type == MT_EV_CALLOC && e->func != MT_FN_CALLOC))
-		json_func(b, e->func);
+		put_func(w, e->func);
 }
 
 /* --mmap's events: the system call's result, and its error if it failed. */
-static void json_memory_call(struct jbuf *b, const struct mt_alloc_event *e)
+static void memory_call_fields(const struct field_writer *w, const struct mt_alloc_event *e)
 {
-	jb_printf(b, ",\"addr\":%llu", (unsigned long long)e->addr);
+	put_u64(w, "addr", e->addr);
 	if (e->hdr.type == MT_EV_BRK) {
-		jb_printf(b, ",\"old_addr\":%llu", (unsigned long long)e->old_addr);
+		put_u64(w, "old_addr", e->old_addr);
 	} else {
-		jb_printf(b, ",\"size\":%llu", (unsigned long long)e->size);
-		if (e->func == MT_FN_MREMAP)
-			jb_printf(b, ",\"old_addr\":%llu,\"old_size\":%llu",
-				  (unsigned long long)e->old_addr, (unsigned long long)e->align);
+		put_u64(w, "size", e->size);
+		if (e->func == MT_FN_MREMAP) {
+			put_u64(w, "old_addr", e->old_addr);
+			put_u64(w, "old_size", e->align);
+		}
 	}
 	if (e->hdr.type == MT_EV_MMAP)
-		json_func(b, e->func);
+		put_func(w, e->func);
 	if (e->err) {
 		const char *name = strerrorname_np((int)e->err);
 
 		if (name)
-			jb_printf(b, ",\"error\":\"%s\"", name);
+			put_str(w, "error", name, 64);
 		else
-			jb_printf(b, ",\"error\":%u", e->err);
+			put_u64(w, "error", e->err);
 	}
 }
 
 /* The stack and the cgroup, if the event has them: after the type's own fields. */
-static void json_stack_id(struct jbuf *b, const struct mt_alloc_event *e)
+static void stack_id_fields(const struct field_writer *w, const struct mt_alloc_event *e)
 {
 	if (e->stack_id)
-		jb_printf(b, ",\"stack_id\":%llu", (unsigned long long)e->stack_id);
+		put_u64(w, "stack_id", e->stack_id);
 	if (e->cgroup_id)
-		jb_printf(b, ",\"cgroup\":%llu", (unsigned long long)e->cgroup_id);
+		put_u64(w, "cgroup", e->cgroup_id);
 }
 
-static void json_proc(struct jbuf *b, const struct mt_proc_event *e)
+static void proc_fields(const struct field_writer *w, const struct mt_proc_event *e)
 {
-	jb_printf(b, ",\"ppid\":%u,\"comm\":", e->ppid);
-	jb_string(b, e->comm, sizeof(e->comm));
-	if (e->hdr.type == MT_EV_EXEC) {
-		jb_printf(b, ",\"filename\":");
-		jb_string(b, e->filename, sizeof(e->filename));
+	put_u64(w, "ppid", e->ppid);
+	put_str(w, "comm", e->comm, sizeof(e->comm));
+	if (e->hdr.type == MT_EV_EXEC)
+		put_str(w, "filename", e->filename, sizeof(e->filename));
+	if (e->hdr.type == MT_EV_EXIT) {
+		put_u64(w, "exit_code", mt_exit_code(e->exit_code));
+		put_u64(w, "signal", mt_exit_signal(e->exit_code));
 	}
-	if (e->hdr.type == MT_EV_EXIT)
-		jb_printf(b, ",\"exit_code\":%u,\"signal\":%u", mt_exit_code(e->exit_code),
-			  mt_exit_signal(e->exit_code));
 	if (e->cgroup_id)
-		jb_printf(b, ",\"cgroup\":%llu", (unsigned long long)e->cgroup_id);
+		put_u64(w, "cgroup", e->cgroup_id);
+}
+
+static void event_fields(const union mt_event *ev, const struct field_writer *w)
+{
+	const char *name = memtrack_event_type_name(ev->hdr.type);
+
+	put_str(w, "type", name ? name : "Unknown", 64);
+	put_u64(w, "timestamp", ev->hdr.timestamp);
+	put_u64(w, "pid", ev->hdr.pid);
+	put_u64(w, "tid", ev->hdr.tid);
+	if (mt_is_alloc_event(ev->hdr.type)) {
+		alloc_fields(w, &ev->alloc);
+		stack_id_fields(w, &ev->alloc);
+	} else if (mt_is_memory_call(ev->hdr.type)) {
+		memory_call_fields(w, &ev->alloc);
+		stack_id_fields(w, &ev->alloc);
+	} else if (mt_is_proc_event(ev->hdr.type)) {
+		proc_fields(w, &ev->proc);
+	} else {
+		put_u64(w, "raw_type", ev->hdr.type);
+	}
+}
+
+/* The text writer: ,"key":value after the first field. */
+struct text_fields {
+	struct jbuf *b;
+	bool first;
+};
+
+static void text_key(struct text_fields *t, const char *key)
+{
+	jb_printf(t->b, "%s\"%s\":", t->first ? "" : ",", key);
+	t->first = false;
+}
+
+static void text_u64(void *ctx, const char *key, unsigned long long v)
+{
+	text_key(ctx, key);
+	jb_printf(((struct text_fields *)ctx)->b, "%llu", v);
+}
+
+static void text_str(void *ctx, const char *key, const char *s, size_t max)
+{
+	text_key(ctx, key);
+	jb_string(((struct text_fields *)ctx)->b, s, max);
 }
 
 int memtrack_event_to_json(const union mt_event *ev, char *buf, size_t size)
 {
 	struct jbuf b = { buf, size, 0 };
-	const char *name = memtrack_event_type_name(ev->hdr.type);
+	struct text_fields t = { &b, true };
+	const struct field_writer w = { &t, text_u64, text_str };
 
 	if (size)
 		buf[0] = '\0';
-	jb_printf(&b, "{\"type\":\"%s\",\"timestamp\":%llu,\"pid\":%u,\"tid\":%u",
-		  name ? name : "Unknown", (unsigned long long)ev->hdr.timestamp, ev->hdr.pid,
-		  ev->hdr.tid);
-	switch (ev->hdr.type) {
-	case MT_EV_MALLOC:
-	case MT_EV_FREE:
-	case MT_EV_CALLOC:
-	case MT_EV_REALLOC:
-	case MT_EV_ALIGNED_ALLOC:
-		json_alloc(&b, &ev->alloc);
-		json_stack_id(&b, &ev->alloc);
-		break;
-	case MT_EV_MMAP:
-	case MT_EV_MUNMAP:
-	case MT_EV_BRK:
-		json_memory_call(&b, &ev->alloc);
-		json_stack_id(&b, &ev->alloc);
-		break;
-	case MT_EV_FORK:
-	case MT_EV_EXEC:
-	case MT_EV_EXIT:
-		json_proc(&b, &ev->proc);
-		break;
-	default:
-		jb_printf(&b, ",\"raw_type\":%u", ev->hdr.type);
-		break;
-	}
+	jb_putc(&b, '{');
+	event_fields(ev, &w);
 	jb_printf(&b, "}\n");
 	return (int)b.len;
+}
+
+/* The json-c writer: the first failure is kept, and the rest is skipped. */
+struct object_fields {
+	struct json_object *o;
+	int err;
+};
+
+static void object_u64(void *ctx, const char *key, unsigned long long v)
+{
+	struct object_fields *f = ctx;
+
+	f->err = f->err ?: json_put_u64(f->o, key, v);
+}
+
+static void object_str(void *ctx, const char *key, const char *s, size_t max)
+{
+	struct object_fields *f = ctx;
+
+	f->err = f->err ?: json_put(f->o, key, json_object_new_string_len(s, (int)strnlen(s, max)));
+}
+
+struct json_object *event_json_object(const union mt_event *ev)
+{
+	struct object_fields f = { json_object_new_object(), 0 };
+	const struct field_writer w = { &f, object_u64, object_str };
+
+	if (!f.o)
+		return NULL;
+	event_fields(ev, &w);
+	if (f.err) {
+		json_object_put(f.o);
+		return NULL;
+	}
+	return f.o;
 }
 
 /* "name":value pairs of one counter array, as a JSON object. */
