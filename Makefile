@@ -47,7 +47,7 @@ LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbol
 	jsonl_writer.c summary.c u64_map.c ringbuf_gauge.c leaks.c report.c report_stack.c lib_deps.c \
 	discover.c scope.c report_cgroups.c uprobe_links.c process_probes.c warden.c probe_site.c \
 	detacher.c usdt_spec.c \
-	report_event.c folded.c pprof.c report_pprof.c aggregate.c)
+	report_event.c folded.c pprof.c report_pprof.c aggregate.c trace_tee.c)
 CLI_SRCS := loader/memtrack-load.c loader/cli_options.c loader/report_options.c
 # pprof's profile.proto, compiled by protoc-c into $(BUILD)/loader/
 PROTO_C := $(BUILD)/loader/profile.pb-c.c
@@ -264,8 +264,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(CLI_COMMON_OBJS) \
 		$(LIB_INTERNAL_A) $(LIB_LDLIBS) -lcmocka -lm
 
-# test_library drives libmemtrack itself
-$(BUILD)/tests/integration/test_library: tests/integration/test_library.c $(TEST_LIB_OBJS) $(LIB_A)
+# test_library and test_event_path drive libmemtrack itself
+$(BUILD)/tests/integration/test_library $(BUILD)/tests/integration/test_event_path: \
+		$(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS) $(LIB_A)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) \
 		$(LIB_LDLIBS) -lcmocka -ljson-c

@@ -3,12 +3,9 @@
  * Report-only runs: the kernel keeps the accounting instead of streaming
  * every allocation (the records are in memtrack_events.h).
  *
- * The rules are the ones loader/summary.c applies to a stream, so that a
- * report is the same whichever way its numbers came: a release of a block
- * not seen allocated is an unknown free; an allocation at an address still
- * live ends that block's life (its free was lost) without counting a free;
- * a block outside the size range is kept only so that its release pairs;
- * exec releases every block of the old image.
+ * The rules are THE ACCOUNTING RULES in memtrack_events.h, which
+ * loader/summary.c applies to a stream too, so that a report is the same
+ * whichever way its numbers came (R1..R9 below name them).
  *
  * Threads of one process update its totals from several CPUs at once, so
  * counters are atomic adds; the peak and the largest request are updated

@@ -269,6 +269,33 @@ _Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 8 + 16 + 256, "mt_proc_e
  * allocation, the kernel keeps the live blocks, the totals of each
  * (process, stack) and of each process in these maps; user space reads
  * them once, at the end. Fork, exec and exit are still streamed.
+ *
+ * THE ACCOUNTING RULES. A report must be the same whichever way its
+ * numbers came, so bpf/aggregate.bpf.h (in the kernel) and
+ * loader/summary.c (from a stream of events) both apply these, and
+ * test_aggregate runs every report both ways and compares them:
+ *  R1 An allocation (Malloc, Calloc, AlignedAlloc, a Realloc's new block)
+ *     of size in [min_size, max_size] (0: no bound) counts: allocs, its
+ *     function's calls, alloc_bytes, live_bytes and live_blocks go up, the
+ *     peak follows live_bytes, and its (process, stack) site counts it;
+ *     the first time a site is seen is when its stack is named from.
+ *  R2 The largest request is the first largest in range: a later one
+ *     replaces it only if it is strictly larger.
+ *  R3 A block outside the size range is still followed, only so that its
+ *     release pairs; it counts nowhere, and its release neither.
+ *  R4 Releasing a followed block in range (Free, a Realloc's old block)
+ *     counts a free and its bytes; it leaves the live bytes and blocks.
+ *  R5 Releasing an address not followed (allocated before tracing, or
+ *     its allocation was lost) counts a free and an unknown free, no bytes.
+ *  R6 An allocation at an address still live ends that block's life (its
+ *     free was lost): its bytes leave live and count as freed, with no
+ *     free counted.
+ *  R7 realloc(p, 0) that returns NULL releases p and counts a realloc call.
+ *  R8 exec releases every block of the old image (as R4 without counting
+ *     frees); blocks made before the last exec are not reported live.
+ *  R9 A failed call is no event: it allocates and releases nothing, and
+ *     counts only among the failures by function. Every Free call counts
+ *     its function's call, whatever it releases.
  */
 
 /* live_blocks: one entry per block a process has allocated and not released. */

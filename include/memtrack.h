@@ -15,6 +15,13 @@
  *	}
  *	memtrack_close(t);
  *
+ * Or push: give opts.handler (struct memtrack_trace_handler, below) and
+ * every record reaches it once, each process's mappings and each stack
+ * before the first event that needs them, as memtrack_trace_read() gives
+ * a trace back: the JSONL writer, the summary and the -T printer are such
+ * handlers (memtrack_jsonl_handler(), memtrack_summary_handler(),
+ * memtrack_event_printer_handler()); memtrack_tee feeds several.
+ *
  * Functions that can fail return 0 (or a count) on success and a negative
  * errno on failure; memtrack_last_error() then says what failed and what
  * the user can do. Needs root, or CAP_BPF with CAP_PERFMON.
@@ -71,7 +78,11 @@ struct memtrack_opts {
 	const char *const *libs;
 	/* Ring-buffer size in bytes: a power of two, at least one page. 0: 8 MiB. */
 	size_t ringbuf_size;
-	/* Event sink. NULL: events are queued for memtrack_next(). */
+	/*
+	 * Event sink: on_event for the events alone, or handler for every
+	 * record (mappings, stacks, events, and memtrack_finish()'s). Not
+	 * both; neither: events are queued for memtrack_next().
+	 */
 	memtrack_event_fn on_event;
 	void *event_ctx;
 	/* Messages up to this level go to log (NULL: stderr, prefixed "memtrack: "). */
@@ -91,7 +102,7 @@ struct memtrack_opts {
 	/*
 	 * Report-only: allocation events are not delivered; the kernel keeps
 	 * the live blocks and the totals of each process and stack, which
-	 * memtrack_summary_collect() reads. Fork, Exec and Exit still are.
+	 * memtrack_finish() hands to opts.handler. Fork, Exec and Exit still are.
 	 * Cheaper per allocation than streaming.
 	 */
 	bool aggregate;
@@ -125,6 +136,8 @@ struct memtrack_opts {
 	 * callback per process: without this it stays the application's.
 	 */
 	bool libbpf_log;
+	/* Where every record goes (see on_event); copied, ctx must outlive the tracker. */
+	const struct memtrack_trace_handler *handler;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */
@@ -159,6 +172,61 @@ struct memtrack_counters {
 	/* Stacks that ended before their outermost frame, by enum mt_stack_cut (not lost events). */
 	unsigned long long stack_cuts[MT_STACK_CUT_MAX];
 };
+
+/* One file mapping of a traced process: what symbolizing its addresses needs. */
+struct memtrack_mapping {
+	unsigned long long start, end; /* addresses [start, end) */
+	unsigned long long offset;     /* the file offset mapped at start */
+	const char *path;	       /* the file, as the process names it */
+	const char *build_id;	       /* its GNU build-id, lowercase hex; "" if none */
+};
+
+/*
+ * The records of a trace, in order, as tracing made them: what a live
+ * tracker (opts.handler) and memtrack_trace_read() both deliver, so that
+ * every output is fed the same calls live and from a trace read back.
+ * Any member may be NULL; a negative return stops the delivery with it.
+ */
+struct memtrack_trace_handler {
+	void *ctx;
+	/* Malloc, Free, Calloc, Realloc, AlignedAlloc, Mmap, Munmap, Brk, Fork, Exec, Exit */
+	int (*on_event)(void *ctx, const union mt_event *ev);
+	/* a stack's frames: before the first event that refers to its id */
+	int (*on_stack)(void *ctx, unsigned long long id, const struct mt_stack *st);
+	/* a code mapping pid made at timestamp: before the first event of pid it names */
+	int (*on_mapping)(void *ctx, pid_t pid, unsigned long long timestamp,
+			  const struct memtrack_mapping *m);
+	/* the closing totals (memtrack_finish(); a trace's Stats record) */
+	int (*on_stats)(void *ctx, const struct memtrack_counters *c);
+	/*
+	 * Report-only runs (opts.aggregate), from memtrack_finish(): what the
+	 * kernel kept instead of events, read at timestamp. Each process's
+	 * totals (and its mappings before them), then its totals by stack,
+	 * then its live blocks; each stack before the first that names it.
+	 */
+	int (*on_totals)(void *ctx, pid_t pid, unsigned long long timestamp,
+			 const struct mt_proc_totals *t);
+	int (*on_site)(void *ctx, pid_t pid, unsigned long long stack_id, const struct mt_site *v);
+	int (*on_block)(void *ctx, pid_t pid, unsigned long long addr, const struct mt_block *b);
+};
+
+/*
+ * Several handlers fed as one, each call to each of them in the order
+ * they were added (a summary before the event printer that names stacks
+ * with it). A handler that fails gets nothing more, and its error stays in
+ * error[]; the others go on. The tee fails only once all of them have.
+ */
+#define MEMTRACK_TEE_MAX 8
+struct memtrack_tee {
+	size_t n;
+	struct memtrack_trace_handler to[MEMTRACK_TEE_MAX];
+	int error[MEMTRACK_TEE_MAX];
+};
+/* Add h: its index in to[] and error[], or -E2BIG past MEMTRACK_TEE_MAX. */
+int memtrack_tee_add(struct memtrack_tee *tee, const struct memtrack_trace_handler *h);
+/* The handler that feeds every one added (tee must outlive it). */
+struct memtrack_trace_handler memtrack_tee_handler(struct memtrack_tee *tee);
+
 
 /*
  * Load the BPF programs and attach them to libc (found from this system's
@@ -226,6 +294,13 @@ int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms);
 int memtrack_drain(struct memtrack *t);
 
 /*
+ * The end of the records, for opts.handler: stop the background poller,
+ * deliver what is left, then (report-only) what the kernel kept, then the
+ * counters to on_stats. Once, when tracing is over. 0 or a negative errno.
+ */
+int memtrack_finish(struct memtrack *t);
+
+/*
  * Poll in a background thread until memtrack_stop() or memtrack_close().
  * on_event is then called from that thread; memtrack_next() may be called
  * from any one other thread.
@@ -236,14 +311,6 @@ int memtrack_stop(struct memtrack *t);
 
 /* Processes traced right now; 0 once every one of them has exited. */
 int memtrack_tracked_count(struct memtrack *t);
-
-/* One file mapping of a traced process: what symbolizing its addresses needs. */
-struct memtrack_mapping {
-	unsigned long long start, end; /* addresses [start, end) */
-	unsigned long long offset;     /* the file offset mapped at start */
-	const char *path;	       /* the file, as the process names it */
-	const char *build_id;	       /* its GNU build-id, lowercase hex; "" if none */
-};
 
 /*
  * The executable file mappings of pid, as the kernel reported them while
@@ -323,12 +390,6 @@ int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long
 struct memtrack_jsonl;
 struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err);
 int memtrack_jsonl_write_event(struct memtrack_jsonl *w, const union mt_event *ev);
-/*
- * ev, preceded the first time they are needed by the records a reader
- * needs to symbolize it: its process's Mappings, its Stack. What a
- * tracer's on_event callback writes.
- */
-int memtrack_jsonl_write(struct memtrack_jsonl *w, struct memtrack *t, const union mt_event *ev);
 int memtrack_jsonl_write_stats(struct memtrack_jsonl *w, const struct memtrack_counters *c,
 			       unsigned long long timestamp);
 int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
@@ -336,22 +397,10 @@ int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
 int memtrack_jsonl_write_mapping(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
 				 const struct memtrack_mapping *m);
 int memtrack_jsonl_flush(struct memtrack_jsonl *w);
+/* Every record handed to this writes its line: the -o output of a tracker or a trace. */
+struct memtrack_trace_handler memtrack_jsonl_handler(struct memtrack_jsonl *w);
 /* Flush and close; returns the first write error seen, if any. NULL is allowed. */
 int memtrack_jsonl_close(struct memtrack_jsonl *w);
-
-/*
- * Reading a JSONL trace back: each record, in order, as tracing made it.
- * Any handler may be NULL; a negative return stops the reading with it.
- */
-struct memtrack_trace_handler {
-	void *ctx;
-	/* Malloc, Free, Calloc, Realloc, AlignedAlloc, Mmap, Munmap, Brk, Fork, Exec, Exit */
-	int (*on_event)(void *ctx, const union mt_event *ev);
-	int (*on_stack)(void *ctx, unsigned long long id, const struct mt_stack *st);
-	int (*on_mapping)(void *ctx, pid_t pid, unsigned long long timestamp,
-			  const struct memtrack_mapping *m);
-	int (*on_stats)(void *ctx, const struct memtrack_counters *c);
-};
 
 /*
  * Read the trace at path ("-": standard input). Records of types this
@@ -408,19 +457,11 @@ int memtrack_summary_mapping(struct memtrack_summary *s, pid_t pid, unsigned lon
 /* The drop and failure counters the statistics report shows. */
 void memtrack_summary_set_counters(struct memtrack_summary *s, const struct memtrack_counters *c);
 /*
- * Account an event of a live tracker, with the stack and mappings t has
- * for it (taken the first time they are needed): what an on_event callback
- * calls to have stacks in its reports.
+ * The summary as a handler: events, stacks, mappings, the counters, and
+ * a report-only run's totals are all accounted. What a tracker's
+ * opts.handler, or memtrack_trace_read(), feeds to have every report.
  */
-int memtrack_summary_add_traced(struct memtrack_summary *s, struct memtrack *t,
-				const union mt_event *ev);
-/*
- * Of a tracker opened with opts.aggregate: add what the kernel kept (each
- * process's totals, its live blocks and its totals by stack), with the
- * stacks and mappings that name them. Once, after the last memtrack_drain().
- * 0 or a negative errno.
- */
-int memtrack_summary_collect(struct memtrack_summary *s, struct memtrack *t);
+struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *s);
 /* Account a whole JSONL trace ("-": standard input); err names the file and line. */
 int memtrack_summary_read_trace(struct memtrack_summary *s, const char *path,
 				struct memtrack_error *err);
@@ -465,11 +506,18 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		    const struct memtrack_report_opts *opts, FILE *out);
 
 /*
- * One event as the -T report shows it: a line, then (for an allocation or
- * a free that has one) its stack. Call it after accounting the event.
+ * -T: each allocation and free as it comes, to out: a line, then its
+ * stack (opts->json: its JSONL record with a "stack" of named frames).
+ * Stacks are named with what names has been fed: put the printer after
+ * names' own handler in a memtrack_tee. opts may be NULL; NULL without
+ * memory. The handler's on_event fails with -EIO once out has an error.
  */
-int memtrack_report_event(struct memtrack_summary *s, const union mt_event *ev,
-			  const struct memtrack_report_opts *opts, FILE *out);
+struct memtrack_event_printer;
+struct memtrack_event_printer *memtrack_event_printer_new(struct memtrack_summary *names,
+							  const struct memtrack_report_opts *opts,
+							  FILE *out);
+struct memtrack_trace_handler memtrack_event_printer_handler(struct memtrack_event_printer *p);
+void memtrack_event_printer_free(struct memtrack_event_printer *p);
 
 /*
  * A pprof profile (gzip'd protobuf; sample types alloc_objects,

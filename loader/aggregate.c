@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Report-only runs: the BPF side accounts allocations in maps
- * (bpf/aggregate.bpf.h) and this file sets that up and reads the maps into
- * a summary at the end, with the stacks and mappings that name them.
+ * (bpf/aggregate.bpf.h); this file sets that up and, at the end, hands
+ * what the maps hold to the tracker's handler, with the stacks and
+ * mappings that name it (the summary's handler imports it).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +14,6 @@
 #include <bpf/libbpf.h>
 
 #include "memtrack.skel.h"
-#include "summary.h"
 #include "tracker.h"
 
 #define DEFAULT_MAX_LIVE (1u << 20)
@@ -58,22 +58,26 @@ int aggregate_fill(struct memtrack *t, unsigned long long *peak, unsigned long l
 
 #define BATCH 4096
 
-typedef int (*entry_fn)(struct memtrack_summary *s, struct memtrack *t, const void *key,
-			const void *value);
+/* One entry of a map, handed on to the handler; read_at: when the maps were read. */
+struct push {
+	struct memtrack *t;
+	uint64_t read_at;
+};
+
+typedef int (*entry_fn)(const struct push *p, const void *key, const void *value);
 
 /*
  * Call fn for each entry of a map. Read in batches, bucket by bucket: a
  * process still running may delete entries meanwhile, which would send a
  * get-next-key walk back to the start.
  */
-static int map_each(struct memtrack *t, struct bpf_map *map, entry_fn fn,
-		    struct memtrack_summary *s)
+static int map_each(const struct push *p, struct bpf_map *map, entry_fn fn)
 {
 	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
 	char *keys = malloc(BATCH * ksz), *values = malloc(BATCH * vsz);
 	__u64 token[2] = { 0 }, next[2] = { 0 };
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	bool first = true, done = false;
+	bool first = true, done = false, read_error = false;
 	int err = keys && values ? 0 : -ENOMEM;
 
 	while (!err && !done) {
@@ -83,90 +87,80 @@ static int map_each(struct memtrack *t, struct bpf_map *map, entry_fn fn,
 					   values, &n, &opts);
 		if (err == -ENOENT) /* the last batch (maybe empty) */
 			err = 0, done = true;
-		if (err)
+		if (err) {
+			read_error = true;
 			break;
+		}
 		for (__u32 i = 0; !err && i < n; i++)
-			err = fn(s, t, keys + i * ksz, values + i * vsz);
+			err = fn(p, keys + i * ksz, values + i * vsz);
 		memcpy(token, next, sizeof(token));
 		first = false;
 	}
 	free(keys);
 	free(values);
+	if (read_error)
+		return tracker_fail(p->t, MEMTRACK_ERR_BPF, err, "cannot read map %s: %s",
+				    bpf_map__name(map), strerror(-err));
 	if (err && err != -ENOMEM)
-		tracker_fail(t, MEMTRACK_ERR_BPF, err, "cannot read map %s: %s",
+		tracker_fail(p->t, MEMTRACK_ERR_RUNTIME, err, "the handler failed on map %s: %s",
 			     bpf_map__name(map), strerror(-err));
 	return err;
 }
 
-/* Pass a stack on to the summary, the first time it is needed. */
-static int pass_stack(struct memtrack_summary *s, struct memtrack *t, uint64_t id)
+static int push_totals(const struct push *p, const void *key, const void *value)
 {
-	struct mt_stack st;
-	uint32_t nr;
-
-	if (!id || stack_cache_get(&s->stacks, id, &nr) || memtrack_stack(t, id, &st))
-		return 0; /* none, known already, or lost to a full map */
-	return memtrack_summary_stack(s, id, &st);
-}
-
-static int take_totals(struct memtrack_summary *s, struct memtrack *t, const void *key,
-		       const void *value)
-{
+	struct memtrack *t = p->t;
 	const struct mt_proc_totals *v = value;
 	pid_t pid = (pid_t)*(const __u32 *)key;
-	struct memtrack_mapping m;
-	unsigned long long when;
-	int err = summary_import_totals(s, pid, v);
+	const struct memtrack_trace_handler *h = &t->handler;
 
-	/* every mapping the process had: its stacks are named with them */
-	for (size_t i = 0; !err && memtrack_mappings(t, pid, i, &m, &when, 1) == 1; i++)
-		err = memtrack_summary_mapping(s, pid, when, &m);
-	return err ?: pass_stack(s, t, v->largest_stack);
+	/* every mapping the process had, and its largest request's stack, name what follows */
+	int err = event_context_pass_mappings(&t->passed, t, pid, h) ?:
+		  event_context_pass_stack(&t->passed, t, v->largest_stack, h);
+
+	return err ?: h->on_totals ? h->on_totals(h->ctx, pid, p->read_at, v) : 0;
 }
 
-static int take_site(struct memtrack_summary *s, struct memtrack *t, const void *key,
-		     const void *value)
+static int push_site(const struct push *p, const void *key, const void *value)
 {
 	const struct mt_site_key *k = key;
+	const struct memtrack_trace_handler *h = &p->t->handler;
+	int err = event_context_pass_stack(&p->t->passed, p->t, k->stack_id, h);
 
-	return summary_import_site(s, (pid_t)k->pid, k->stack_id, value) ?:
-	       pass_stack(s, t, k->stack_id);
+	return err ?: h->on_site ? h->on_site(h->ctx, (pid_t)k->pid, k->stack_id, value) : 0;
 }
 
-static int take_block(struct memtrack_summary *s, struct memtrack *t, const void *key,
-		      const void *value)
+static int push_block(const struct push *p, const void *key, const void *value)
 {
 	const struct mt_block_key *k = key;
 	const struct mt_block *b = value;
+	const struct memtrack_trace_handler *h = &p->t->handler;
 	struct mt_proc_totals totals;
 	__u32 pid = k->pid;
+	int err;
 
 	if (b->filtered)
 		return 0; /* kept only so its release would pair */
-	if (bpf_map__lookup_elem(t->skel->maps.proc_totals, &pid, sizeof(pid), &totals,
+	if (bpf_map__lookup_elem(p->t->skel->maps.proc_totals, &pid, sizeof(pid), &totals,
 				 sizeof(totals), 0) == 0 &&
 	    b->time < totals.image_time)
 		return 0; /* the image it belonged to was replaced by exec */
-	return summary_import_block(s, (pid_t)pid, k->addr, b) ?: pass_stack(s, t, b->stack_id);
+	err = event_context_pass_stack(&p->t->passed, p->t, b->stack_id, h);
+	return err ?: h->on_block ? h->on_block(h->ctx, (pid_t)pid, k->addr, b) : 0;
 }
 
-int memtrack_summary_collect(struct memtrack_summary *s, struct memtrack *t)
+int aggregate_push(struct memtrack *t)
 {
 	struct memtrack_bpf *skel = t->skel;
+	struct push p = { t, 0 };
 	struct timespec now;
-	uint64_t now_ns;
 	int err;
 
-	if (!skel->rodata->aggregate)
-		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL,
-				    "memtrack_summary_collect() needs a tracker opened with aggregate");
 	/* blocks of a process still running are aged against now */
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-	if (now_ns > s->last_time)
-		s->last_time = now_ns;
+	p.read_at = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	/* totals first: they make the entries; then sites, so blocks find theirs */
-	err = map_each(t, skel->maps.proc_totals, take_totals, s);
-	err = err ?: map_each(t, skel->maps.sites, take_site, s);
-	return err ?: map_each(t, skel->maps.live_blocks, take_block, s);
+	err = map_each(&p, skel->maps.proc_totals, push_totals);
+	err = err ?: map_each(&p, skel->maps.sites, push_site);
+	return err ?: map_each(&p, skel->maps.live_blocks, push_block);
 }

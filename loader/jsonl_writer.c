@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "memtrack.h"
-#include "event_context.h"
 #include "tracker.h"
 
 #define JSONL_BUFFER (64u << 10)
@@ -25,7 +25,6 @@ struct memtrack_jsonl {
 	off_t written;	/* bytes of whole lines in the file */
 	size_t len;
 	int error; /* first write error, negative errno */
-	struct event_context records; /* the Maps and Stack records written so far */
 	char buf[JSONL_BUFFER];
 };
 
@@ -197,6 +196,12 @@ int memtrack_jsonl_write_mapping(struct memtrack_jsonl *w, pid_t pid, unsigned l
 	return write_record(w, format_mapping, &a);
 }
 
+/* The writer as a handler: each record as its line; the Stats record stamped when it comes. */
+static int write_event_record(void *ctx, const union mt_event *ev)
+{
+	return memtrack_jsonl_write_event(ctx, ev);
+}
+
 static int write_mapping_record(void *ctx, pid_t pid, unsigned long long timestamp,
 				const struct memtrack_mapping *m)
 {
@@ -208,16 +213,24 @@ static int write_stack_record(void *ctx, unsigned long long id, const struct mt_
 	return memtrack_jsonl_write_stack(ctx, id, st);
 }
 
-int memtrack_jsonl_write(struct memtrack_jsonl *w, struct memtrack *t, const union mt_event *ev)
+static int write_stats_record(void *ctx, const struct memtrack_counters *c)
 {
-	const struct memtrack_trace_handler records = {
-		.ctx = w,
-		.on_mapping = write_mapping_record,
-		.on_stack = write_stack_record,
-	};
-	int err = event_context_pass(&w->records, t, ev, &records);
+	struct timespec now;
 
-	return err ? err : memtrack_jsonl_write_event(w, ev);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return memtrack_jsonl_write_stats(ctx, c, (unsigned long long)now.tv_sec * 1000000000ull +
+							  (unsigned long long)now.tv_nsec);
+}
+
+struct memtrack_trace_handler memtrack_jsonl_handler(struct memtrack_jsonl *w)
+{
+	return (struct memtrack_trace_handler){
+		.ctx = w,
+		.on_event = write_event_record,
+		.on_stack = write_stack_record,
+		.on_mapping = write_mapping_record,
+		.on_stats = write_stats_record,
+	};
 }
 
 int memtrack_jsonl_close(struct memtrack_jsonl *w)
@@ -229,7 +242,6 @@ int memtrack_jsonl_close(struct memtrack_jsonl *w)
 	err = memtrack_jsonl_flush(w);
 	if (w->close_fd && close(w->fd) && !err)
 		err = -errno;
-	event_context_free(&w->records);
 	free(w);
 	return err;
 }

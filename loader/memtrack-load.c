@@ -64,35 +64,58 @@ static void install_signal_handlers(void)
 	}
 }
 
+/*
+ * Where the records go: one tee of the JSONL writer (-o), the summary
+ * every report is made from, and -T's printer (after the summary, whose
+ * stacks it names frames with). Each one's failure is its own: a full disk
+ * stops the trace, a -T that cannot be written does not.
+ */
 struct run {
-	struct memtrack *t;
 	struct memtrack_jsonl *out;
 	const char *out_path;
 	struct memtrack_summary *summary;
+	struct memtrack_event_printer *printer;
 	const struct report_options *rep;
 	FILE *report_out; /* the reports' stream: stderr, or --report-file */
+	struct memtrack_tee tee;
+	int out_at, summary_at, printer_at; /* their places in the tee (-1: none) */
 	int write_error;  /* negative errno from writing the JSONL */
 	bool out_of_memory;
-	bool report_error; /* -T could not be written */
-	bool aggregate;	   /* report-only: the totals are read from the kernel at the end */
+	bool report_error; /* -T, or the reports, could not be written */
 };
 
-static int on_event(void *ctx, const union mt_event *ev)
+/* Make the tee; -ENOMEM. */
+static int run_outputs(struct run *r)
 {
-	struct run *r = ctx;
+	const struct memtrack_report_opts po = { .sz = sizeof(po), .json = r->rep->json };
+	struct memtrack_trace_handler h;
 
-	if (r->out && !r->write_error)
-		r->write_error = memtrack_jsonl_write(r->out, r->t, ev);
-	if (memtrack_summary_add_traced(r->summary, r->t, ev))
-		r->out_of_memory = true;
-	if (r->rep->trace && !r->report_error) {
-		const struct memtrack_report_opts o = { .sz = sizeof(o), .json = r->rep->json };
-
-		if (memtrack_report_event(r->summary, ev, &o, r->report_out) ||
-		    ferror(r->report_out))
-			r->report_error = true;
+	r->out_at = r->printer_at = -1;
+	if (r->out) {
+		h = memtrack_jsonl_handler(r->out);
+		r->out_at = memtrack_tee_add(&r->tee, &h);
+	}
+	h = memtrack_summary_handler(r->summary);
+	r->summary_at = memtrack_tee_add(&r->tee, &h);
+	if (r->rep->trace) {
+		r->printer = memtrack_event_printer_new(r->summary, &po, r->report_out);
+		if (!r->printer)
+			return -ENOMEM;
+		h = memtrack_event_printer_handler(r->printer);
+		r->printer_at = memtrack_tee_add(&r->tee, &h);
 	}
 	return 0;
+}
+
+/* What failed in the tee so far: recorded once, in the run's own flags. */
+static void run_errors(struct run *r)
+{
+	if (r->out_at >= 0 && r->tee.error[r->out_at] && !r->write_error)
+		r->write_error = r->tee.error[r->out_at];
+	if (r->tee.error[r->summary_at])
+		r->out_of_memory = true;
+	if (r->printer_at >= 0 && r->tee.error[r->printer_at])
+		r->report_error = true;
 }
 
 static void on_log(void *ctx, enum memtrack_log_level level, const char *msg)
@@ -206,6 +229,7 @@ static bool poll_round(struct memtrack *t, struct run *r, struct child *c)
 		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
 		return false;
 	}
+	run_errors(r);
 	if (r->out && !r->write_error)
 		r->write_error = memtrack_jsonl_flush(r->out);
 	reap(c, WNOHANG);
@@ -238,7 +262,10 @@ static void trace_loop(struct memtrack *t, struct run *r, struct child *c, doubl
 	}
 }
 
-/* Drain, then the Stats record and the reports. Returns the total of dropped events. */
+/*
+ * The end of the records (what is left, a report-only run's totals, the
+ * Stats record), then the reports. Returns the total of dropped events.
+ */
 static unsigned long long report(struct memtrack *t, struct run *r)
 {
 	struct memtrack_counters counters;
@@ -246,21 +273,16 @@ static unsigned long long report(struct memtrack *t, struct run *r)
 	char msg[512];
 	int err;
 
-	memtrack_drain(t);
-	err = r->aggregate ? memtrack_summary_collect(r->summary, t) : 0;
-	if (err == -ENOMEM)
-		r->out_of_memory = true;
-	else if (err)
+	err = memtrack_finish(t);
+	run_errors(r);
+	if (err < 0 && err != -ENOMEM && !r->write_error && !r->out_of_memory)
 		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
-	if (memtrack_read_counters(t, &counters))
-		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
-	if (r->out && !r->write_error)
-		r->write_error = memtrack_jsonl_write_stats(r->out, &counters, now_ns());
 	err = memtrack_jsonl_close(r->out);
 	if (err && !r->write_error)
 		r->write_error = err;
 	r->out = NULL;
-	memtrack_summary_set_counters(r->summary, &counters);
+	if (memtrack_read_counters(t, &counters))
+		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
 	if (report_write(r->summary, r->rep, r->report_out, msg, sizeof(msg))) {
 		fprintf(stderr, "memtrack-load: %s\n", msg);
 		r->report_error = true;
@@ -331,6 +353,7 @@ int main(int argc, char **argv)
 	struct memtrack_error err = { 0 };
 	struct memtrack *t = NULL;
 	struct run r = { .rep = &o.report, .report_out = stderr };
+	struct memtrack_trace_handler records;
 	struct child c = { 0 };
 	unsigned long long dropped;
 	bool all_exited;
@@ -361,12 +384,13 @@ int main(int argc, char **argv)
 	if (status)
 		goto out;
 	r.summary = memtrack_summary_new();
-	if (!r.summary || report_setup(r.summary, &o.report)) {
+	if (!r.summary || report_setup(r.summary, &o.report) || run_outputs(&r)) {
 		fprintf(stderr, "memtrack-load: out of memory\n");
 		status = EXIT_RUNTIME;
 		goto out;
 	}
 
+	records = memtrack_tee_handler(&r.tee);
 	struct memtrack_opts opts = {
 		.sz = sizeof(opts),
 		.no_children = o.no_children,
@@ -374,8 +398,7 @@ int main(int argc, char **argv)
 		.libbpf_log = true, /* quiet, and shown with -vv */
 		.libs = o.libs,
 		.ringbuf_size = o.ringbuf_size,
-		.on_event = on_event,
-		.event_ctx = &r,
+		.handler = &records,
 		.log_level = (enum memtrack_log_level)(o.verbose > 2 ? 2 : o.verbose),
 		.log = on_log,
 		.source = o.usdt ? MEMTRACK_SOURCE_USDT : MEMTRACK_SOURCE_UPROBE,
@@ -397,8 +420,6 @@ int main(int argc, char **argv)
 		status = fail(&err);
 		goto out;
 	}
-	r.t = t;
-	r.aggregate = opts.aggregate;
 	install_signal_handlers();
 	if (o.argv) {
 		struct memtrack_spawn_opts so = { 0 };
@@ -445,6 +466,7 @@ int main(int argc, char **argv)
 out:
 	memtrack_close(t);
 	memtrack_jsonl_close(r.out);
+	memtrack_event_printer_free(r.printer);
 	memtrack_summary_free(r.summary);
 	if (r.report_out && r.report_out != stderr && r.report_out != stdout)
 		fclose(r.report_out);

@@ -97,54 +97,45 @@ static int parse(int argc, char **argv, struct report_options *r, const char **t
 	return -1;
 }
 
-/* -T: each event printed as it is read, after it is accounted. */
-struct trace_ctx {
-	struct memtrack_summary *s;
-	const struct report_options *r;
-	FILE *out;
-};
-
-static int trace_event(void *ctx, const union mt_event *ev)
-{
-	struct trace_ctx *c = ctx;
-	const struct memtrack_report_opts o = { .sz = sizeof(o), .json = c->r->json };
-	int err = memtrack_summary_add(c->s, ev);
-
-	return err ? err : memtrack_report_event(c->s, ev, &o, c->out);
-}
-
-static int trace_stack(void *ctx, unsigned long long id, const struct mt_stack *st)
-{
-	return memtrack_summary_stack(((struct trace_ctx *)ctx)->s, id, st);
-}
-
-static int trace_mapping(void *ctx, pid_t pid, unsigned long long timestamp,
-			 const struct memtrack_mapping *m)
-{
-	return memtrack_summary_mapping(((struct trace_ctx *)ctx)->s, pid, timestamp, m);
-}
-
-static int trace_stats(void *ctx, const struct memtrack_counters *c)
-{
-	memtrack_summary_set_counters(((struct trace_ctx *)ctx)->s, c);
-	return 0;
-}
-
+/*
+ * The trace into the summary and, with -T, to the event printer after it
+ * (which names frames with the summary's stacks): the same tee memtrack-load
+ * feeds live.
+ */
 static int read_trace(struct memtrack_summary *s, const struct report_options *r, FILE *out,
 		      const char *path, struct memtrack_error *err)
 {
-	struct trace_ctx c = { s, r, out };
-	const struct memtrack_trace_handler h = {
-		.ctx = &c,
-		.on_event = trace_event,
-		.on_stack = trace_stack,
-		.on_mapping = trace_mapping,
-		.on_stats = trace_stats,
-	};
+	const struct memtrack_report_opts po = { .sz = sizeof(po), .json = r->json };
+	struct memtrack_event_printer *printer = NULL;
+	struct memtrack_tee tee = { 0 };
+	struct memtrack_trace_handler h = memtrack_summary_handler(s);
+	int status;
 
-	if (!r->trace)
-		return memtrack_summary_read_trace(s, path, err);
-	return memtrack_trace_read(path, &h, err);
+	memtrack_tee_add(&tee, &h);
+	if (r->trace) {
+		printer = memtrack_event_printer_new(s, &po, out);
+		if (!printer) {
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
+			err->kind = MEMTRACK_ERR_RUNTIME;
+			return -ENOMEM;
+		}
+		h = memtrack_event_printer_handler(printer);
+		memtrack_tee_add(&tee, &h);
+	}
+	h = memtrack_tee_handler(&tee);
+	status = memtrack_trace_read(path, &h, err);
+	/* a failed -T, or an incomplete summary, is as bad as the trace failing */
+	for (size_t i = 0; !status && i < tee.n; i++) {
+		if (tee.error[i]) {
+			status = tee.error[i];
+			snprintf(err->msg, sizeof(err->msg), "%s: %s",
+				 i ? "cannot write the -T output" : "cannot account the trace",
+				 strerror(-status));
+			err->kind = i ? MEMTRACK_ERR_OUTPUT : MEMTRACK_ERR_RUNTIME;
+		}
+	}
+	memtrack_event_printer_free(printer);
+	return status;
 }
 
 int main(int argc, char **argv)

@@ -3,13 +3,23 @@
  * -T: every allocation and free as it happened, with its stack. Text: a
  * line per event (seconds since the first event, pid/tid, the function,
  * address, size) and its frames indented below; JSON: the event's JSONL
- * record with a "stack" array of named frames.
+ * fields, built with json-c, and a "stack" array of named frames. A
+ * handler, fed after the summary whose stacks and mappings name frames.
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "json_event.h"
+#include "json_put.h"
 #include "report_stack.h"
+
+struct memtrack_event_printer {
+	struct memtrack_summary *names;
+	bool json;
+	FILE *out;
+};
 
 /* --mmap's events (mt_is_memory_call) are not heap: printed as they are, outside the size filters. */
 static bool in_range(const struct memtrack_summary *s, const struct mt_alloc_event *a)
@@ -44,24 +54,16 @@ static int event_text(struct memtrack_summary *s, const struct mt_alloc_event *a
 
 static int event_json(struct memtrack_summary *s, const union mt_event *ev, FILE *out)
 {
-	char line[1024];
-	struct json_object *o, *stack;
+	struct json_object *o = event_json_object(ev);
 	const char *text;
-	int err = 0;
+	int err = o ? 0 : -ENOMEM;
 
-	memtrack_event_to_json(ev, line, sizeof(line));
-	o = json_tokener_parse(line);
-	if (!o)
-		return -ENOMEM;
-	if (ev->alloc.stack_id) {
-		stack = report_stack_json(s, (pid_t)ev->hdr.pid, ev->alloc.stack_id,
-					  ev->hdr.timestamp);
-		if (!stack || json_object_object_add(o, "stack", stack)) {
-			json_object_put(stack);
-			err = -ENOMEM;
-		}
-	}
-	text = err ? NULL : json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!err && ev->alloc.stack_id)
+		err = json_put(o, "stack", report_stack_json(s, (pid_t)ev->hdr.pid,
+							     ev->alloc.stack_id, ev->hdr.timestamp));
+	text = err ? NULL
+		   : json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text)
 		fprintf(out, "%s\n", text);
 	else
@@ -70,15 +72,38 @@ static int event_json(struct memtrack_summary *s, const union mt_event *ev, FILE
 	return err;
 }
 
-int memtrack_report_event(struct memtrack_summary *s, const union mt_event *ev,
-			  const struct memtrack_report_opts *opts, FILE *out)
+static int print_event(void *ctx, const union mt_event *ev)
 {
-	bool json = opts && opts->sz > offsetof(struct memtrack_report_opts, json) && opts->json;
+	struct memtrack_event_printer *p = ctx;
+	int err;
 
 	if (!(mt_is_alloc_event(ev->hdr.type) || mt_is_memory_call(ev->hdr.type)) ||
-	    !in_range(s, &ev->alloc))
+	    !in_range(p->names, &ev->alloc))
 		return 0;
-	if (json)
-		return event_json(s, ev, out);
-	return event_text(s, &ev->alloc, out);
+	err = p->json ? event_json(p->names, ev, p->out) : event_text(p->names, &ev->alloc, p->out);
+	return err ? err : ferror(p->out) ? -EIO : 0;
+}
+
+struct memtrack_event_printer *memtrack_event_printer_new(struct memtrack_summary *names,
+							  const struct memtrack_report_opts *opts,
+							  FILE *out)
+{
+	struct memtrack_event_printer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->names = names;
+	p->out = out;
+	p->json = opts && opts->sz > offsetof(struct memtrack_report_opts, json) && opts->json;
+	return p;
+}
+
+struct memtrack_trace_handler memtrack_event_printer_handler(struct memtrack_event_printer *p)
+{
+	return (struct memtrack_trace_handler){ .ctx = p, .on_event = print_event };
+}
+
+void memtrack_event_printer_free(struct memtrack_event_printer *p)
+{
+	free(p);
 }

@@ -3,14 +3,15 @@
  * What a run amounts to: per-process heap accounting (the malloc_free
  * columns), every live block with its stack and birth time, allocation
  * totals per stack, the largest request of each process; and the stacks
- * and mappings needed to name those stacks. Fed the same way live and from
- * a trace read back; the reports (report.c) read it.
+ * and mappings needed to name those stacks. Fed through its handler, the
+ * same way live and from a trace read back; the reports (report.c) read it.
+ * The accounting follows THE ACCOUNTING RULES (R1..R9) of
+ * bpf/memtrack_events.h, which report-only runs apply in the kernel.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_context.h"
 #include "summary.h"
 #include "grow_array.h"
 
@@ -143,7 +144,7 @@ static bool filtered(const struct memtrack_summary *s, uint64_t size)
 	return size < s->min_size || (s->max_size && size > s->max_size);
 }
 
-/* A block's life is over: its bytes leave Real. */
+/* A block's life is over: its bytes leave Real (R4, R6, R8). */
 static void forget(struct memtrack_summary *s, struct proc_entry *e, uint64_t idx)
 {
 	struct block *b = &s->blocks[idx - 1];
@@ -156,7 +157,7 @@ static void forget(struct memtrack_summary *s, struct proc_entry *e, uint64_t id
 	block_release(s, idx);
 }
 
-/* The program released the block at addr. */
+/* The program released the block at addr (R4, R5; R3 for a filtered one). */
 static void release(struct memtrack_summary *s, struct proc_entry *e, uint64_t addr)
 {
 	uint64_t idx;
@@ -171,6 +172,7 @@ static void release(struct memtrack_summary *s, struct proc_entry *e, uint64_t a
 	forget(s, e, idx);
 }
 
+/* The program got a block (R1, R2; R3 outside the size range; R6 over a live one). */
 static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 		    const struct mt_alloc_event *a)
 {
@@ -225,7 +227,7 @@ static void set_identity(struct proc_entry *e, const struct mt_proc_event *p)
 	e->st.comm[sizeof(e->st.comm) - 1] = '\0';
 }
 
-/* exec replaced the image: every block of the old one is gone. */
+/* exec replaced the image: every block of the old one is gone (R8). */
 static void release_all(struct memtrack_summary *s, struct proc_entry *e)
 {
 	for (size_t i = 0; i < e->live.cap; i++)
@@ -284,12 +286,16 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 	}
 }
 
-int summary_import_totals(struct memtrack_summary *s, pid_t pid, const struct mt_proc_totals *t)
+/* A report-only run's totals of pid, read at read_at: blocks of a process still running age until then. */
+static int import_totals(struct memtrack_summary *s, pid_t pid, uint64_t read_at,
+			 const struct mt_proc_totals *t)
 {
 	struct proc_entry *e = entry_of(s, pid, false);
 
 	if (!e)
 		return -ENOMEM;
+	if (read_at > s->last_time)
+		s->last_time = read_at;
 	e->st.allocs += t->allocs;
 	e->st.frees += t->frees;
 	e->st.alloc_bytes += t->alloc_bytes;
@@ -310,8 +316,8 @@ int summary_import_totals(struct memtrack_summary *s, pid_t pid, const struct mt
 	return 0;
 }
 
-int summary_import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id,
-			const struct mt_site *v)
+static int import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id,
+		       const struct mt_site *v)
 {
 	struct proc_entry *e = entry_of(s, pid, false);
 	struct site *site;
@@ -326,8 +332,8 @@ int summary_import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id
 	return 0;
 }
 
-int summary_import_block(struct memtrack_summary *s, pid_t pid, uint64_t addr,
-			 const struct mt_block *b)
+static int import_block(struct memtrack_summary *s, pid_t pid, uint64_t addr,
+			const struct mt_block *b)
 {
 	struct proc_entry *e = entry_of(s, pid, false);
 	size_t proc;
@@ -369,6 +375,7 @@ void memtrack_summary_set_counters(struct memtrack_summary *s, const struct memt
 	s->have_counters = true;
 }
 
+/* The summary as a handler: one adapter, for live tracers and traces read back alike. */
 static int feed_stack(void *ctx, unsigned long long id, const struct mt_stack *st)
 {
 	return memtrack_summary_stack(ctx, id, st);
@@ -391,29 +398,40 @@ static int feed_stats(void *ctx, const struct memtrack_counters *c)
 	return 0;
 }
 
-int memtrack_summary_add_traced(struct memtrack_summary *s, struct memtrack *t,
-				const union mt_event *ev)
+static int feed_totals(void *ctx, pid_t pid, unsigned long long timestamp,
+		       const struct mt_proc_totals *t)
 {
-	const struct memtrack_trace_handler h = {
-		.ctx = s,
-		.on_stack = feed_stack,
-		.on_mapping = feed_mapping,
-	};
-	int err = event_context_pass(&s->context, t, ev, &h);
-
-	return err ? err : memtrack_summary_add(s, ev);
+	return import_totals(ctx, pid, timestamp, t);
 }
 
-int memtrack_summary_read_trace(struct memtrack_summary *s, const char *path,
-				struct memtrack_error *err)
+static int feed_site(void *ctx, pid_t pid, unsigned long long stack_id, const struct mt_site *v)
 {
-	const struct memtrack_trace_handler h = {
+	return import_site(ctx, pid, stack_id, v);
+}
+
+static int feed_block(void *ctx, pid_t pid, unsigned long long addr, const struct mt_block *b)
+{
+	return import_block(ctx, pid, addr, b);
+}
+
+struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *s)
+{
+	return (struct memtrack_trace_handler){
 		.ctx = s,
 		.on_event = feed_event,
 		.on_stack = feed_stack,
 		.on_mapping = feed_mapping,
 		.on_stats = feed_stats,
+		.on_totals = feed_totals,
+		.on_site = feed_site,
+		.on_block = feed_block,
 	};
+}
+
+int memtrack_summary_read_trace(struct memtrack_summary *s, const char *path,
+				struct memtrack_error *err)
+{
+	const struct memtrack_trace_handler h = memtrack_summary_handler(s);
 
 	return memtrack_trace_read(path, &h, err);
 }
@@ -441,7 +459,6 @@ void memtrack_summary_free(struct memtrack_summary *s)
 	u64_map_free(&s->site_index);
 	stack_cache_free(&s->stacks);
 	as_free(&s->spaces);
-	event_context_free(&s->context);
 	symbolizer_free(s->sym);
 	free(s->debug_dirs);
 	free(s);

@@ -13,7 +13,6 @@
 
 #include "memtrack.h"
 #include "address_space.h"
-#include "event_context.h"
 #include "stack_cache.h"
 #include "symbolize.h"
 #include "u64_map.h"
@@ -65,7 +64,6 @@ struct memtrack_summary {
 	unsigned long long min_size, max_size; /* 0: no bound */
 	uint64_t first_time, last_time;	       /* of the events seen */
 
-	struct event_context context; /* what add_traced passed on already */
 	struct memtrack_counters counters;
 	bool have_counters;
 };
@@ -79,16 +77,5 @@ uint64_t summary_end_time(const struct memtrack_summary *s, const struct proc_en
 /* Call fn for each live block of e in the size range, with its age at e's end. */
 void summary_live_each(const struct memtrack_summary *s, const struct proc_entry *e,
 		       void (*fn)(void *ctx, const struct block *b, uint64_t age), void *ctx);
-
-/*
- * What the kernel kept in a report-only run (aggregate.c reads it), added
- * to pid's current entry: its totals; its totals from one stack; one live
- * block (in the size range, of its current image). 0 or -ENOMEM.
- */
-int summary_import_totals(struct memtrack_summary *s, pid_t pid, const struct mt_proc_totals *t);
-int summary_import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id,
-			const struct mt_site *v);
-int summary_import_block(struct memtrack_summary *s, pid_t pid, uint64_t addr,
-			 const struct mt_block *b);
 
 #endif /* MEMTRACK_SUMMARY_H */

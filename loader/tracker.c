@@ -215,8 +215,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		tracker_probe_exec(t, (pid_t)ev.hdr.pid);
 	if (mt_is_alloc_event(ev.hdr.type) && size >= sizeof(ev.alloc) && ev.alloc.stack_id)
 		note_stack(t, (pid_t)ev.hdr.pid, ev.hdr.timestamp, ev.alloc.stack_id);
-	if (t->on_event) {
-		err = t->on_event(t->event_ctx, &ev);
+	if (t->push) {
+		err = event_context_pass(&t->passed, t, &ev, &t->handler);
+		if (!err && t->handler.on_event)
+			err = t->handler.on_event(t->handler.ctx, &ev);
 		if (err < 0)
 			t->callback_stop = true;
 		return err;
@@ -384,8 +386,17 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return error_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-	t->on_event = opts->on_event;
-	t->event_ctx = opts->event_ctx;
+	if (opts->handler && opts->on_event) {
+		free(t);
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				  "struct memtrack_opts: give on_event or handler, not both");
+	}
+	if (opts->handler)
+		t->handler = *opts->handler;
+	else
+		t->handler = (struct memtrack_trace_handler){ .ctx = opts->event_ctx,
+							      .on_event = opts->on_event };
+	t->push = opts->handler || opts->on_event;
 	t->log_level = opts->log_level;
 	t->log = opts->log;
 	t->log_ctx = opts->log_ctx;
@@ -506,6 +517,32 @@ int memtrack_drain(struct memtrack *t)
 	return ring_result(t, ring_buffer__consume(t->rb));
 }
 
+int memtrack_finish(struct memtrack *t)
+{
+	struct memtrack_counters c;
+	int err, stats_err;
+
+	if (!t->push || t->finished)
+		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL,
+				    t->push ? "memtrack_finish() was called already"
+					    : "memtrack_finish() needs a tracker opened with a handler");
+	t->finished = true;
+	err = memtrack_stop(t);
+	err = err < 0 ? err : memtrack_drain(t);
+	if (err >= 0 && t->skel->rodata->aggregate)
+		err = aggregate_push(t);
+	/* the counters, even after a failure: what there is of them says what was lost */
+	stats_err = memtrack_read_counters(t, &c);
+	if (t->handler.on_stats) {
+		int e = t->handler.on_stats(t->handler.ctx, &c);
+
+		if (e < 0 && err >= 0)
+			err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, e, "the handler failed: %s",
+					   strerror(-e));
+	}
+	return err < 0 ? err : stats_err;
+}
+
 struct timespec tracker_deadline(int timeout_ms)
 {
 	struct timespec at;
@@ -525,9 +562,9 @@ int memtrack_next(struct memtrack *t, union mt_event *ev, int timeout_ms)
 	struct timespec deadline;
 	int got = 0, err = 0;
 
-	if (t->on_event)
+	if (t->push)
 		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL,
-				    "memtrack_next() needs a tracker opened without on_event");
+				    "memtrack_next() needs a tracker opened without on_event or handler");
 	if (!t->poller_running) {
 		pthread_mutex_lock(&t->lock);
 		got = event_queue_pop(&t->queue, ev);
@@ -565,7 +602,7 @@ static void *poller_main(void *arg)
 	while (!t->poller_stop) {
 		int n;
 
-		if (!t->on_event) {
+		if (!t->push) {
 			pthread_mutex_lock(&t->lock);
 			while (t->queue.len >= QUEUE_HIGH_MARK && !t->poller_stop)
 				pthread_cond_wait(&t->ready, &t->lock);
@@ -767,6 +804,7 @@ void memtrack_close(struct memtrack *t)
 		libbpf_log_target = NULL;
 	}
 	event_queue_free(&t->queue);
+	event_context_free(&t->passed);
 	mmap_watch_close(t->mmaps);
 	stack_cache_free(&t->stacks);
 	as_free(&t->spaces);

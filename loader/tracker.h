@@ -14,6 +14,7 @@
 
 #include "memtrack.h"
 #include "address_space.h"
+#include "event_context.h"
 #include "event_queue.h"
 #include "mmap_watch.h"
 #include "ringbuf_gauge.h"
@@ -67,8 +68,15 @@ struct memtrack {
 	bool usdt;	 /* the USDT source: memtrack probes instead of allocator uprobes */
 	char *usdt_shim; /* libmemtrack-usdt.so, preloaded into spawned commands */
 
-	memtrack_event_fn on_event;
-	void *event_ctx;
+	/*
+	 * Where records go (opts.handler, or opts.on_event alone); without
+	 * one, events are queued. passed: the mappings and stacks the handler
+	 * has had, so that each goes once, before the first event needing it.
+	 */
+	struct memtrack_trace_handler handler;
+	bool push;
+	bool finished; /* memtrack_finish() ran */
+	struct event_context passed;
 	enum memtrack_log_level log_level;
 	memtrack_log_fn log;
 	void *log_ctx;
@@ -155,6 +163,8 @@ int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int co
  */
 int aggregate_setup(struct memtrack *t, const struct memtrack_opts *opts);
 int aggregate_fill(struct memtrack *t, unsigned long long *peak, unsigned long long *max);
+/* Hand what the kernel kept to t->handler (memtrack_finish()), with what names it. */
+int aggregate_push(struct memtrack *t);
 
 /* CLOCK_REALTIME timeout_ms from now, for pthread_cond_timedwait(). */
 struct timespec tracker_deadline(int timeout_ms);
