@@ -24,7 +24,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WERROR := $(if $(CI),-Werror)
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -MMD -MP \
-	-D_GNU_SOURCE -Iinclude -Ibpf -Iusdt -I$(BUILD) -Iloader -DMEMTRACK_VERSION='"$(VERSION)"'
+	-D_GNU_SOURCE -Iinclude -Ibpf -Iusdt -DMEMTRACK_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -MMD -MP -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR) \
 	-I$(BUILD) -Ibpf -I/usr/include/$(MULTIARCH)
 LIB_LDLIBS := -lbpf -ldw -lelf -lcapstone -ljson-c -lprotobuf-c -lz -ldl -lpthread
@@ -41,18 +41,29 @@ endif
 # --------------------------------------------------------------------------
 # What there is
 
-LIB_SRCS := $(addprefix loader/, tracker.c probes.c add_pid.c spawn.c elf_symbols.c proc_status.c \
-	libc_locate.c command_path.c event_queue.c event_names.c json_event.c \
-	stack_cache.c address_space.c mmap_watch.c symbolize.c trace_reader.c event_context.c \
-	jsonl_writer.c summary.c u64_map.c ringbuf_gauge.c leaks.c report.c report_stack.c lib_deps.c \
-	discover.c scope.c report_cgroups.c uprobe_links.c process_probes.c warden.c probe_site.c \
-	detacher.c usdt_spec.c \
-	report_event.c folded.c pprof.c report_pprof.c aggregate.c trace_tee.c)
-CLI_SRCS := loader/memtrack-load.c loader/cli_options.c loader/report_options.c
-# pprof's profile.proto, compiled by protoc-c into $(BUILD)/loader/
-PROTO_C := $(BUILD)/loader/profile.pb-c.c
-LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/profile.pb-c.o
-CLI_OBJS := $(CLI_SRCS:loader/%.c=$(BUILD)/cli/%.o)
+# loader/ is split by role (loader/README.md). Each role's files see only
+# the include paths its role allows, so that the direction
+#   cli -> include/memtrack.h -> core -> sys, format, base
+#   report (fed through the handler interface) -> sys, format, base
+# is kept by the build: a file that includes across it does not compile.
+ROLES := base sys format core report
+ROLE_INCLUDES_base := -Iloader/base
+ROLE_INCLUDES_sys := -Iloader/base -Iloader/sys
+ROLE_INCLUDES_format := -Iloader/base -Iloader/format
+ROLE_INCLUDES_core := -Iloader/base -Iloader/sys -Iloader/core -I$(BUILD)
+ROLE_INCLUDES_report := -Iloader/base -Iloader/sys -Iloader/format -Iloader/report \
+	-I$(BUILD)/proto
+# memtrack-load and memtrack-report: the public API, and their own options
+ROLE_INCLUDES_cli := -Iloader/cli
+# the unit tests test the parts inside: every role's headers
+ALL_ROLE_INCLUDES := $(foreach r,$(ROLES),-Iloader/$(r)) -I$(BUILD) -I$(BUILD)/proto
+
+LIB_SRCS := $(foreach r,$(ROLES),$(wildcard loader/$(r)/*.c))
+CLI_SRCS := loader/cli/memtrack-load.c loader/cli/cli_options.c loader/cli/report_options.c
+# pprof's profile.proto, compiled by protoc-c into $(BUILD)/proto/
+PROTO_C := $(BUILD)/proto/profile.pb-c.c
+LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/proto/profile.pb-c.o
+CLI_OBJS := $(CLI_SRCS:loader/cli/%.c=$(BUILD)/cli/%.o)
 # the option parsing both tools share (and the unit tests test)
 CLI_COMMON_OBJS := $(BUILD)/cli/cli_options.o $(BUILD)/cli/report_options.o
 REPORT_CLI := $(BUILD)/memtrack-report
@@ -121,19 +132,23 @@ $(BUILD)/memtrack.skel.h: $(BUILD)/memtrack.bpf.o
 # --------------------------------------------------------------------------
 # libmemtrack: static and shared (only the memtrack_* API exported)
 
-$(BUILD)/lib/%.o: loader/%.c $(BUILD)/memtrack.skel.h
-	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+# $(2) of loader/$(1)/x.c: the role's include paths
+define ROLE_RULE
+$$(BUILD)/lib/$(1)/%.o: loader/$(1)/%.c $$(BUILD)/memtrack.skel.h
+	$$(Q)mkdir -p $$(@D)
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) $$(ROLE_INCLUDES_$(1)) -fPIC -c $$< -o $$@
+endef
+$(foreach r,$(ROLES),$(eval $(call ROLE_RULE,$(r))))
 
-$(PROTO_C) $(PROTO_C:.c=.h) &: loader/profile.proto
+$(PROTO_C) $(PROTO_C:.c=.h) &: loader/report/profile.proto
 	$(Q)mkdir -p $(@D)
-	$(call msg,PROTOC,$@)$(PROTOC_C) --c_out=$(BUILD) $<
+	$(call msg,PROTOC,$@)$(PROTOC_C) --proto_path=loader/report --c_out=$(@D) $<
 
-$(BUILD)/lib/profile.pb-c.o: $(PROTO_C)
+$(BUILD)/lib/proto/profile.pb-c.o: $(PROTO_C)
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -I$(BUILD)/proto -fPIC -c $< -o $@
 
-$(BUILD)/lib/pprof.o: $(PROTO_C:.c=.h)
+$(BUILD)/lib/report/pprof.o: $(PROTO_C:.c=.h)
 
 $(LIB_INTERNAL_A): $(LIB_OBJS)
 	$(call msg,AR,$@)$(AR) rcs $@ $^
@@ -160,15 +175,17 @@ $(BUILD)/memtrack.pc: loader/memtrack.pc.in Makefile
 # --------------------------------------------------------------------------
 # memtrack-load: a client of the static library
 
-$(BUILD)/cli/%.o: loader/%.c
+$(BUILD)/cli/%.o: loader/cli/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' -c $< -o $@
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(ROLE_INCLUDES_cli) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' \
+		-c $< -o $@
 
-$(CLI): $(CLI_OBJS) $(LIB_INTERNAL_A)
-	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_INTERNAL_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
+# Both tools link the installed library, memtrack_* only: they are its clients.
+$(CLI): $(CLI_OBJS) $(LIB_A)
+	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
 
-$(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_INTERNAL_A)
-	$(call msg,LD,$@)$(CC) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_INTERNAL_A) $(LDFLAGS) \
+$(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_A)
+	$(call msg,LD,$@)$(CC) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_A) $(LDFLAGS) \
 		$(LIB_LDLIBS) -lm
 
 # --------------------------------------------------------------------------
@@ -261,7 +278,8 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS)
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(CLI_COMMON_OBJS) \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(ALL_ROLE_INCLUDES) -Iloader/cli -Itests/lib -o $@ $< \
+		$(CLI_COMMON_OBJS) \
 		$(LIB_INTERNAL_A) $(LIB_LDLIBS) -lcmocka -lm
 
 # test_library and test_event_path drive libmemtrack itself
@@ -314,6 +332,10 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory lib cli examples
 	$(BUILD)/memtrack-load -- $(BUILD)/examples/allocs
 
+# tests/integration/test_layout: the include paths a role is given
+role-includes-%:
+	@echo $(filter-out -MMD -MP,$(CFLAGS)) $(ROLE_INCLUDES_$*)
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/run.sh
@@ -333,7 +355,7 @@ install: lib cli shim
 	install -m 644 docs/memtrack-load.1 docs/memtrack-report.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] loader/*.[ch] include/*.h shim/*.[ch] usdt/*.h examples/*.c \
+	clang-format -i $(wildcard bpf/*.[ch] loader/*/*.[ch] include/*.h shim/*.[ch] usdt/*.h examples/*.c \
 		tests/*/*.[ch] tests/fixtures/lib/*.c)
 
 clean:

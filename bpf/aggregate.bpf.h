@@ -4,7 +4,7 @@
  * every allocation (the records are in memtrack_events.h).
  *
  * The rules are THE ACCOUNTING RULES in memtrack_events.h, which
- * loader/summary.c applies to a stream too, so that a report is the same
+ * loader/report/summary.c applies to a stream too, so that a report is the same
  * whichever way its numbers came (R1..R9 below name them).
  *
  * Threads of one process update its totals from several CPUs at once, so

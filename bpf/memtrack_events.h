@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-/* What happened. Names for user space are in loader/event_names.c. */
+/* What happened. Names for user space are in loader/format/event_names.c. */
 enum mt_event_type {
 	MT_EV_MALLOC = 1,
 	MT_EV_FREE = 2,
@@ -272,7 +272,7 @@ _Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 8 + 16 + 256, "mt_proc_e
  *
  * THE ACCOUNTING RULES. A report must be the same whichever way its
  * numbers came, so bpf/aggregate.bpf.h (in the kernel) and
- * loader/summary.c (from a stream of events) both apply these, and
+ * loader/report/summary.c (from a stream of events) both apply these, and
  * test_aggregate runs every report both ways and compares them:
  *  R1 An allocation (Malloc, Calloc, AlignedAlloc, a Realloc's new block)
  *     of size in [min_size, max_size] (0: no bound) counts: allocs, its

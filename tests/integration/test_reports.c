@@ -283,7 +283,7 @@ static void test_folded_totals(void **state)
 
 /*
  * The pprof file, read by a real reader: gunzip, then protoc --decode
- * against loader/profile.proto (pprof's published format). Returns the sum
+ * against loader/report/profile.proto (pprof's published format). Returns the sum
  * of each sample value column, in sample_type order.
  */
 static void pprof_totals(const char *path, long long totals[4], char *types, size_t types_len)
@@ -296,7 +296,7 @@ static void pprof_totals(const char *path, long long totals[4], char *types, siz
 
 	snprintf(cmd, sizeof(cmd),
 		 "gzip -dc '%s' | protoc --decode perftools.profiles.Profile -I loader "
-		 "loader/profile.proto",
+		 "loader/report/profile.proto",
 		 path);
 	run_io(argv, NULL, NULL, 0, &o);
 	if (o.status != 0)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* loader/cli_options: memtrack-load's command line. */
+/* loader/cli/cli_options: memtrack-load's command line. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* loader/command_path: finding the file a command name runs, as execvp(3) does. */
+/* loader/sys/command_path: finding the file a command name runs, as execvp(3) does. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * loader/elf_symbols: function offsets for uprobes, and PT_INTERP.
+ * loader/sys/elf_symbols: function offsets for uprobes, and PT_INTERP.
  * Expected values come from binutils (nm, readelf) run on the same files.
  */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* loader/event_queue: the growable FIFO behind memtrack_next(). */
+/* loader/core/event_queue: the growable FIFO behind memtrack_next(). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The JSONL schema (loader/json_event.c) and its whole-line writer (loader/jsonl_writer.c). */
+/* The JSONL schema (loader/format/json_event.c) and its whole-line writer (loader/format/jsonl_writer.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* loader/libc_locate: the one place that finds the C library. */
+/* loader/sys/libc_locate: the one place that finds the C library. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

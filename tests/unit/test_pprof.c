@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * loader/pprof: heap profiles in pprof's format. Each profile is written to a
+ * loader/report/pprof: heap profiles in pprof's format. Each profile is written to a
  * file, then read back the way a reader would (gunzip, unpack as
  * perftools.profiles.Profile), and checked there, not in the builder.
  */
@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "loader/profile.pb-c.h"
+#include "profile.pb-c.h"
 #include "pprof.h"
 
 typedef Perftools__Profiles__Profile Profile;

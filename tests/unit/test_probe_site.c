@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * loader/probe_site: where an entry probe goes. Real prologues, read from
+ * loader/sys/probe_site: where an entry probe goes. Real prologues, read from
  * Debian's glibc, jemalloc, tcmalloc, mimalloc and libstdc++ as installed
  * (tools/deps.sh), with the sites their disassembly (gdb x/i) shows; and
  * made-up code that must keep the entry: a branch back into the skipped

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* memtrack_summary_*: per-process heap accounting (loader/summary.c) and its report. */
+/* memtrack_summary_*: per-process heap accounting (loader/report/summary.c) and its report. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

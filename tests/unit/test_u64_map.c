@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* loader/u64_map: the address -> size and pid -> index hash map. */
+/* loader/base/u64_map: the address -> size and pid -> index hash map. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -132,7 +132,7 @@ static void growth_keeps_every_one_of_100k_keys_retrievable(void **state)
 	u64_map_free(&m);
 }
 
-/* The map's own hash (loader/u64_map.c), to pick keys that collide on purpose. */
+/* The map's own hash (loader/base/u64_map.c), to pick keys that collide on purpose. */
 static size_t home_slot(const struct u64_map *m, uint64_t key)
 {
 	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (m->cap - 1);

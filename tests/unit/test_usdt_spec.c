@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * loader/usdt_spec and elf_usdt_sites(): the argument specs memtrack
+ * loader/sys/usdt_spec and elf_usdt_sites(): the argument specs memtrack
  * writes for the BPF side's bpf_usdt_arg(), as libbpf would, and the
  * shim's own probe sites read back from its notes (readelf -n shows the
  * same).

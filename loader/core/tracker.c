@@ -65,16 +65,6 @@ void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const 
 			msg);
 }
 
-void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
-	       const char *fmt, va_list ap)
-{
-	if (!err)
-		return;
-	err->kind = kind;
-	err->code = code;
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-}
-
 /* Where this thread's failures go instead of t->err, while it probes on the poller's behalf. */
 static __thread struct memtrack_error *err_override;
 
@@ -89,17 +79,6 @@ int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, co
 
 	va_start(ap, fmt);
 	error_set(err_override ? err_override : &t->err, kind, code, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
-	       const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	error_set(err, kind, code, fmt, ap);
 	va_end(ap);
 	return code;
 }

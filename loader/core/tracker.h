@@ -14,6 +14,7 @@
 
 #include "memtrack.h"
 #include "address_space.h"
+#include "error.h"
 #include "event_context.h"
 #include "event_queue.h"
 #include "mmap_watch.h"
@@ -150,11 +151,6 @@ void tracker_errors_to(struct memtrack_error *err);
 /* Record an error on t (and return code, a negative errno). */
 int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
-	       const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
-/* error_set() with arguments; returns code, so a failure is one statement. */
-int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * aggregate.c: report-only runs. Set the BPF side's mode, size range and

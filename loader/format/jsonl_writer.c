@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "memtrack.h"
-#include "tracker.h"
+#include "error.h"
 
 #define JSONL_BUFFER (64u << 10)
 #define JSONL_LINE_MAX 2048 /* longer than any record's JSON */

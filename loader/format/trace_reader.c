@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 #include "memtrack.h"
-#include "tracker.h"
+#include "error.h"
 
 static long long get_int(struct json_object *o, const char *key)
 {

@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "fnv_hash.h"
-#include "loader/profile.pb-c.h"
+#include "profile.pb-c.h"
 #include "pprof.h"
 #include "u64_map.h"
 
