@@ -53,7 +53,7 @@ static int probe_static_executable(struct memtrack *t, pid_t pid)
 		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
 				    "cannot read the executable of process %d: %s", (int)pid,
 				    strerror(-err));
-	err = probes_attach_object(t, exe, 0);
+	err = probes_attach_object(t, exe, 0, &t->err);
 	if (err == -ENOENT) {
 		tracker_log(t, MEMTRACK_LOG_WARN,
 			    "process %d maps no libc and %s has no malloc: name its allocator with -l",
@@ -75,7 +75,7 @@ static int attach_failed(struct memtrack *t, pid_t pid, int err)
 /* The USDT source: every object the process maps that has memtrack probes. */
 static int probe_process_usdt(struct memtrack *t, pid_t pid)
 {
-	int found = 0, err = discover_mapped(t, pid, &found);
+	int found = 0, err = discover_mapped(t, pid, &found, &t->err);
 
 	if (err)
 		return err;
@@ -104,8 +104,8 @@ static int probe_process_allocator(struct memtrack *t, pid_t pid)
 				    strerror(-err),
 				    err == -EACCES ? " (need root or CAP_SYS_PTRACE)" : "");
 	/* every allocator it maps (jemalloc, tcmalloc, its own), its libc last; then libc for sure */
-	err = discover_mapped(t, pid, NULL);
-	return err ?: probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+	err = discover_mapped(t, pid, NULL, &t->err);
+	return err ?: probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC, &t->err);
 }
 
 static int add_pid(struct memtrack *t, pid_t pid)
@@ -141,7 +141,7 @@ static int add_pid(struct memtrack *t, pid_t pid)
 
 	err = tracker_track_pid(t, pid);
 	if (!err && !t->system_probes)
-		err = procs_hold_start(t) ?: procs_add(t, pid, true);
+		err = procs_hold_start(t) ?: procs_add(t, pid, true, &t->err);
 	if (err) {
 		tracker_untrack_pid(t, pid);
 		return attach_failed(t, pid, err);
@@ -166,8 +166,11 @@ int memtrack_add_pid(struct memtrack *t, pid_t pid)
 	return err;
 }
 
-/* Probe what a process's new image needs; runs while events are delivered. */
-static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err_out)
+/*
+ * Probe what a process's new image needs; runs while events are delivered,
+ * on the tracker's behalf: a failure's reason goes to why, not t->err.
+ */
+static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *why)
 {
 	char exe[PATH_MAX + 64], libc[PATH_MAX];
 	size_t before = t->nobjects;
@@ -187,16 +190,16 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 		return;
 	if (t->usdt) {
 		/* its own memtrack probes, if it has any (the shim's are linked already) */
-		err = probes_attach_usdt(t, exe, 0);
+		err = probes_attach_usdt(t, exe, 0, why);
 	} else {
 		err = libc_of_executable(exe, libc, sizeof(libc));
 		if (!err)
-			err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+			err = probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC, why);
 		else if (err == -ENOENT)
-			err = probes_attach_object(t, exe, 0);
+			err = probes_attach_object(t, exe, 0, why);
 		/* what else the new image loads (its environment is not known: no preload) */
 		if (!err || err == -ENOENT)
-			err = discover_needed(t, exe, NULL);
+			err = discover_needed(t, exe, NULL, why);
 	}
 	if (image && (!err || err == -ENOENT))
 		u64_map_put(&t->images_probed, image, 1); /* without memory: read again, no harm */
@@ -217,18 +220,16 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *err
 			    (int)pid, path_for_display(exe), path_for_display(t->objects[before].path));
 	else if (err && err != -ENOENT)
 		tracker_log(t, MEMTRACK_LOG_INFO, "cannot probe the allocator of %s (process %d): %s",
-			    path_for_display(exe), (int)pid, err_out->msg);
+			    path_for_display(exe), (int)pid, why->msg);
 }
 
 void tracker_probe_exec(struct memtrack *t, pid_t pid)
 {
 	struct memtrack_error err = { 0 };
 
-	/* This thread's failures here are not the caller's: keep them off t->err. */
+	/* This thread's failures here are not the caller's: they stay off t->err. */
 	pthread_mutex_lock(&t->probe_lock);
-	tracker_errors_to(&err);
 	probe_exec(t, pid, &err);
-	tracker_errors_to(NULL);
 	pthread_mutex_unlock(&t->probe_lock);
 }
 

@@ -22,6 +22,7 @@
 
 struct scan {
 	struct memtrack *t;
+	struct memtrack_error *why; /* where a failure's reason goes */
 	pid_t pid;
 	bool same_root;
 	int found; /* objects probed (now or before) */
@@ -73,7 +74,7 @@ static int probe_one(void *ctx, const char *path)
 		s->found += what == PROBED;
 		return 0;
 	}
-	err = probes_attach(s->t, full, 0);
+	err = probes_attach(s->t, full, 0, s->why);
 	if (err && err != -ENOENT)
 		return err;
 	pthread_mutex_lock(&s->t->meta_lock);
@@ -117,21 +118,21 @@ static int list_file(void *ctx, const char *path)
  * traps into the kernel too: reading the other objects first makes
  * attaching to a process with many libraries several times faster.
  */
-int discover_mapped(struct memtrack *t, pid_t pid, int *found)
+int discover_mapped(struct memtrack *t, pid_t pid, int *found, struct memtrack_error *why)
 {
-	struct scan s = { t, pid, proc_same_root(pid), 0 };
+	struct scan s = { .t = t, .why = why, .pid = pid, .same_root = proc_same_root(pid) };
 	struct file_list l = { 0 };
 	FILE *maps = maps_open(pid);
 	int err;
 
 	if (!maps)
-		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, -errno,
-				    "cannot read the mappings of process %d: %s", (int)pid,
-				    strerror(errno));
+		return error_fail(why, MEMTRACK_ERR_NO_PROCESS, -errno,
+				  "cannot read the mappings of process %d: %s", (int)pid,
+				  strerror(errno));
 	err = maps_for_each_file(maps, list_file, &l);
 	fclose(maps);
 	if (err)
-		err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, err, "out of memory");
+		err = error_fail(why, MEMTRACK_ERR_RUNTIME, err, "out of memory");
 	for (size_t i = 0; !err && i < l.n; i++)
 		err = probe_one(&s, l.v[i]);
 	for (size_t i = 0; i < l.n; i++)
@@ -142,9 +143,10 @@ int discover_mapped(struct memtrack *t, pid_t pid, int *found)
 	return err;
 }
 
-int discover_needed(struct memtrack *t, const char *exe, char *const *envp)
+int discover_needed(struct memtrack *t, const char *exe, char *const *envp,
+		    struct memtrack_error *why)
 {
-	struct scan s = { t, 0, true, 0 };
+	struct scan s = { .t = t, .why = why, .same_root = true };
 	const char *preload = NULL, *library_path = NULL;
 
 	for (size_t i = 0; envp && envp[i]; i++) {
@@ -159,7 +161,7 @@ int discover_needed(struct memtrack *t, const char *exe, char *const *envp)
 void discover_on_map(void *ctx, pid_t pid, const char *path)
 {
 	struct memtrack *t = ctx;
-	struct scan s = { t, pid, proc_same_root(pid), 0 };
+	struct scan s = { .t = t, .pid = pid, .same_root = proc_same_root(pid) };
 	char full[PATH_MAX + 64];
 	struct new_mapping *v;
 	uint64_t key;
@@ -208,10 +210,10 @@ void discover_new_mappings(struct memtrack *t)
 		}
 
 		pthread_mutex_lock(&t->probe_lock);
-		tracker_errors_to(&err); /* this thread's failures are not the caller's */
 		before = t->nobjects;
 		uint64_t key;
-		bool probed = probes_attach(t, v[i].path, 0) == 0;
+		/* this thread's failures are not the caller's: err, not t->err */
+		bool probed = probes_attach(t, v[i].path, 0, &err) == 0;
 
 		if (probed && file_key(v[i].path, &key)) {
 			pthread_mutex_lock(&t->meta_lock);
@@ -224,7 +226,6 @@ void discover_new_mappings(struct memtrack *t)
 				    "this may be missed",
 				    (int)v[i].pid, path_for_display(v[i].path),
 				    t->usdt ? "which has memtrack probes" : "an allocator");
-		tracker_errors_to(NULL);
 		pthread_mutex_unlock(&t->probe_lock);
 		free(v[i].path);
 	}

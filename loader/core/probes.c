@@ -188,7 +188,7 @@ static size_t probe_offset(int fd, size_t offset, size_t size)
  * probe per allocation, at the same instruction (one trap for both).
  */
 static int plan_table(struct memtrack *t, struct probed_object *obj, const size_t *offsets,
-		      const size_t *sizes)
+		      const size_t *sizes, struct memtrack_error *why)
 {
 	int fd;
 
@@ -196,7 +196,7 @@ static int plan_table(struct memtrack *t, struct probed_object *obj, const size_
 	obj->entry_cookies = calloc(NNAMES, sizeof(*obj->entry_cookies));
 	obj->return_offsets = calloc(NNAMES, sizeof(*obj->return_offsets));
 	if (!obj->entry_offsets || !obj->entry_cookies || !obj->return_offsets)
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		return error_fail(why, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	fd = open(obj->path, O_RDONLY | O_CLOEXEC);
 	for (size_t i = 0; i < NNAMES; i++) {
 		const struct uprobe_name *p = &uprobe_names[i];
@@ -218,14 +218,14 @@ static int plan_table(struct memtrack *t, struct probed_object *obj, const size_
 	return 0;
 }
 
-static int link_failed(struct memtrack *t, const struct probed_object *obj, pid_t pid, int err,
-		       const char *what)
+static int link_failed(const struct probed_object *obj, pid_t pid, int err, const char *what,
+		       struct memtrack_error *why)
 {
 	char whose[48] = "";
 
 	if (pid > 0)
 		snprintf(whose, sizeof(whose), " for process %d", (int)pid);
-	return tracker_fail(t, MEMTRACK_ERR_BPF, err, "cannot attach %s to %s%s: %s%s", what,
+	return error_fail(why, MEMTRACK_ERR_BPF, err, "cannot attach %s to %s%s: %s%s", what,
 			    obj->path, whose, strerror(-err), attach_hint(err));
 }
 
@@ -252,7 +252,7 @@ static int link_usdt(struct memtrack *t, const struct probed_object *obj, pid_t 
 }
 
 int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
-		struct probe_links *links)
+		struct probe_links *links, struct memtrack_error *why)
 {
 	struct bpf_program *enter = t->skel->progs.alloc_enter, *exit = t->skel->progs.alloc_exit;
 	struct uprobe_targets entries = {
@@ -272,17 +272,17 @@ int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
 
 	if (obj->usdt && t->own_usdt) {
 		err = uprobe_links_add(links, t->skel->progs.usdt_call, true, pid, &entries);
-		return err ? link_failed(t, obj, pid, err, "the memtrack USDT probes") : 0;
+		return err ? link_failed(obj, pid, err, "the memtrack USDT probes", why) : 0;
 	}
 	if (obj->usdt) {
 		err = link_usdt(t, obj, pid, links);
-		return err ? link_failed(t, obj, pid, err, "the memtrack USDT probes") : 0;
+		return err ? link_failed(obj, pid, err, "the memtrack USDT probes", why) : 0;
 	}
 	if (t->session_links) {
 		/* one link: each function's entry, and its return where the entry asks */
 		entries.session = true;
 		err = uprobe_links_add(links, t->skel->progs.alloc_session, true, pid, &entries);
-		return err ? link_failed(t, obj, pid, err, "uprobes") : 0;
+		return err ? link_failed(obj, pid, err, "uprobes", why) : 0;
 	}
 	/*
 	 * Return probes first: a call entered between an entry probe and its
@@ -291,7 +291,7 @@ int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
 	err = uprobe_links_add(links, exit, t->multi_links, pid, &returns);
 	if (!err)
 		err = uprobe_links_add(links, enter, t->multi_links, pid, &entries);
-	return err ? link_failed(t, obj, pid, err, "uprobes") : 0;
+	return err ? link_failed(obj, pid, err, "uprobes", why) : 0;
 }
 
 /* The standard names an allocator lacks or shares (of a C library: a warning). */
@@ -325,14 +325,14 @@ static void object_release(struct probed_object *obj)
 
 /* Is the object at path probed already (perhaps under another name)? -errno if it is not there. */
 static int already_probed(struct memtrack *t, const char *path, bool usdt, int flags,
-			  struct stat *st)
+			  struct stat *st, struct memtrack_error *why)
 {
 	if (stat(path, st)) {
 		int err = -errno;
 
 		if (!(flags & PROBE_REQUIRE_MALLOC))
 			return -ENOENT;
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot open allocator %s: %s",
+		return error_fail(why, MEMTRACK_ERR_ALLOCATOR, err, "cannot open allocator %s: %s",
 				    path, strerror(-err));
 	}
 	for (size_t i = 0; i < t->nobjects; i++)
@@ -342,8 +342,8 @@ static int already_probed(struct memtrack *t, const char *path, bool usdt, int f
 	return 0;
 }
 
-static int object_begin(struct memtrack *t, struct probed_object *obj, const char *path,
-			const struct stat *st, bool usdt)
+static int object_begin(struct probed_object *obj, const char *path, const struct stat *st,
+			bool usdt, struct memtrack_error *why)
 {
 	memset(obj, 0, sizeof(*obj));
 	obj->dev = st->st_dev;
@@ -351,7 +351,7 @@ static int object_begin(struct memtrack *t, struct probed_object *obj, const cha
 	obj->usdt = usdt;
 	obj->path = strdup(path);
 	if (!obj->path)
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		return error_fail(why, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -360,18 +360,19 @@ static int object_begin(struct memtrack *t, struct probed_object *obj, const cha
  * each traced process. On failure, a system-wide object is released; one
  * linked per process stays known (some processes may have it).
  */
-static int object_commit(struct memtrack *t, struct probed_object *obj, int err)
+static int object_commit(struct memtrack *t, struct probed_object *obj, int err,
+			 struct memtrack_error *why)
 {
 	if (!err && t->system_probes)
-		err = probes_link(t, obj, -1, &obj->links);
+		err = probes_link(t, obj, -1, &obj->links, why);
 	if (!err && APPEND_SLOT(t->objects, t->nobjects))
-		err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		err = error_fail(why, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	if (err) {
 		object_release(obj);
 		return err;
 	}
 	t->objects[t->nobjects++] = *obj;
-	return t->system_probes ? 0 : procs_catch_up(t);
+	return t->system_probes ? 0 : procs_catch_up(t, why);
 }
 
 /* Does the object define a function that allocates and one that frees? */
@@ -390,14 +391,15 @@ static bool is_allocator(const size_t *offsets)
 	return allocates && frees;
 }
 
-int probes_attach_object(struct memtrack *t, const char *path, int flags)
+int probes_attach_object(struct memtrack *t, const char *path, int flags,
+			 struct memtrack_error *why)
 {
 	const char *names[NNAMES];
 	size_t offsets[NNAMES], sizes[NNAMES];
 	struct probed_object obj;
 	struct stat st;
 	size_t nprobes;
-	int err = already_probed(t, path, false, flags, &st);
+	int err = already_probed(t, path, false, flags, &st, why);
 
 	if (err)
 		return err < 0 ? err : 0;
@@ -407,21 +409,21 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
 	if (err && !(flags & PROBE_REQUIRE_MALLOC))
 		return -ENOENT; /* looking through a program's objects: not one we can read */
 	if (err)
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot read allocator %s: %s",
+		return error_fail(why, MEMTRACK_ERR_ALLOCATOR, err, "cannot read allocator %s: %s",
 				    path, err == -ENOEXEC ? "not an ELF file" : strerror(-err));
 	if (!is_allocator(offsets)) {
 		if (!(flags & PROBE_REQUIRE_MALLOC))
 			return -ENOENT;
-		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+		return error_fail(why, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
 				    "%s has no %s function: is it an allocator?", path,
 				    offsets[0] ? "free" : "malloc");
 	}
-	err = object_begin(t, &obj, path, &st, false);
+	err = object_begin(&obj, path, &st, false, why);
 	if (err)
 		return err;
-	err = plan_table(t, &obj, offsets, sizes);
+	err = plan_table(t, &obj, offsets, sizes, why);
 	nprobes = obj.nentry + obj.nreturn;
-	err = object_commit(t, &obj, err);
+	err = object_commit(t, &obj, err, why);
 	if (err)
 		return err;
 	report_skipped(t, path, offsets, flags & PROBE_REQUIRE_MALLOC);
@@ -437,7 +439,7 @@ int probes_attach_object(struct memtrack *t, const char *path, int flags)
  * usdt.bpf.h's map once, for every process.
  */
 static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj,
-			   const struct usdt_site *sites, size_t nsites)
+			   const struct usdt_site *sites, size_t nsites, struct memtrack_error *why)
 {
 	struct bpf_map *specs = t->skel->maps.__bpf_usdt_specs;
 	int err = 0;
@@ -446,7 +448,7 @@ static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj,
 	obj->entry_cookies = calloc(nsites + 1, sizeof(*obj->entry_cookies));
 	obj->ref_ctr_offsets = calloc(nsites + 1, sizeof(*obj->ref_ctr_offsets));
 	if (!obj->entry_offsets || !obj->entry_cookies || !obj->ref_ctr_offsets)
-		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+		return error_fail(why, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 	for (size_t i = 0; !err && i < nsites; i++) {
 		const char *probe = alloc_probes[sites[i].probe].symbol;
 		__u32 id = t->usdt_specs;
@@ -460,11 +462,11 @@ static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj,
 			continue;
 		}
 		if (id >= bpf_map__max_entries(specs))
-			err = tracker_fail(t, MEMTRACK_ERR_RUNTIME, -E2BIG,
+			err = error_fail(why, MEMTRACK_ERR_RUNTIME, -E2BIG,
 					   "more than %u USDT probe sites: %s is not traced",
 					   bpf_map__max_entries(specs), obj->path);
 		else if (bpf_map__update_elem(specs, &id, sizeof(id), &spec, sizeof(spec), 0))
-			err = tracker_fail(t, MEMTRACK_ERR_BPF, -errno,
+			err = error_fail(why, MEMTRACK_ERR_BPF, -errno,
 					   "cannot store the arguments of memtrack:%s: %s", probe,
 					   strerror(errno));
 		if (err)
@@ -477,7 +479,8 @@ static int plan_usdt_sites(struct memtrack *t, struct probed_object *obj,
 	return err;
 }
 
-int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
+int probes_attach_usdt(struct memtrack *t, const char *path, int flags,
+		       struct memtrack_error *why)
 {
 	const char *names[NPROBES];
 	struct usdt_site *sites;
@@ -485,7 +488,7 @@ int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
 	unsigned int found = 0;
 	size_t nsites;
 	struct stat st;
-	int err = already_probed(t, path, true, flags, &st);
+	int err = already_probed(t, path, true, flags, &st, why);
 
 	if (err)
 		return err < 0 ? err : 0;
@@ -498,17 +501,17 @@ int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
 	if ((err || !found) && !(flags & PROBE_REQUIRE_MALLOC))
 		err = -ENOENT; /* scanning a process's mappings: most objects have none */
 	else if (err)
-		err = tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err, "cannot read %s: %s", path,
+		err = error_fail(why, MEMTRACK_ERR_ALLOCATOR, err, "cannot read %s: %s", path,
 				   err == -ENOEXEC ? "not an ELF file" : strerror(-err));
 	else if (!found)
-		err = tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
+		err = error_fail(why, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
 				   "%s has no memtrack USDT probes", path);
 	if (!err)
-		err = object_begin(t, &obj, path, &st, true);
+		err = object_begin(&obj, path, &st, true, why);
 	if (!err) {
 		obj.usdt_probes = found;
 		err = object_commit(t, &obj,
-				    t->own_usdt ? plan_usdt_sites(t, &obj, sites, nsites) : 0);
+				    t->own_usdt ? plan_usdt_sites(t, &obj, sites, nsites, why) : 0, why);
 	}
 	free(sites);
 	if (err)
@@ -518,9 +521,10 @@ int probes_attach_usdt(struct memtrack *t, const char *path, int flags)
 	return 0;
 }
 
-int probes_attach(struct memtrack *t, const char *path, int flags)
+int probes_attach(struct memtrack *t, const char *path, int flags, struct memtrack_error *why)
 {
-	return t->usdt ? probes_attach_usdt(t, path, flags) : probes_attach_object(t, path, flags);
+	return t->usdt ? probes_attach_usdt(t, path, flags, why)
+		       : probes_attach_object(t, path, flags, why);
 }
 
 void probes_detach_all(struct memtrack *t)

@@ -37,10 +37,10 @@ static struct traced_process *find_proc(struct memtrack *t, pid_t pid)
 }
 
 /* Link the objects p lacks; a process that is gone already needs none. */
-static int link_missing(struct memtrack *t, struct traced_process *p)
+static int link_missing(struct memtrack *t, struct traced_process *p, struct memtrack_error *why)
 {
 	while (p->nlinked < t->nobjects) {
-		int err = probes_link(t, &t->objects[p->nlinked], p->pid, &p->links);
+		int err = probes_link(t, &t->objects[p->nlinked], p->pid, &p->links, why);
 
 		if (err == -ESRCH)
 			return 0; /* exited: its links go when the warden says so */
@@ -51,40 +51,40 @@ static int link_missing(struct memtrack *t, struct traced_process *p)
 	return 0;
 }
 
-int procs_catch_up(struct memtrack *t)
+int procs_catch_up(struct memtrack *t, struct memtrack_error *why)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < t->nprocs && !err; i++)
-		err = link_missing(t, &t->procs[i]);
+		err = link_missing(t, &t->procs[i], why);
 	return err;
 }
 
-int procs_add(struct memtrack *t, pid_t pid, bool seize)
+int procs_add(struct memtrack *t, pid_t pid, bool seize, struct memtrack_error *why)
 {
 	struct traced_process *p = find_proc(t, pid);
 	int err;
 
 	if (!p) {
 		if (APPEND_SLOT(t->procs, t->nprocs))
-			return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+			return error_fail(why, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
 		p = &t->procs[t->nprocs++];
 		memset(p, 0, sizeof(*p));
 		p->pid = pid;
 	}
-	err = link_missing(t, p);
+	err = link_missing(t, p, why);
 	if (err || !seize)
 		return err;
 	err = warden_seize(&t->warden, pid, t->skel->rodata->follow_children);
 	if (err == -EPERM)
-		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err,
-				    "cannot follow process %d: it is being traced already (by a "
-				    "debugger?), or ptrace is not allowed (CAP_SYS_PTRACE, "
-				    "kernel.yama.ptrace_scope); --system-probes needs neither",
-				    (int)pid);
+		return error_fail(why, MEMTRACK_ERR_NO_PROCESS, err,
+				  "cannot follow process %d: it is being traced already (by a "
+				  "debugger?), or ptrace is not allowed (CAP_SYS_PTRACE, "
+				  "kernel.yama.ptrace_scope); --system-probes needs neither",
+				  (int)pid);
 	if (err)
-		return tracker_fail(t, MEMTRACK_ERR_NO_PROCESS, err, "cannot follow process %d: %s",
-				    (int)pid, strerror(-err));
+		return error_fail(why, MEMTRACK_ERR_NO_PROCESS, err, "cannot follow process %d: %s",
+				  (int)pid, strerror(-err));
 	return 0;
 }
 
@@ -158,11 +158,10 @@ static void *follower_main(void *arg)
 		switch (m.what) {
 		case WARDEN_NEW:
 			pthread_mutex_lock(&t->probe_lock);
-			tracker_errors_to(&err); /* not the caller's failure */
-			if (procs_add(t, m.pid, false))
+			/* a failure here is not the caller's: it goes to err, not t->err */
+			if (procs_add(t, m.pid, false, &err))
 				tracker_log(t, MEMTRACK_LOG_WARN,
 					    "process %d is not fully probed: %s", m.pid, err.msg);
-			tracker_errors_to(NULL);
 			pthread_mutex_unlock(&t->probe_lock);
 			warden_go(&t->warden, m.pid);
 			break;

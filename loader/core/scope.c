@@ -130,7 +130,7 @@ static int probe_system_libc(struct memtrack *t)
 
 	if (t->usdt || libc_default(libc, sizeof(libc)))
 		return 0;
-	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC, &t->err);
 }
 
 int memtrack_add_scope(struct memtrack *t)

@@ -39,7 +39,7 @@ static int probe_for_executable(struct memtrack *t, const char *path)
 	int err = probe_libc_for(t, path, libc, sizeof(libc));
 
 	/* jemalloc, tcmalloc or mimalloc linked in, preloaded, or in the executable itself */
-	return err ?: discover_needed(t, path, environ);
+	return err ?: discover_needed(t, path, environ, &t->err);
 }
 
 /* The libc the executable will load (or its own malloc, if it is static). */
@@ -52,9 +52,9 @@ static int probe_libc_for(struct memtrack *t, const char *path, char *libc, size
 				    strerror(-err));
 	if (!err) {
 		tracker_log(t, MEMTRACK_LOG_INFO, "%s will load %s", path, libc);
-		return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+		return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC, &t->err);
 	}
-	if (err == -ENOENT && probes_attach_object(t, path, 0) == 0) {
+	if (err == -ENOENT && probes_attach_object(t, path, 0, &t->err) == 0) {
 		tracker_log(t, MEMTRACK_LOG_INFO, "%s is statically linked: probing its own malloc",
 			    path);
 		return 0;
@@ -65,7 +65,7 @@ static int probe_libc_for(struct memtrack *t, const char *path, char *libc, size
 		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, err,
 				    "cannot find the C library %s will use: name it with -l", path);
 	tracker_log(t, MEMTRACK_LOG_INFO, "%s: using this system's libc %s", path, libc);
-	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC);
+	return probes_attach_object(t, libc, PROBE_REQUIRE_MALLOC, &t->err);
 }
 
 /*
@@ -88,10 +88,10 @@ static int prepare_usdt(struct memtrack *t, const char *path, char ***envp_out)
 		return tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, -ENOENT,
 				    "the USDT source needs libmemtrack-usdt.so, which was not found "
 				    "(set MEMTRACK_USDT_SHIM to its path)");
-	err = probes_attach_usdt(t, t->usdt_shim, PROBE_REQUIRE_MALLOC);
+	err = probes_attach_usdt(t, t->usdt_shim, PROBE_REQUIRE_MALLOC, &t->err);
 	if (err)
 		return err;
-	err = probes_attach_usdt(t, path, 0);
+	err = probes_attach_usdt(t, path, 0, &t->err);
 	if (err && err != -ENOENT)
 		return err;
 
@@ -287,7 +287,7 @@ int memtrack_spawn(struct memtrack *t, char *const argv[],
 	if (!err && !t->system_probes) {
 		/* its own probes, and the warden's hold on its children, before it execs */
 		pthread_mutex_lock(&t->probe_lock);
-		err = procs_hold_start(t) ?: procs_add(t, pid, true);
+		err = procs_hold_start(t) ?: procs_add(t, pid, true, &t->err);
 		pthread_mutex_unlock(&t->probe_lock);
 	}
 	if (err) {

@@ -65,20 +65,12 @@ void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const 
 			msg);
 }
 
-/* Where this thread's failures go instead of t->err, while it probes on the poller's behalf. */
-static __thread struct memtrack_error *err_override;
-
-void tracker_errors_to(struct memtrack_error *err)
-{
-	err_override = err;
-}
-
 int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	error_set(err_override ? err_override : &t->err, kind, code, fmt, ap);
+	error_set(&t->err, kind, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -413,7 +405,7 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 			tracker_fail(t, MEMTRACK_ERR_ALLOCATOR, e,
 				     "cannot find allocator library %s: %s", *lib, strerror(-e));
 		else
-			e = probes_attach(t, path, PROBE_REQUIRE_MALLOC);
+			e = probes_attach(t, path, PROBE_REQUIRE_MALLOC, &t->err);
 		if (e && err)
 			*err = t->err;
 	}

@@ -145,10 +145,13 @@ struct memtrack {
  */
 int opts_copy(void *dst, size_t dst_size, const void *src);
 
-/* Send this thread's tracker_fail() messages to err (NULL: back to t->err). */
-void tracker_errors_to(struct memtrack_error *err);
-
-/* Record an error on t (and return code, a negative errno). */
+/*
+ * Record an error on t (and return code, a negative errno): for the
+ * caller's own calls. What the tracker's threads do on the caller's behalf
+ * (probing a dlopen'd library, a new child, an exec'd image) passes a
+ * struct memtrack_error of its own down instead ("why"), so that t->err
+ * only ever says why one of the caller's calls failed.
+ */
 int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -175,12 +178,14 @@ void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const 
  * object with nothing to probe is a quiet -ENOENT.
  */
 #define PROBE_REQUIRE_MALLOC 1 /* fail with MEMTRACK_ERR_ALLOCATOR if there is nothing to probe */
-int probes_attach_object(struct memtrack *t, const char *path, int flags);
-int probes_attach_usdt(struct memtrack *t, const char *path, int flags);
-int probes_attach(struct memtrack *t, const char *path, int flags);
+int probes_attach_object(struct memtrack *t, const char *path, int flags,
+			 struct memtrack_error *why);
+int probes_attach_usdt(struct memtrack *t, const char *path, int flags,
+		       struct memtrack_error *why);
+int probes_attach(struct memtrack *t, const char *path, int flags, struct memtrack_error *why);
 /* Link obj's probes for pid (-1: every process) into links. With probe_lock. */
 int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
-		struct probe_links *links);
+		struct probe_links *links, struct memtrack_error *why);
 
 /*
  * process_probes.c: probes in traced processes only. Each traced process
@@ -190,9 +195,9 @@ int probes_link(struct memtrack *t, const struct probed_object *obj, pid_t pid,
  */
 int procs_hold_start(struct memtrack *t);
 /* Trace pid with probes of its own; hold its new children (the warden), unless no_children. */
-int procs_add(struct memtrack *t, pid_t pid, bool seize);
+int procs_add(struct memtrack *t, pid_t pid, bool seize, struct memtrack_error *why);
 /* Link the objects a traced process lacks into it. */
-int procs_catch_up(struct memtrack *t);
+int procs_catch_up(struct memtrack *t, struct memtrack_error *why);
 void procs_remove(struct memtrack *t, const pid_t *pids, size_t n);
 /* Wait (up to timeout_ms) until pid has exec'd and runs its new image with its probes in. */
 void procs_wait_exec(struct memtrack *t, pid_t pid, int timeout_ms);
@@ -206,7 +211,7 @@ void procs_stop(struct memtrack *t);
  * and, from the poller, those mapped since the last poll (a dlopen), which
  * discover_on_map() (an mmap_watch hook, with meta_lock held) queued.
  */
-int discover_mapped(struct memtrack *t, pid_t pid, int *found);
+int discover_mapped(struct memtrack *t, pid_t pid, int *found, struct memtrack_error *why);
 /*
  * A file's key in the sets of files looked at: its device and inode (a
  * path can name another file later), never 0. false if it cannot be read.
@@ -216,7 +221,8 @@ bool file_key(const char *path, uint64_t *key);
 /* scope.c: --cgroup and -a. Before the BPF object is loaded; after. */
 int scope_setup(struct memtrack *t, const struct memtrack_opts *opts, struct memtrack_error *err);
 int scope_attach(struct memtrack *t, struct memtrack_error *err);
-int discover_needed(struct memtrack *t, const char *exe, char *const *envp);
+int discover_needed(struct memtrack *t, const char *exe, char *const *envp,
+		    struct memtrack_error *why);
 void discover_on_map(void *ctx, pid_t pid, const char *path);
 void discover_new_mappings(struct memtrack *t);
 void probes_detach_all(struct memtrack *t);
