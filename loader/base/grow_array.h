@@ -11,12 +11,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* *v resized to want elements of elem bytes, to hold element n: 0, or -ENOMEM with *v unchanged. */
-static inline int resize_array(void **v, size_t want, size_t n, size_t elem)
+/* *v resized to want elements of elem bytes: 0, or -ENOMEM with *v unchanged. */
+static inline int resize_array(void **v, size_t want, size_t elem)
 {
 	void *p;
 
-	if (want <= n || want > SIZE_MAX / elem)
+	if (!want || want > SIZE_MAX / elem)
 		return -ENOMEM;
 	p = realloc(*v, want * elem);
 	if (!p)
@@ -25,21 +25,35 @@ static inline int resize_array(void **v, size_t want, size_t n, size_t elem)
 	return 0;
 }
 
-/* Room for element n of *v (capacity *cap): 0, or -ENOMEM with *v unchanged. */
-static inline int grow_array(void **v, size_t *cap, size_t n, size_t elem, size_t first)
+/* Room for need elements in *v (capacity *cap), doubling from first: 0, or -ENOMEM with *v unchanged. */
+static inline int reserve_array(void **v, size_t *cap, size_t need, size_t elem, size_t first)
 {
-	size_t want = *cap ? *cap * 2 : first;
+	size_t want = *cap ? *cap : first;
 
-	if (n < *cap)
+	if (need <= *cap)
 		return 0;
-	if (resize_array(v, want, n, elem))
+	while (want < need) {
+		if (want > SIZE_MAX / 2)
+			return -ENOMEM;
+		want *= 2;
+	}
+	if (resize_array(v, want, elem))
 		return -ENOMEM;
 	*cap = want;
 	return 0;
 }
 
+/* Room for element n of *v (capacity *cap): 0, or -ENOMEM with *v unchanged. */
+static inline int grow_array(void **v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	return n < SIZE_MAX ? reserve_array(v, cap, n + 1, elem, first) : -ENOMEM;
+}
+
 #define GROW_ARRAY(arr, n, cap, first) \
 	grow_array((void **)&(arr), &(cap), (n), sizeof(*(arr)), (first))
+/* Room for need elements of arr (capacity cap). */
+#define RESERVE_ARRAY(arr, need, cap, first) \
+	reserve_array((void **)&(arr), &(cap), (need), sizeof(*(arr)), (first))
 
 /*
  * The same rule for an array that keeps no capacity, only its length n:
@@ -51,7 +65,9 @@ static inline int grow_for_append(void **v, size_t n, size_t elem)
 {
 	if (n & (n - 1))
 		return 0;
-	return resize_array(v, n ? n * 2 : 1, n, elem);
+	if (n > SIZE_MAX / 2)
+		return -ENOMEM;
+	return resize_array(v, n ? n * 2 : 1, elem);
 }
 
 /* Room to append element n of arr: 0, or -ENOMEM with arr unchanged. */

@@ -3,24 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow_array.h"
 #include "stack_cache.h"
-
-static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t cap2 = *cap ? *cap : 64;
-	void *grown;
-
-	if (need <= *cap)
-		return 0;
-	while (cap2 < need)
-		cap2 *= 2;
-	grown = realloc(*arr, cap2 * elem);
-	if (!grown)
-		return -ENOMEM;
-	*arr = grown;
-	*cap = cap2;
-	return 0;
-}
 
 int stack_cache_put(struct stack_cache *c, uint64_t id, const uint64_t *ip, uint32_t nr)
 {
@@ -31,10 +15,9 @@ int stack_cache_put(struct stack_cache *c, uint64_t id, const uint64_t *ip, uint
 		return -EINVAL;
 	if (u64_map_get(&c->index, id, &have))
 		return 0;
-	err = reserve((void **)&c->entries, &c->cap_entries, c->nentries + 1, sizeof(*c->entries));
+	err = RESERVE_ARRAY(c->entries, c->nentries + 1, c->cap_entries, 64);
 	if (!err)
-		err = reserve((void **)&c->frames, &c->cap_frames, c->nframes + nr,
-			      sizeof(*c->frames));
+		err = RESERVE_ARRAY(c->frames, c->nframes + nr, c->cap_frames, 64);
 	if (!err)
 		err = u64_map_put(&c->index, id, c->nentries + 1);
 	if (err)

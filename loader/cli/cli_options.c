@@ -208,7 +208,10 @@ static int parse_duration(const char *s, double *sec)
 static int push(void *arrp, size_t *n, size_t elem, const void *value, size_t extra)
 {
 	void **arr = arrp;
-	char *grown = realloc(*arr, (*n + 1 + extra) * elem);
+	/* the CLI sees only the public API, not base/grow_array.h: its own overflow check */
+	char *grown = *n + 1 + extra <= SIZE_MAX / elem
+			      ? realloc(*arr, (*n + 1 + extra) * elem)
+			      : NULL;
 
 	if (!grown)
 		return -ENOMEM;

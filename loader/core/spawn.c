@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "command_path.h"
+#include "grow_array.h"
 #include "libc_locate.h"
 #include "memtrack.skel.h"
 #include "tracker.h"
@@ -163,11 +164,9 @@ static int identity_prepare(struct memtrack *t, const struct memtrack_spawn_opts
 	id->ngroups = 64;
 	for (;;) {
 		int n = id->ngroups;
-		gid_t *groups = realloc(id->groups, (size_t)n * sizeof(gid_t));
 
-		if (!groups)
+		if (resize_array((void **)&id->groups, (size_t)n, sizeof(gid_t)))
 			return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-		id->groups = groups;
 		if (getgrouplist(pw->pw_name, id->gid, id->groups, &n) >= 0) {
 			id->ngroups = n;
 			return 0;

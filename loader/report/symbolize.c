@@ -294,7 +294,6 @@ size_t symbolize(struct symbolizer *s, const struct memtrack_mapping *m, uint64_
 {
 	uint64_t file_off = 0, key = 0, idx;
 	struct module *mod = NULL;
-	struct answer *answers;
 	Dwarf_Addr addr;
 	size_t first;
 
@@ -325,16 +324,8 @@ size_t symbolize(struct symbolizer *s, const struct memtrack_mapping *m, uint64_
 		f->module = m ? m->path : NULL;
 		f->module_offset = file_off;
 	}
-	if (key && s->nanswers == s->cap_answers) {
-		size_t cap = s->cap_answers ? s->cap_answers * 2 : 256;
-
-		answers = realloc(s->answers, cap * sizeof(*answers));
-		if (answers) {
-			s->answers = answers;
-			s->cap_answers = cap;
-		}
-	}
-	if (key && s->nanswers < s->cap_answers &&
+	/* without memory the answer is not kept, only found again next time */
+	if (key && GROW_ARRAY(s->answers, s->nanswers, s->cap_answers, 256) == 0 &&
 	    u64_map_put(&s->answers_index, key, s->nanswers + 1) == 0)
 		s->answers[s->nanswers++] = (struct answer){ first, s->nframes - first };
 	*frames = &s->frames[first];
