@@ -352,7 +352,7 @@ static __always_inline void walk_keep(struct walk *w, __u64 ip)
 		return;
 	w->s->ip[n] = ip;
 	w->n = n + 1;
-	w->id = (w->id ^ ip) * 0x100000001b3ULL;
+	w->id = (w->id ^ ip) * MT_FNV1A_PRIME;
 }
 
 /*
@@ -410,7 +410,7 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 	struct walk w = {
 		.fp = PT_REGS_FP(ctx),
 		.sp = PT_REGS_SP(ctx),
-		.id = 0xcbf29ce484222325ULL,
+		.id = MT_FNV1A_SEED,
 		.cut = MT_STACK_CUT_MAX,
 	};
 	__u32 zero = 0;

@@ -207,6 +207,13 @@ enum mt_stack_cut {
 /* The kernel's default kernel.perf_event_max_stack: the deepest stack kept. */
 #define MT_MAX_STACK_DEPTH 127
 
+/*
+ * FNV-1a, the one hash: the BPF side folds each frame into a stack's id
+ * with it; user space hashes strings and keys with it (loader/base/fnv_hash.h).
+ */
+#define MT_FNV1A_SEED 0xcbf29ce484222325ULL
+#define MT_FNV1A_PRIME 0x100000001b3ULL
+
 /* Common to every record: what, when (CLOCK_MONOTONIC ns) and who. */
 struct mt_event_hdr {
 	__u64 timestamp;

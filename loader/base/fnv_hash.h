@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * FNV-1a, the one hash of the loader's tables (interned strings, symbol
- * caches, pprof's string table). The BPF side hashes stack frames with
- * the same constants (bpf/memtrack.bpf.c).
+ * caches, pprof's string table). Its constants are memtrack_events.h's,
+ * with which the BPF side hashes stack frames.
  */
 #ifndef MEMTRACK_FNV_HASH_H
 #define MEMTRACK_FNV_HASH_H
 
 #include <stdint.h>
 
-#define FNV1A_SEED 0xcbf29ce484222325ull
-#define FNV1A_PRIME 0x100000001b3ull
+#include "memtrack_events.h"
+
+#define FNV1A_SEED MT_FNV1A_SEED
+#define FNV1A_PRIME MT_FNV1A_PRIME
 
 static inline uint64_t fnv1a_str(uint64_t h, const char *s)
 {
