@@ -7,6 +7,7 @@
  * cli -> public API -> core -> sys/format/base allows must be found, the
  * others must not.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -66,10 +67,41 @@ static void test_roles_include_only_what_they_may(void **state)
 	}
 }
 
+/*
+ * An include path does not stop "../core/tracker.h": no file of loader/
+ * names a header by a path, so that the include paths are the whole rule.
+ */
+static void test_no_include_by_path(void **state)
+{
+	glob_t g;
+
+	(void)state;
+	assert_int_equal(glob("loader/*/*.[ch]", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc > 40);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		char line[512];
+		size_t n = 0;
+
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f)) {
+			const char *q = strstr(line, "#include \"");
+
+			n++;
+			if (q && strchr(q + 10, '/') && strchr(q + 10, '/') < strchr(q + 10, '"'))
+				fail_msg("%s:%zu includes a header by its path: %s", g.gl_pathv[i],
+					 n, line);
+		}
+		fclose(f);
+	}
+	globfree(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roles_include_only_what_they_may),
+		cmocka_unit_test(test_no_include_by_path),
 	};
 
 	return cmocka_run_group_tests_name("layout", tests, NULL, NULL);
