@@ -7,7 +7,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make V=1        show the commands
 
-VERSION := 0.1.0
+VERSION := 0.2.0
 BUILD ?= build
 PREFIX ?= /usr/local
 
@@ -68,7 +68,7 @@ CLI_OBJS := $(CLI_SRCS:loader/cli/%.c=$(BUILD)/cli/%.o)
 CLI_COMMON_OBJS := $(BUILD)/cli/cli_options.o $(BUILD)/cli/report_options.o
 REPORT_CLI := $(BUILD)/memtrack-report
 
-SONAME := libmemtrack.so.0
+SONAME := libmemtrack.so.1
 LIB_A := $(BUILD)/libmemtrack.a
 # Every object, every name: what memtrack's own tools and unit tests link
 # (they use the parts inside). What is installed is LIB_A: memtrack_* only.

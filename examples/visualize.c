@@ -180,7 +180,7 @@ static int on_event(void *ctx, const union mt_event *ev)
  */
 static int read_trace(struct series_set *set, const char *path)
 {
-	const struct memtrack_trace_handler h = { .ctx = set, .on_event = on_event };
+	const struct memtrack_trace_handler h = { .sz = sizeof(h), .ctx = set, .on_event = on_event };
 	struct memtrack_error err = { 0 };
 
 	if (memtrack_trace_read(path, &h, &err)) {

@@ -102,7 +102,8 @@ struct memtrack_opts {
 	/*
 	 * Report-only: allocation events are not delivered; the kernel keeps
 	 * the live blocks and the totals of each process and stack, which
-	 * memtrack_finish() hands to opts.handler. Fork, Exec and Exit still are.
+	 * memtrack_finish() hands to opts.handler (needed: -EINVAL without it).
+	 * Fork, Exec and Exit still are delivered.
 	 * Cheaper per allocation than streaming.
 	 */
 	bool aggregate;
@@ -186,8 +187,12 @@ struct memtrack_mapping {
  * tracker (opts.handler) and memtrack_trace_read() both deliver, so that
  * every output is fed the same calls live and from a trace read back.
  * Any member may be NULL; a negative return stops the delivery with it.
+ * sz is sizeof(struct memtrack_trace_handler), as in the options structs:
+ * members are added at the end, and one this version does not know must
+ * be NULL (-EINVAL otherwise).
  */
 struct memtrack_trace_handler {
+	size_t sz;
 	void *ctx;
 	/* Malloc, Free, Calloc, Realloc, AlignedAlloc, Mmap, Munmap, Brk, Fork, Exec, Exit */
 	int (*on_event)(void *ctx, const union mt_event *ev);
@@ -213,19 +218,22 @@ struct memtrack_trace_handler {
 /*
  * Several handlers fed as one, each call to each of them in the order
  * they were added (a summary before the event printer that names stacks
- * with it). A handler that fails gets nothing more, and its error stays in
- * error[]; the others go on. The tee fails only once all of them have.
+ * with it). A handler that fails gets nothing more, and its error is kept
+ * (memtrack_tee_error()); the others go on, unless it was added with
+ * MEMTRACK_TEE_STOP: then the tee fails at once with that error. The tee
+ * fails too once every handler has.
  */
-#define MEMTRACK_TEE_MAX 8
-struct memtrack_tee {
-	size_t n;
-	struct memtrack_trace_handler to[MEMTRACK_TEE_MAX];
-	int error[MEMTRACK_TEE_MAX];
-};
-/* Add h: its index in to[] and error[], or -E2BIG past MEMTRACK_TEE_MAX. */
-int memtrack_tee_add(struct memtrack_tee *tee, const struct memtrack_trace_handler *h);
-/* The handler that feeds every one added (tee must outlive it). */
+struct memtrack_tee;
+#define MEMTRACK_TEE_STOP 1
+/* NULL without memory. */
+struct memtrack_tee *memtrack_tee_new(void);
+/* Add a copy of h: its index, or a negative errno (-EINVAL for a bad h->sz). */
+int memtrack_tee_add(struct memtrack_tee *tee, const struct memtrack_trace_handler *h, int flags);
+/* The first failure of handler i (a negative errno), or 0. */
+int memtrack_tee_error(const struct memtrack_tee *tee, size_t i);
+/* The handler that feeds every one added (the tee must outlive it). */
 struct memtrack_trace_handler memtrack_tee_handler(struct memtrack_tee *tee);
+void memtrack_tee_free(struct memtrack_tee *tee);
 
 
 /*
@@ -500,7 +508,8 @@ struct memtrack_report_opts {
 /*
  * Write one report to out; opts may be NULL. Stacks are symbolized with
  * the mappings each process had when it allocated. 0, or a negative errno
- * (-ENOMEM, or a write error).
+ * (-ENOMEM, a write error, or -EINVAL for opts with fields this version
+ * does not know).
  */
 int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		    const struct memtrack_report_opts *opts, FILE *out);
@@ -510,7 +519,7 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
  * stack (opts->json: its JSONL record with a "stack" of named frames).
  * Stacks are named with what names has been fed: put the printer after
  * names' own handler in a memtrack_tee. opts may be NULL; NULL without
- * memory. The handler's on_event fails with -EIO once out has an error.
+ * memory (errno ENOMEM) or for opts this version does not know (EINVAL). The handler's on_event fails with -EIO once out has an error.
  */
 struct memtrack_event_printer;
 struct memtrack_event_printer *memtrack_event_printer_new(struct memtrack_summary *names,

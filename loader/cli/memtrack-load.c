@@ -77,7 +77,7 @@ struct run {
 	struct memtrack_event_printer *printer;
 	const struct report_options *rep;
 	FILE *report_out; /* the reports' stream: stderr, or --report-file */
-	struct memtrack_tee tee;
+	struct memtrack_tee *tee;
 	int out_at, summary_at, printer_at; /* their places in the tee (-1: none) */
 	int write_error;  /* negative errno from writing the JSONL */
 	bool out_of_memory;
@@ -91,30 +91,33 @@ static int run_outputs(struct run *r)
 	struct memtrack_trace_handler h;
 
 	r->out_at = r->printer_at = -1;
+	r->tee = memtrack_tee_new();
+	if (!r->tee)
+		return -ENOMEM;
 	if (r->out) {
 		h = memtrack_jsonl_handler(r->out);
-		r->out_at = memtrack_tee_add(&r->tee, &h);
+		r->out_at = memtrack_tee_add(r->tee, &h, 0);
 	}
 	h = memtrack_summary_handler(r->summary);
-	r->summary_at = memtrack_tee_add(&r->tee, &h);
+	r->summary_at = memtrack_tee_add(r->tee, &h, 0);
 	if (r->rep->trace) {
 		r->printer = memtrack_event_printer_new(r->summary, &po, r->report_out);
 		if (!r->printer)
 			return -ENOMEM;
 		h = memtrack_event_printer_handler(r->printer);
-		r->printer_at = memtrack_tee_add(&r->tee, &h);
+		r->printer_at = memtrack_tee_add(r->tee, &h, 0);
 	}
-	return 0;
+	return r->out_at < -1 || r->summary_at < 0 || r->printer_at < -1 ? -ENOMEM : 0;
 }
 
 /* What failed in the tee so far: recorded once, in the run's own flags. */
 static void run_errors(struct run *r)
 {
-	if (r->out_at >= 0 && r->tee.error[r->out_at] && !r->write_error)
-		r->write_error = r->tee.error[r->out_at];
-	if (r->tee.error[r->summary_at])
+	if (r->out_at >= 0 && memtrack_tee_error(r->tee, (size_t)r->out_at) && !r->write_error)
+		r->write_error = memtrack_tee_error(r->tee, (size_t)r->out_at);
+	if (memtrack_tee_error(r->tee, (size_t)r->summary_at))
 		r->out_of_memory = true;
-	if (r->printer_at >= 0 && r->tee.error[r->printer_at])
+	if (r->printer_at >= 0 && memtrack_tee_error(r->tee, (size_t)r->printer_at))
 		r->report_error = true;
 }
 
@@ -390,7 +393,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	records = memtrack_tee_handler(&r.tee);
+	records = memtrack_tee_handler(r.tee);
 	struct memtrack_opts opts = {
 		.sz = sizeof(opts),
 		.no_children = o.no_children,
@@ -467,6 +470,7 @@ out:
 	memtrack_close(t);
 	memtrack_jsonl_close(r.out);
 	memtrack_event_printer_free(r.printer);
+	memtrack_tee_free(r.tee);
 	memtrack_summary_free(r.summary);
 	if (r.report_out && r.report_out != stderr && r.report_out != stdout)
 		fclose(r.report_out);

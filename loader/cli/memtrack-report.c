@@ -99,42 +99,33 @@ static int parse(int argc, char **argv, struct report_options *r, const char **t
 
 /*
  * The trace into the summary and, with -T, to the event printer after it
- * (which names frames with the summary's stacks): the same tee memtrack-load
- * feeds live.
+ * (which names frames with the summary's stacks): the tee memtrack-load
+ * feeds live, except that here a failure of either stops the reading at
+ * its line, as a damaged trace does.
  */
 static int read_trace(struct memtrack_summary *s, const struct report_options *r, FILE *out,
 		      const char *path, struct memtrack_error *err)
 {
 	const struct memtrack_report_opts po = { .sz = sizeof(po), .json = r->json };
 	struct memtrack_event_printer *printer = NULL;
-	struct memtrack_tee tee = { 0 };
+	struct memtrack_tee *tee = memtrack_tee_new();
 	struct memtrack_trace_handler h = memtrack_summary_handler(s);
-	int status;
+	int status = tee ? memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP) : -ENOMEM;
 
-	memtrack_tee_add(&tee, &h);
-	if (r->trace) {
+	if (status >= 0 && r->trace) {
 		printer = memtrack_event_printer_new(s, &po, out);
-		if (!printer) {
-			snprintf(err->msg, sizeof(err->msg), "out of memory");
-			err->kind = MEMTRACK_ERR_RUNTIME;
-			return -ENOMEM;
-		}
-		h = memtrack_event_printer_handler(printer);
-		memtrack_tee_add(&tee, &h);
+		h = printer ? memtrack_event_printer_handler(printer) : h;
+		status = printer ? memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP) : -ENOMEM;
 	}
-	h = memtrack_tee_handler(&tee);
-	status = memtrack_trace_read(path, &h, err);
-	/* a failed -T, or an incomplete summary, is as bad as the trace failing */
-	for (size_t i = 0; !status && i < tee.n; i++) {
-		if (tee.error[i]) {
-			status = tee.error[i];
-			snprintf(err->msg, sizeof(err->msg), "%s: %s",
-				 i ? "cannot write the -T output" : "cannot account the trace",
-				 strerror(-status));
-			err->kind = i ? MEMTRACK_ERR_OUTPUT : MEMTRACK_ERR_RUNTIME;
-		}
+	if (status >= 0) {
+		h = memtrack_tee_handler(tee);
+		status = memtrack_trace_read(path, &h, err);
+	} else {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		err->kind = MEMTRACK_ERR_RUNTIME;
 	}
 	memtrack_event_printer_free(printer);
+	memtrack_tee_free(tee);
 	return status;
 }
 

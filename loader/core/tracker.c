@@ -187,7 +187,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (mt_is_alloc_event(ev.hdr.type) && size >= sizeof(ev.alloc) && ev.alloc.stack_id)
 		note_stack(t, (pid_t)ev.hdr.pid, ev.hdr.timestamp, ev.alloc.stack_id);
 	if (t->push) {
-		err = event_context_pass(&t->passed, t, &ev, &t->handler);
+		/* on_event alone (the shorthand) takes no mappings or stacks: nothing to track */
+		err = t->handler.on_mapping || t->handler.on_stack
+			      ? event_context_pass(&t->passed, t, &ev, &t->handler)
+			      : 0;
 		if (!err && t->handler.on_event)
 			err = t->handler.on_event(t->handler.ctx, &ev);
 		if (err < 0)
@@ -321,27 +324,6 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	return 0;
 }
 
-int opts_copy(void *dst, size_t dst_size, const void *src)
-{
-	size_t src_sz = src ? *(const size_t *)src : 0;
-
-	memset(dst, 0, dst_size);
-	if (!src)
-		return 0;
-	if (src_sz < sizeof(size_t))
-		return -EINVAL;
-	/*
-	 * An older caller's missing fields stay 0. A newer caller's fields
-	 * this version does not know must be 0 too, as libbpf's OPTS_VALID
-	 * asks: asked for and silently not done would be worse than refused.
-	 */
-	for (size_t i = dst_size; i < src_sz; i++)
-		if (((const unsigned char *)src)[i])
-			return -EINVAL;
-	memcpy(dst, src, src_sz < dst_size ? src_sz : dst_size);
-	return 0;
-}
-
 int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tracker,
 		  struct memtrack_error *err)
 {
@@ -362,10 +344,21 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
 				  "struct memtrack_opts: give on_event or handler, not both");
 	}
-	if (opts->handler)
-		t->handler = *opts->handler;
-	else
-		t->handler = (struct memtrack_trace_handler){ .ctx = opts->event_ctx,
+	if (opts->aggregate && !opts->handler) {
+		free(t);
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				  "struct memtrack_opts: aggregate needs a handler, which "
+				  "memtrack_finish() gives the kernel's totals");
+	}
+	if (opts->handler && opts_copy(&t->handler, sizeof(t->handler), opts->handler)) {
+		free(t);
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				  "struct memtrack_trace_handler: sz must be set to its size, and "
+				  "members this libmemtrack does not know must be NULL");
+	}
+	if (!opts->handler)
+		t->handler = (struct memtrack_trace_handler){ .sz = sizeof(t->handler),
+							      .ctx = opts->event_ctx,
 							      .on_event = opts->on_event };
 	t->push = opts->handler || opts->on_event;
 	t->log_level = opts->log_level;

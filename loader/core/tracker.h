@@ -15,6 +15,7 @@
 #include "memtrack.h"
 #include "address_space.h"
 #include "error.h"
+#include "opts.h"
 #include "event_context.h"
 #include "event_queue.h"
 #include "mmap_watch.h"
@@ -138,12 +139,6 @@ struct memtrack {
 	struct memtrack_error err;
 };
 
-/*
- * Copy a caller's options struct of size src_sz (its first member) into a
- * zeroed dst of our size: fields an older caller does not know stay 0.
- * -EINVAL if src_sz is too small to hold the size itself.
- */
-int opts_copy(void *dst, size_t dst_size, const void *src);
 
 /*
  * Record an error on t (and return code, a negative errno): for the

@@ -225,6 +225,7 @@ static int write_stats_record(void *ctx, const struct memtrack_counters *c)
 struct memtrack_trace_handler memtrack_jsonl_handler(struct memtrack_jsonl *w)
 {
 	return (struct memtrack_trace_handler){
+		.sz = sizeof(struct memtrack_trace_handler),
 		.ctx = w,
 		.on_event = write_event_record,
 		.on_stack = write_stack_record,

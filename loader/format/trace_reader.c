@@ -14,6 +14,7 @@
 
 #include "memtrack.h"
 #include "error.h"
+#include "opts.h"
 
 static long long get_int(struct json_object *o, const char *key)
 {
@@ -217,16 +218,22 @@ static int read_record(struct json_object *o, const struct memtrack_trace_handle
 	return read_event(o, ev, h);
 }
 
-int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *h,
+int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *caller_h,
 			struct memtrack_error *err)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	struct memtrack_trace_handler handler, *h = &handler;
 	struct json_tokener *tok;
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
 	int ret = 0;
+	FILE *f;
 
+	if (!caller_h || opts_copy(&handler, sizeof(handler), caller_h))
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				  "struct memtrack_trace_handler: sz must be set to its size, and "
+				  "members this libmemtrack does not know must be NULL");
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
 	if (!f)
 		return error_fail(err, MEMTRACK_ERR_USAGE, -errno, "cannot read %s: %s", path,
 				 strerror(errno));

@@ -6,34 +6,78 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
+#include "grow_array.h"
 #include "memtrack.h"
+#include "opts.h"
 
-int memtrack_tee_add(struct memtrack_tee *tee, const struct memtrack_trace_handler *h)
+struct memtrack_tee {
+	size_t n, cap;
+	struct tee_member {
+		struct memtrack_trace_handler h;
+		int flags;
+		int error; /* its first failure: it gets nothing more */
+	} *to;
+};
+
+struct memtrack_tee *memtrack_tee_new(void)
 {
-	if (tee->n >= MEMTRACK_TEE_MAX)
-		return -E2BIG;
-	tee->to[tee->n] = *h;
-	tee->error[tee->n] = 0;
+	return calloc(1, sizeof(struct memtrack_tee));
+}
+
+int memtrack_tee_add(struct memtrack_tee *tee, const struct memtrack_trace_handler *h, int flags)
+{
+	struct tee_member m = { .flags = flags };
+
+	if (!h || opts_copy(&m.h, sizeof(m.h), h) || (flags & ~MEMTRACK_TEE_STOP))
+		return -EINVAL;
+	if (GROW_ARRAY(tee->to, tee->n, tee->cap, 4))
+		return -ENOMEM;
+	tee->to[tee->n] = m;
 	return (int)tee->n++;
+}
+
+int memtrack_tee_error(const struct memtrack_tee *tee, size_t i)
+{
+	return i < tee->n ? tee->to[i].error : 0;
+}
+
+void memtrack_tee_free(struct memtrack_tee *tee)
+{
+	if (!tee)
+		return;
+	free(tee->to);
+	free(tee);
+}
+
+static int first_error(const struct memtrack_tee *tee)
+{
+	for (size_t i = 0; i < tee->n; i++)
+		if (tee->to[i].error)
+			return tee->to[i].error;
+	return 0;
 }
 
 /*
  * Hand one record to each handler that has not failed, through its
  * member (a handler without it takes the record as done). A failure is
- * kept, and that handler gets nothing more; the tee fails once all have.
+ * kept, and that handler gets nothing more; the tee fails at once if the
+ * handler was added with MEMTRACK_TEE_STOP, else once all have failed.
  */
 #define TEE_EACH(tee, member, ...)                                                       \
 	do {                                                                             \
 		size_t live_ = 0;                                                        \
 		for (size_t i_ = 0; i_ < (tee)->n; i_++) {                               \
-			const struct memtrack_trace_handler *h_ = &(tee)->to[i_];        \
-			if ((tee)->error[i_])                                            \
+			struct tee_member *m_ = &(tee)->to[i_];                          \
+			if (m_->error)                                                   \
 				continue;                                                \
-			if (h_->member) {                                                \
-				int e_ = h_->member(h_->ctx, __VA_ARGS__);               \
+			if (m_->h.member) {                                              \
+				int e_ = m_->h.member(m_->h.ctx, __VA_ARGS__);           \
 				if (e_ < 0) {                                            \
-					(tee)->error[i_] = e_;                           \
+					m_->error = e_;                                  \
+					if (m_->flags & MEMTRACK_TEE_STOP)               \
+						return e_;                               \
 					continue;                                        \
 				}                                                        \
 			}                                                                \
@@ -41,14 +85,6 @@ int memtrack_tee_add(struct memtrack_tee *tee, const struct memtrack_trace_handl
 		}                                                                        \
 		return live_ || !(tee)->n ? 0 : first_error(tee);                        \
 	} while (0)
-
-static int first_error(const struct memtrack_tee *tee)
-{
-	for (size_t i = 0; i < tee->n; i++)
-		if (tee->error[i])
-			return tee->error[i];
-	return 0;
-}
 
 static int tee_event(void *ctx, const union mt_event *ev)
 {
@@ -90,6 +126,7 @@ static int tee_block(void *ctx, pid_t pid, unsigned long long addr, const struct
 struct memtrack_trace_handler memtrack_tee_handler(struct memtrack_tee *tee)
 {
 	return (struct memtrack_trace_handler){
+		.sz = sizeof(struct memtrack_trace_handler),
 		.ctx = tee,
 		.on_event = tee_event,
 		.on_stack = tee_stack,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json_put.h"
+#include "opts.h"
 #include "folded.h"
 #include "leaks.h"
 #include "report_cgroups.h"
@@ -471,12 +472,12 @@ static int stats_json(const struct memtrack_summary *s, const unsigned long long
 int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		    const struct memtrack_report_opts *opts, FILE *out)
 {
-	struct memtrack_report_opts o = { 0 };
+	struct memtrack_report_opts o;
 	unsigned long long calls[MT_FN_MAX];
 	int err;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (opts_copy(&o, sizeof(o), opts))
+		return -EINVAL;
 	switch (kind) {
 	case MEMTRACK_REPORT_SUMMARY:
 		if (o.json) {

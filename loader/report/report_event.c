@@ -13,6 +13,7 @@
 
 #include "json_event.h"
 #include "json_put.h"
+#include "opts.h"
 #include "report_stack.h"
 
 struct memtrack_event_printer {
@@ -88,19 +89,27 @@ struct memtrack_event_printer *memtrack_event_printer_new(struct memtrack_summar
 							  const struct memtrack_report_opts *opts,
 							  FILE *out)
 {
-	struct memtrack_event_printer *p = calloc(1, sizeof(*p));
+	struct memtrack_event_printer *p;
+	struct memtrack_report_opts o;
 
+	if (opts_copy(&o, sizeof(o), opts)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->names = names;
 	p->out = out;
-	p->json = opts && opts->sz > offsetof(struct memtrack_report_opts, json) && opts->json;
+	p->json = o.json;
 	return p;
 }
 
 struct memtrack_trace_handler memtrack_event_printer_handler(struct memtrack_event_printer *p)
 {
-	return (struct memtrack_trace_handler){ .ctx = p, .on_event = print_event };
+	return (struct memtrack_trace_handler){ .sz = sizeof(struct memtrack_trace_handler),
+						.ctx = p,
+						.on_event = print_event };
 }
 
 void memtrack_event_printer_free(struct memtrack_event_printer *p)

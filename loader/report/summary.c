@@ -417,6 +417,7 @@ static int feed_block(void *ctx, pid_t pid, unsigned long long addr, const struc
 struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *s)
 {
 	return (struct memtrack_trace_handler){
+		.sz = sizeof(struct memtrack_trace_handler),
 		.ctx = s,
 		.on_event = feed_event,
 		.on_stack = feed_stack,

@@ -77,7 +77,8 @@ static int note_stats(void *ctx, const struct memtrack_counters *c)
 
 static struct memtrack_trace_handler recorder(struct calls *c)
 {
-	return (struct memtrack_trace_handler){ .ctx = c,
+	return (struct memtrack_trace_handler){ .sz = sizeof(struct memtrack_trace_handler),
+						.ctx = c,
 						.on_event = note_event,
 						.on_stack = note_stack,
 						.on_mapping = note_mapping,
@@ -108,17 +109,18 @@ static void trace_live(void **state, char *const *argv, bool mmap, struct calls 
 {
 	struct memtrack_error err = { 0 };
 	struct memtrack_jsonl *w = memtrack_jsonl_open(path, &err);
-	struct memtrack_tee tee = { 0 };
+	struct memtrack_tee *tee = memtrack_tee_new();
 	struct memtrack_trace_handler h = recorder(live);
 	struct memtrack *t;
 	int wstatus;
 	pid_t pid;
 
 	assert_non_null(w);
-	assert_int_equal(memtrack_tee_add(&tee, &h), 0);
+	assert_non_null(tee);
+	assert_int_equal(memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP), 0);
 	h = memtrack_jsonl_handler(w);
-	assert_int_equal(memtrack_tee_add(&tee, &h), 1);
-	h = memtrack_tee_handler(&tee);
+	assert_int_equal(memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP), 1);
+	h = memtrack_tee_handler(tee);
 
 	struct memtrack_opts opts = {
 		.sz = sizeof(opts),
@@ -142,8 +144,9 @@ static void trace_live(void **state, char *const *argv, bool mmap, struct calls 
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus))
 		fail_msg("%s did not exit with 0 (wait status %d)", argv[0], wstatus);
-	assert_int_equal(tee.error[0], 0);
-	assert_int_equal(tee.error[1], 0);
+	assert_int_equal(memtrack_tee_error(tee, 0), 0);
+	assert_int_equal(memtrack_tee_error(tee, 1), 0);
+	memtrack_tee_free(tee);
 	assert_int_equal(memtrack_jsonl_close(w), 0);
 }
 

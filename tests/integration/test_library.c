@@ -266,6 +266,57 @@ static void test_host_callbacks_and_unknown_options(void **state)
 	assert_int_equal(err.kind, MEMTRACK_ERR_USAGE);
 }
 
+static int ignore_event(void *ctx, const union mt_event *ev)
+{
+	(void)ctx;
+	(void)ev;
+	return 0;
+}
+
+/* What cannot work is refused at open, with a reason, not silently not done. */
+static void test_handler_options_refused(void **state)
+{
+	struct memtrack_trace_handler h = { .sz = sizeof(h), .on_event = ignore_event };
+	unsigned char bigger[sizeof(h) + 16];
+	struct memtrack_opts opts = { .sz = sizeof(opts) };
+	struct memtrack_error err;
+	struct memtrack *t;
+
+	(void)state;
+	REQUIRE_BPF();
+	/* report-only totals go to a handler: without one they could never be had */
+	opts.aggregate = true;
+	opts.on_event = ignore_event;
+	assert_int_equal(memtrack_open(&opts, &t, &err), -EINVAL);
+	assert_null(t);
+	assert_non_null(strstr(err.msg, "aggregate needs a handler"));
+	/* not both ways of taking events */
+	opts.aggregate = false;
+	opts.handler = &h;
+	assert_int_equal(memtrack_open(&opts, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not both"));
+	/* a handler without its size, or with members this version does not know */
+	opts.on_event = NULL;
+	h.sz = 0;
+	assert_int_equal(memtrack_open(&opts, &t, &err), -EINVAL);
+	memset(bigger, 0, sizeof(bigger));
+	memcpy(bigger, &h, sizeof(h));
+	((struct memtrack_trace_handler *)bigger)->sz = sizeof(bigger);
+	bigger[sizeof(bigger) - 1] = 1;
+	opts.handler = (struct memtrack_trace_handler *)bigger;
+	assert_int_equal(memtrack_open(&opts, &t, &err), -EINVAL);
+	assert_int_equal(memtrack_trace_read("/dev/null", opts.handler, &err), -EINVAL);
+	bigger[sizeof(bigger) - 1] = 0;
+	assert_int_equal(memtrack_open(&opts, &t, &err), 0);
+	memtrack_close(t);
+	/* memtrack_finish() needs a handler, and is done once */
+	opts.handler = NULL;
+	t = open_tracker(&opts);
+	assert_int_equal(memtrack_finish(t), -EINVAL);
+	assert_int_equal(memtrack_last_error(t)->kind, MEMTRACK_ERR_USAGE);
+	memtrack_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_exports_only_the_api),
 		cmocka_unit_test(test_host_callbacks_and_unknown_options),
+		cmocka_unit_test(test_handler_options_refused),
 	};
 
 	return cmocka_run_group_tests_name("library", tests, NULL, NULL);

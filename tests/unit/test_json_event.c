@@ -450,7 +450,7 @@ static int replay_event(void *ctx, const union mt_event *ev)
 static void every_event_type_reads_back_as_written(void **state)
 {
 	union mt_event evs[11];
-	struct memtrack_trace_handler h = { 0 };
+	struct memtrack_trace_handler h = { .sz = sizeof(h) };
 	struct memtrack_error err = { 0 };
 	struct replay r = { .n = 0 };
 	char path[64], written[16][1024];

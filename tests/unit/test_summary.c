@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* memtrack_summary_*: per-process heap accounting (loader/report/summary.c) and its report. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -568,6 +569,27 @@ static void no_unknown_frees_no_line(void **state)
 	free(text);
 }
 
+/* Report options from a newer caller: zeros past ours are fine, anything else refused. */
+static void report_options_this_version_does_not_know_are_refused(void **state)
+{
+	struct memtrack_summary *s = *state;
+	unsigned char bigger[sizeof(struct memtrack_report_opts) + 8] = { 0 };
+	struct memtrack_report_opts *o = (struct memtrack_report_opts *)bigger;
+	FILE *out = fopen("/dev/null", "w");
+
+	assert_non_null(out);
+	o->sz = sizeof(bigger);
+	assert_int_equal(memtrack_report(s, MEMTRACK_REPORT_SUMMARY, o, out), 0);
+	bigger[sizeof(bigger) - 1] = 1;
+	assert_int_equal(memtrack_report(s, MEMTRACK_REPORT_SUMMARY, o, out), -EINVAL);
+	errno = 0;
+	assert_null(memtrack_event_printer_new(s, o, out));
+	assert_int_equal(errno, EINVAL);
+	o->sz = 0; /* not even its own size */
+	assert_int_equal(memtrack_report(s, MEMTRACK_REPORT_SUMMARY, o, out), -EINVAL);
+	fclose(out);
+}
+
 static void free_of_null_is_harmless(void **state)
 {
 	(void)state;
@@ -602,6 +624,7 @@ int main(void)
 		T(failed_calls_are_listed_only_when_there_are_some),
 		T(unknown_frees_are_reported_in_total),
 		T(no_unknown_frees_no_line),
+		T(report_options_this_version_does_not_know_are_refused),
 		cmocka_unit_test(free_of_null_is_harmless),
 	};
 
