@@ -140,7 +140,7 @@ static void pending_add(struct mmap_watch *w, pid_t pid, uint64_t time,
 /* A mapping of one of ours: into its address space, and to whoever asked to hear of it. */
 static void take(struct mmap_watch *w, pid_t pid, const struct memtrack_mapping *m, uint64_t time)
 {
-	as_add(w->spaces, pid, m, time);
+	as_add_recorded(w->spaces, pid, m, time);
 	if (w->on_map && m->path && m->path[0] == '/')
 		w->on_map(w->on_map_ctx, pid, m->path);
 }

@@ -91,6 +91,51 @@ int as_add(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *m
 	return 0;
 }
 
+/* The last exec of p at or before time; 0 if none. */
+static uint64_t last_exec(const struct proc_maps *p, uint64_t time);
+
+/*
+ * The same mapping (start, end, offset, file) already known in the image
+ * pid ran at time, made before or after time; NULL if none.
+ */
+static struct mapping *known_in_image(const struct address_spaces *a, pid_t pid,
+				      const struct memtrack_mapping *m, uint64_t time)
+{
+	const struct proc_maps *p = as_proc(a, pid);
+
+	for (size_t i = 0; p && m->path && i < p->n; i++) {
+		struct mapping *x = &p->maps[i];
+
+		if (x->m.start == m->start && x->m.end == m->end && x->m.offset == m->offset &&
+		    strcmp(x->m.path, m->path) == 0 &&
+		    last_exec(p, x->time) == last_exec(p, time))
+			return x;
+	}
+	return NULL;
+}
+
+/*
+ * A mapping known once per image: seen again (a kernel record after a read
+ * of /proc, or the other way round), only its time is made the earliest.
+ * The kernel's mmap record can be stamped after the first allocation that
+ * runs code in it, and records of different CPUs come in any order.
+ */
+static bool known_once(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *m,
+		       uint64_t time)
+{
+	struct mapping *x = known_in_image(a, pid, m, time);
+
+	if (x && time < x->time)
+		x->time = time;
+	return x != NULL;
+}
+
+int as_add_recorded(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *m,
+		    uint64_t time)
+{
+	return known_once(a, pid, m, time) ? 0 : as_add(a, pid, m, time);
+}
+
 int as_exec(struct address_spaces *a, pid_t pid, uint64_t time)
 {
 	struct proc_maps *p = proc_of(a, pid);
@@ -103,7 +148,6 @@ int as_exec(struct address_spaces *a, pid_t pid, uint64_t time)
 	return 0;
 }
 
-/* The last exec of p at or before time; 0 if none. */
 static uint64_t last_exec(const struct proc_maps *p, uint64_t time)
 {
 	uint64_t last = 0;
@@ -173,16 +217,6 @@ static const char *build_id_of(struct address_spaces *a, uint64_t dev, uint64_t 
 	return a->str[idx - 1];
 }
 
-/* Is this the mapping pid is known to have at start, at time? */
-static bool is_current(const struct address_spaces *a, pid_t pid, uint64_t start, uint64_t end,
-		       uint64_t offset, const char *path, uint64_t time)
-{
-	const struct memtrack_mapping *m = as_find(a, pid, start, time);
-
-	return m && m->start == start && m->end == end && m->offset == offset &&
-	       strcmp(m->path, path) == 0;
-}
-
 int as_read_maps(struct address_spaces *a, pid_t pid, FILE *maps, const char *root,
 		 uint64_t time)
 {
@@ -204,17 +238,17 @@ int as_read_maps(struct address_spaces *a, pid_t pid, FILE *maps, const char *ro
 		/* code is what stacks point into; a deleted file cannot be read any more */
 		if (perms[2] != 'x' || strstr(path, " (deleted)"))
 			continue;
-		/* read again (a frame outside every known mapping): what is known stays once */
-		if (is_current(a, pid, start, end, offset, path, time))
-			continue;
-		snprintf(open_path, sizeof(open_path), "%s%s", root ? root : "", path);
 		m = (struct memtrack_mapping){
 			.start = start,
 			.end = end,
 			.offset = offset,
 			.path = path,
-			.build_id = build_id_of(a, ((uint64_t)major << 20) | minor, ino, open_path),
 		};
+		/* read again (a frame outside every known mapping): what is known stays once */
+		if (known_once(a, pid, &m, time))
+			continue;
+		snprintf(open_path, sizeof(open_path), "%s%s", root ? root : "", path);
+		m.build_id = build_id_of(a, ((uint64_t)major << 20) | minor, ino, open_path);
 		err = as_add(a, pid, &m, time);
 	}
 	free(line);

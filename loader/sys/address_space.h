@@ -46,6 +46,15 @@ struct address_spaces {
 int as_add(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *m, uint64_t time);
 
 /*
+ * A mapping the kernel recorded at time. If the image pid ran then knows
+ * it already (from an earlier record, or a read of /proc/PID/maps made
+ * because a stack needed it first), it stays one mapping, made at the
+ * earlier of the two times. Else as as_add().
+ */
+int as_add_recorded(struct address_spaces *a, pid_t pid, const struct memtrack_mapping *m,
+		    uint64_t time);
+
+/*
  * Add what /proc/PID/maps shows now (executable file mappings), at time
  * (0: since before tracing). build-ids are read from the files. -ESRCH if gone.
  */
