@@ -276,10 +276,10 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS) $(TEST_LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) $(ALL_ROLE_INCLUDES) -Iloader/cli -Itests/lib -o $@ $< \
-		$(CLI_COMMON_OBJS) \
+		$(CLI_COMMON_OBJS) $(TEST_LIB_OBJS) \
 		$(LIB_INTERNAL_A) $(LIB_LDLIBS) -lcmocka -lm
 
 # test_library and test_event_path drive libmemtrack itself

@@ -208,6 +208,28 @@ enum mt_stack_cut {
 #define MT_MAX_STACK_DEPTH 127
 
 /*
+ * DWARF unwinding (--unwind dwarf). User space compiles each object's
+ * call-frame information (.eh_frame, .debug_frame) into rows, sorted by
+ * address: from its pc to the next row's, how to find the caller's frame.
+ * x86-64 keeps the return address at CFA - 8 (the call pushed it).
+ */
+enum mt_cfa_rule {
+	MT_CFA_NONE = 0, /* no CFI here (or a rule the BPF side cannot follow): frame pointer */
+	MT_CFA_RSP = 1,	 /* CFA = rsp + cfa_off */
+	MT_CFA_RBP = 2,	 /* CFA = rbp + cfa_off */
+	MT_CFA_PLT = 3,	 /* a PLT entry: rsp + cfa_off, + 8 from its 11th byte on */
+	MT_CFA_END = 4,	 /* the return address is undefined: the outermost frame */
+};
+
+struct mt_unwind_row {
+	__u32 pc;      /* the object's virtual address (as in its ELF file) where the row begins */
+	__u16 cfa_off; /* bytes added to the CFA's register */
+	__s8 rbp_off;  /* rbp saved at CFA + 8 * rbp_off; 0: rbp is unchanged */
+	__u8 cfa_rule; /* enum mt_cfa_rule */
+};
+_Static_assert(sizeof(struct mt_unwind_row) == 8, "mt_unwind_row layout");
+
+/*
  * FNV-1a, the one hash: the BPF side folds each frame into a stack's id
  * with it; user space hashes strings and keys with it (loader/base/fnv_hash.h).
  */
