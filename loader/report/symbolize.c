@@ -260,6 +260,24 @@ static void resolve(struct symbolizer *s, struct module *mod, Dwarf_Addr addr,
 	cudie = dwfl_module_addrdie(mod->mod, addr, &cubias);
 	if (cudie)
 		nscopes = dwarf_getscopes(cudie, addr - cubias, &scopes);
+	/*
+	 * Past an inlined instance, dwarf_getscopes() goes on with its
+	 * abstract definition's scopes; the chain of instances the code is
+	 * in (what a debugger shows) is the innermost one's parents.
+	 */
+	for (int i = 0; i < nscopes; i++) {
+		Dwarf_Die innermost;
+
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+			break;
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		innermost = scopes[i];
+		free(scopes);
+		scopes = NULL;
+		nscopes = dwarf_getscopes_die(&innermost, &scopes);
+		break;
+	}
 	for (int i = 0; i < nscopes; i++) {
 		int tag = dwarf_tag(&scopes[i]);
 
