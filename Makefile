@@ -235,6 +235,16 @@ $(BUILD)/tests/fixtures/%: tests/fixtures/%.c
 
 # C++ fixtures: operator new and delete
 CXX ?= g++
+# --unwind dwarf's fixtures: built as distributions build, -O2 without frame pointers
+$(BUILD)/tests/fixtures/unwind_c: tests/fixtures/unwind_c.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra $(WERROR) -o $@ $<
+
+$(BUILD)/tests/fixtures/unwind_cxx: tests/fixtures/unwind_cxx.cc
+	$(Q)mkdir -p $(@D)
+	$(call msg,CXX,$@)$(CXX) -O2 -g -fomit-frame-pointer -std=c++17 -Wall -Wextra $(WERROR) \
+		-o $@ $<
+
 $(BUILD)/tests/fixtures/%: tests/fixtures/%.cc
 	$(Q)mkdir -p $(@D)
 	$(call msg,CXX,$@)$(CXX) -O0 -g -std=c++17 -Wall -Wextra $(WERROR) -o $@ $<

@@ -196,6 +196,8 @@ enum mt_stack_cut {
 	MT_STACK_CUT_DEPTH = 0,	 /* --stack-depth frames taken, and the chain went on */
 	MT_STACK_CUT_NO_FRAME,	 /* a frame without a frame pointer (code built without them) */
 	MT_STACK_CUT_UNREADABLE, /* a frame's memory could not be read */
+	/* --unwind dwarf: a frame in an object whose unwind table is not loaded (yet), nor a frame pointer */
+	MT_STACK_CUT_NO_TABLE,
 	MT_STACK_CUT_MAX,
 };
 
@@ -228,6 +230,25 @@ struct mt_unwind_row {
 	__u8 cfa_rule; /* enum mt_cfa_rule */
 };
 _Static_assert(sizeof(struct mt_unwind_row) == 8, "mt_unwind_row layout");
+
+/*
+ * The objects with unwind rows, by the file a code mapping is of: its
+ * device (the kernel's dev_t, major << 20 | minor) and inode.
+ */
+struct mt_unwind_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+#define MT_UNWIND_SKIP 1 /* frames in this object are not kept (the USDT shim's own) */
+
+struct mt_unwind_object {
+	__u32 first;	   /* its rows in the unwind_rows array: [first, first + n) */
+	__u32 n;
+	__s64 vaddr_delta; /* its code's p_vaddr - p_offset: vaddr = file offset + this */
+	__u32 flags;	   /* MT_UNWIND_* */
+	__u32 _pad;
+};
 
 /*
  * FNV-1a, the one hash: the BPF side folds each frame into a stack's id

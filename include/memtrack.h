@@ -69,6 +69,18 @@ enum memtrack_source {
 	MEMTRACK_SOURCE_USDT = 1,
 };
 
+/* How stacks are walked (memtrack_opts.unwind). */
+enum memtrack_unwind {
+	/* frame pointers: cheapest, but a stack ends at the first code built without them */
+	MEMTRACK_UNWIND_FP = 0,
+	/*
+	 * the DWARF call-frame information every object carries (.eh_frame),
+	 * compiled once per object into tables the BPF side walks; frame
+	 * pointers where an object has none
+	 */
+	MEMTRACK_UNWIND_DWARF = 1,
+};
+
 /* Fields past sz (from an older caller) and zero-initialised fields take their defaults. */
 struct memtrack_opts {
 	size_t sz; /* sizeof(struct memtrack_opts): lets the struct grow */
@@ -139,6 +151,8 @@ struct memtrack_opts {
 	bool libbpf_log;
 	/* Where every record goes (see on_event); copied, ctx must outlive the tracker. */
 	const struct memtrack_trace_handler *handler;
+	/* How stacks are walked (with stack_depth). */
+	enum memtrack_unwind unwind;
 };
 
 /* What kind of thing failed: lets a caller map failures to exit statuses. */

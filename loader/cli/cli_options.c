@@ -47,6 +47,10 @@ static const char usage_text[] =
 	"      --strict             exit with status 7 if any event was dropped\n"
 	"      --stack-depth N      user stack frames kept per allocation, up to " STR(MT_MAX_STACK_DEPTH) "\n"
 	"                           (default 64; 0: no stacks)\n"
+	"      --unwind HOW         how stacks are walked: fp (default), by frame\n"
+	"                           pointers, cheapest, but a stack ends at the first\n"
+	"                           code built without them; dwarf, by the call-frame\n"
+	"                           information every object has, as gdb does\n"
 	"      --free-stacks        take stacks of frees too\n"
 	"      --max-stacks N       distinct stacks kept (default 16384); past that, a\n"
 	"                           new stack is a counted drop\n"
@@ -98,6 +102,7 @@ enum {
 	OPT_CGROUP_IDS,
 	OPT_MAX_LIVE,
 	OPT_SYSTEM_PROBES,
+	OPT_UNWIND,
 };
 
 #define DEFAULT_STACK_DEPTH 64
@@ -121,6 +126,7 @@ static const struct option long_options[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
 	{ "system-probes", no_argument, NULL, OPT_SYSTEM_PROBES },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -323,6 +329,12 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 				return usage_error(err, errlen,
 						   "unknown source '%s' (uprobe or usdt)", optarg);
 			o->usdt = strcmp(optarg, "usdt") == 0;
+			break;
+		case OPT_UNWIND:
+			if (strcmp(optarg, "dwarf") != 0 && strcmp(optarg, "fp") != 0)
+				return usage_error(err, errlen,
+						   "unknown unwinding '%s' (fp or dwarf)", optarg);
+			o->dwarf = strcmp(optarg, "dwarf") == 0;
 			break;
 		case 'v':
 			o->verbose++;

@@ -407,6 +407,7 @@ int main(int argc, char **argv)
 		.source = o.usdt ? MEMTRACK_SOURCE_USDT : MEMTRACK_SOURCE_UPROBE,
 		.usdt_shim = shim = o.usdt ? find_usdt_shim() : NULL,
 		.stack_depth = o.stack_depth,
+		.unwind = o.dwarf ? MEMTRACK_UNWIND_DWARF : MEMTRACK_UNWIND_FP,
 		.free_stacks = o.free_stacks,
 		.max_stacks = o.max_stacks,
 		/* reports only: the kernel keeps the totals, no event crosses over */

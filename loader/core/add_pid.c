@@ -201,6 +201,7 @@ static void probe_exec(struct memtrack *t, pid_t pid, struct memtrack_error *why
 		if (!err || err == -ENOENT)
 			err = discover_needed(t, exe, NULL, why);
 	}
+	discover_unwind(t, exe, NULL);
 	if (image && (!err || err == -ENOENT))
 		u64_map_put(&t->images_probed, image, 1); /* without memory: read again, no harm */
 	if (t->warden.pid && t->nobjects > before)

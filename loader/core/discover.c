@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "elf_symbols.h"
 #include "grow_array.h"
 #include "lib_deps.h"
 #include "libc_locate.h"
@@ -64,6 +65,8 @@ static int probe_one(void *ctx, const char *path)
 	int err;
 
 	full_path(s, path, full, sizeof(full));
+	/* every object a process maps or will load has its frames unwound (--unwind dwarf) */
+	unwind_tables_add(&s->t->unwind, full, 0);
 	/* the objects every process maps: read once, however many processes there are */
 	if (!file_key(full, &key))
 		return 0;
@@ -158,6 +161,33 @@ int discover_needed(struct memtrack *t, const char *exe, char *const *envp,
 	return lib_deps_each(exe, preload, library_path, probe_one, &s);
 }
 
+static int unwind_one(void *ctx, const char *path)
+{
+	unwind_tables_add(ctx, path, 0);
+	return 0;
+}
+
+void discover_unwind(struct memtrack *t, const char *exe, char *const *envp)
+{
+	const char *preload = NULL, *library_path = NULL;
+	char interp[PATH_MAX];
+
+	if (!t->unwind.on)
+		return;
+	unwind_tables_add(&t->unwind, exe, 0);
+	if (elf_interpreter(exe, interp, sizeof(interp)) == 0)
+		unwind_tables_add(&t->unwind, interp, 0);
+	if (!t->usdt)
+		return; /* the uprobe source's discover_needed() has walked them already */
+	for (size_t i = 0; envp && envp[i]; i++) {
+		if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
+			preload = envp[i] + 11;
+		else if (strncmp(envp[i], "LD_LIBRARY_PATH=", 16) == 0)
+			library_path = envp[i] + 16;
+	}
+	lib_deps_each(exe, preload, library_path, unwind_one, &t->unwind);
+}
+
 void discover_on_map(void *ctx, pid_t pid, const char *path)
 {
 	struct memtrack *t = ctx;
@@ -212,6 +242,8 @@ void discover_new_mappings(struct memtrack *t)
 		pthread_mutex_lock(&t->probe_lock);
 		before = t->nobjects;
 		uint64_t key;
+
+		unwind_tables_add(&t->unwind, v[i].path, 0); /* a dlopen'd object's frames too */
 		/* this thread's failures are not the caller's: err, not t->err */
 		bool probed = probes_attach(t, v[i].path, 0, &err) == 0;
 

@@ -254,6 +254,8 @@ int memtrack_spawn(struct memtrack *t, char *const argv[],
 				    strerror(-err));
 	pthread_mutex_lock(&t->probe_lock);
 	err = t->usdt ? prepare_usdt(t, path, &envp) : probe_for_executable(t, path);
+	if (!err)
+		discover_unwind(t, path, envp ? envp : environ);
 	pthread_mutex_unlock(&t->probe_lock);
 	if (err)
 		return err;

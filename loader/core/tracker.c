@@ -264,6 +264,14 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the report-only maps: %s",
 				 strerror(-e));
+	if (opts->unwind != MEMTRACK_UNWIND_FP && opts->unwind != MEMTRACK_UNWIND_DWARF)
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL, "unknown unwinding %d",
+				  (int)opts->unwind);
+	e = unwind_tables_setup(&t->unwind, t->skel,
+				opts->unwind == MEMTRACK_UNWIND_DWARF && opts->stack_depth, 0);
+	if (e)
+		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the unwind tables: %s",
+				  strerror(-e));
 	e = bpf_map__set_max_entries(t->skel->maps.events, (__u32)rb_size);
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the ring buffer: %s",
@@ -301,6 +309,13 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	e = scope_attach(t, err);
 	if (e)
 		return e;
+	e = unwind_tables_open(&t->unwind, t->skel);
+	if (e)
+		return error_fail(err, MEMTRACK_ERR_BPF, e, "cannot map the unwind tables: %s",
+				  strerror(-e));
+	/* the shim's own frames are never shown: its object is marked before anything maps it */
+	if (t->usdt && t->usdt_shim)
+		unwind_tables_add(&t->unwind, t->usdt_shim, MT_UNWIND_SKIP);
 	e = memtrack_bpf__attach(t->skel); /* the tracepoints; uprobes have no auto-attach */
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_BPF, e,
@@ -769,6 +784,7 @@ void memtrack_close(struct memtrack *t)
 	}
 	event_queue_free(&t->queue);
 	event_context_free(&t->passed);
+	unwind_tables_close(&t->unwind);
 	mmap_watch_close(t->mmaps);
 	stack_cache_free(&t->stacks);
 	as_free(&t->spaces);

@@ -22,6 +22,7 @@
 #include "ringbuf_gauge.h"
 #include "stack_cache.h"
 #include "u64_map.h"
+#include "unwind_tables.h"
 #include "uprobe_links.h"
 #include "warden.h"
 
@@ -124,6 +125,8 @@ struct memtrack {
 	struct address_spaces spaces;
 	struct mmap_watch *mmaps;
 
+	struct unwind_tables unwind; /* --unwind dwarf: each object's rows */
+
 	char *scope_cgroup; /* opts.cgroup: its processes are traced */
 	bool scope_all;	    /* opts.all: every process is */
 
@@ -218,6 +221,11 @@ int scope_setup(struct memtrack *t, const struct memtrack_opts *opts, struct mem
 int scope_attach(struct memtrack *t, struct memtrack_error *err);
 int discover_needed(struct memtrack *t, const char *exe, char *const *envp,
 		    struct memtrack_error *why);
+/*
+ * --unwind dwarf: rows for what exe runs before anything tells us: itself,
+ * its interpreter, and (the USDT source) the libraries it loads.
+ */
+void discover_unwind(struct memtrack *t, const char *exe, char *const *envp);
 void discover_on_map(void *ctx, pid_t pid, const char *path);
 void discover_new_mappings(struct memtrack *t);
 void probes_detach_all(struct memtrack *t);

@@ -48,6 +48,7 @@ static const char *const stack_cut_names[MT_STACK_CUT_MAX] = {
 	[MT_STACK_CUT_DEPTH] = "depth",
 	[MT_STACK_CUT_NO_FRAME] = "no_frame_pointer",
 	[MT_STACK_CUT_UNREADABLE] = "unreadable",
+	[MT_STACK_CUT_NO_TABLE] = "no_unwind_table",
 };
 
 const char *memtrack_event_type_name(unsigned int type)
