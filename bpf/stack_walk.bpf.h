@@ -81,6 +81,7 @@ struct walk {
 	struct vma_seen vma;	     /* the mapping of the last frame looked up */
 	struct mt_unwind_object obj; /* its rows, if it has any (a copy: pointers do not last in here) */
 	bool has_obj;
+	__u64 mm; /* the address space: with an address, the key of what is learnt of it */
 };
 
 static __always_inline void walk_keep(struct walk *w, __u64 ip)
@@ -232,6 +233,64 @@ static __always_inline bool object_at(struct walk *w, __u64 addr)
 }
 
 /*
+ * What the walk learnt of one code address, kept per CPU in a
+ * direct-mapped cache: allocation stacks repeat, and a hit spares the
+ * mapping's lookup and the binary search. Keyed by the address space (a
+ * process's mm; exec makes a new one) and the address; gen is the
+ * tables' generation user space bumps when it adds one, so that an
+ * address learnt before its object had rows is learnt again.
+ */
+struct unwind_cached {
+	__u64 at;
+	__u64 mm;
+	__u32 gen;
+	__u8 known; /* its object has rows */
+	__u8 skip;  /* its frames are not kept */
+	__u8 _pad[2];
+	struct mt_unwind_row row; /* cfa_rule MT_CFA_NONE: no row */
+};
+
+#define UNWIND_CACHE 4096 /* entries per CPU, a power of two */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UNWIND_CACHE);
+	__type(key, __u32);
+	__type(value, struct unwind_cached);
+} unwind_cache SEC(".maps");
+
+/* Bumped by user space after each object it adds (core/unwind_tables.c). */
+__u32 unwind_gen = 0;
+
+/*
+ * What is known of the code at at: the cache's entry for it, looked up and
+ * filled on a miss (its row's cfa_rule is MT_CFA_NONE where there is none).
+ * NULL only if the cache is not there (it always is with dwarf).
+ */
+static __always_inline struct unwind_cached *learn(struct walk *w, __u64 at)
+{
+	__u32 slot = (__u32)((at ^ (at >> 12)) * 0x9e3779b1u) & (UNWIND_CACHE - 1);
+	struct unwind_cached *c = bpf_map_lookup_elem(&unwind_cache, &slot);
+	const struct mt_unwind_row *row = NULL;
+	__u32 gen = unwind_gen;
+
+	if (!c || (c->at == at && c->mm == w->mm && c->gen == gen))
+		return c;
+	c->at = at;
+	c->mm = w->mm;
+	c->gen = gen;
+	c->known = object_at(w, at);
+	c->skip = c->known && (w->obj.flags & MT_UNWIND_SKIP);
+	if (c->known)
+		row = row_at(&w->obj, at - w->vma.bias + w->obj.vaddr_delta);
+	if (row)
+		c->row = *row;
+	else
+		c->row.cfa_rule = MT_CFA_NONE;
+	return c;
+}
+
+/*
  * One frame: keep its address (unless it is the probe's own, or in an
  * object whose frames are not kept), then step to its caller by its row,
  * or by the frame pointer where there is none.
@@ -240,20 +299,25 @@ static long dwarf_step(__u32 index, void *ctx)
 {
 	struct walk *w = ctx;
 	__u64 at = w->exact ? w->pc : w->pc - 1; /* a return address is past its call */
-	const struct mt_unwind_row *row = NULL;
-	bool known = object_at(w, at);
+	struct unwind_cached *c = learn(w, at);
+	struct mt_unwind_row row;
+	bool known;
 	__u64 cfa, ra, fp;
 
-	if (w->keep_pc && !(known && (w->obj.flags & MT_UNWIND_SKIP))) {
+	if (!c) {
+		w->cut = MT_STACK_CUT_NO_TABLE;
+		return 1;
+	}
+	row = c->row;
+	known = c->known;
+	if (w->keep_pc && !c->skip) {
 		if (w->n >= stack_depth || w->n >= MT_MAX_STACK_DEPTH) {
 			w->cut = MT_STACK_CUT_DEPTH;
 			return 1;
 		}
 		walk_keep(w, w->pc);
 	}
-	if (known)
-		row = row_at(&w->obj, at - w->vma.bias + w->obj.vaddr_delta);
-	if (!row || row->cfa_rule == MT_CFA_NONE) {
+	if (row.cfa_rule == MT_CFA_NONE) {
 		/* no rule here: the frame pointer, as far as it goes */
 		long stop;
 
@@ -266,17 +330,17 @@ static long dwarf_step(__u32 index, void *ctx)
 			w->cut = MT_STACK_CUT_NO_TABLE;
 		return stop;
 	}
-	switch (row->cfa_rule) {
+	switch (row.cfa_rule) {
 	case MT_CFA_END:
 		return 1; /* the outermost frame */
 	case MT_CFA_RSP:
-		cfa = w->sp + row->cfa_off;
+		cfa = w->sp + row.cfa_off;
 		break;
 	case MT_CFA_RBP:
-		cfa = w->fp + row->cfa_off;
+		cfa = w->fp + row.cfa_off;
 		break;
 	case MT_CFA_PLT:
-		cfa = w->sp + row->cfa_off + ((at & 15) >= 11 ? 8 : 0);
+		cfa = w->sp + row.cfa_off + ((at & 15) >= 11 ? 8 : 0);
 		break;
 	default:
 		w->cut = MT_STACK_CUT_NO_FRAME;
@@ -287,12 +351,21 @@ static long dwarf_step(__u32 index, void *ctx)
 		w->cut = MT_STACK_CUT_NO_FRAME;
 		return 1;
 	}
-	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
+	if (row.rbp_off == -2) {
+		/* rbp saved just below the return address (push %rbp): both in one read */
+		struct frame f;
+
+		if (bpf_probe_read_user(&f, sizeof(f), (void *)(cfa - 16))) {
+			w->cut = MT_STACK_CUT_UNREADABLE;
+			return 1;
+		}
+		ra = f.ret;
+		w->fp = f.next;
+	} else if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
 		w->cut = MT_STACK_CUT_UNREADABLE;
 		return 1;
-	}
-	if (row->rbp_off) {
-		if (bpf_probe_read_user(&fp, sizeof(fp), (void *)(cfa + 8 * (__s64)row->rbp_off))) {
+	} else if (row.rbp_off) {
+		if (bpf_probe_read_user(&fp, sizeof(fp), (void *)(cfa + 8 * (__s64)row.rbp_off))) {
 			w->cut = MT_STACK_CUT_UNREADABLE;
 			return 1;
 		}
@@ -336,6 +409,7 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 	if (!w.s)
 		return 0;
 	if (dwarf_unwind) {
+		w.mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
 		bpf_loop(MT_MAX_STACK_DEPTH + 1, dwarf_step, &w, 0);
 	} else {
 		if (!skip_top)

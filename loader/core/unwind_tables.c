@@ -26,7 +26,8 @@ int unwind_tables_setup(struct unwind_tables *u, struct memtrack_bpf *skel, bool
 	if (u->cap > UINT32_MAX)
 		return -EINVAL;
 	return bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)u->cap) ?:
-	       bpf_map__set_max_entries(skel->maps.unwind_objects, on ? 4096 : 1);
+	       bpf_map__set_max_entries(skel->maps.unwind_objects, on ? 4096 : 1) ?:
+	       bpf_map__set_max_entries(skel->maps.unwind_cache, on ? 4096 : 1);
 }
 
 int unwind_tables_open(struct unwind_tables *u, struct memtrack_bpf *skel)
@@ -41,6 +42,7 @@ int unwind_tables_open(struct unwind_tables *u, struct memtrack_bpf *skel)
 		return -errno;
 	u->rows = rows;
 	u->objects_fd = bpf_map__fd(skel->maps.unwind_objects);
+	u->gen = &skel->bss->unwind_gen;
 	return 0;
 }
 
@@ -84,10 +86,13 @@ static int add_locked(struct unwind_tables *u, const char *path, unsigned int fl
 						 .flags = flags };
 		/* the rows first: the BPF side reads them once the object is there */
 		memcpy(u->rows + u->used, t.rows, t.n * sizeof(*t.rows));
-		if (bpf_map_update_elem(u->objects_fd, &key, &obj, BPF_ANY))
+		if (bpf_map_update_elem(u->objects_fd, &key, &obj, BPF_ANY)) {
 			err = -errno;
-		else
+		} else {
 			u->used += t.n;
+			/* what the walk cached of addresses without rows is stale now */
+			__atomic_add_fetch(u->gen, 1, __ATOMIC_RELEASE);
+		}
 	}
 	cfi_table_free(&t);
 	if (err != -ENOMEM && u64_map_put(&u->done, done_key(&key), (uint64_t)-err + 1))

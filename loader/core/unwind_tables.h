@@ -27,6 +27,7 @@ struct unwind_tables {
 	struct mt_unwind_row *rows; /* the BPF array, mmap'd */
 	size_t cap, used;	  /* rows */
 	int objects_fd;		  /* unwind_objects */
+	volatile __u32 *gen;	  /* the BPF side's unwind_gen: bumped after each object added */
 	struct u64_map done;	  /* files (dev, inode) added, or found without rows */
 };
 
