@@ -312,6 +312,16 @@ $(BUILD)/bench/%: bench/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -lpthread
 
+# alloc_loop with frame pointers: --unwind fp then walks as far as dwarf does
+$(BUILD)/bench/alloc_loop_fp: bench/alloc_loop.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -fno-omit-frame-pointer -o $@ $< -lpthread
+
+# cfi_build times loader/sys/cfi_table.c, from the library's inside
+$(BUILD)/bench/cfi_build: bench/cfi_build.c $(LIB_INTERNAL_A)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(ALL_ROLE_INCLUDES) -o $@ $< $(LIB_INTERNAL_A) $(LIB_LDLIBS)
+
 # links libdw and libelf for their symbols, which its trace's stacks point into
 $(BUILD)/bench/synth_trace: bench/synth_trace.c
 	$(Q)mkdir -p $(@D)
@@ -325,6 +335,7 @@ $(BUILD)/bench/attach_many: bench/attach_many.c $(BUILD)/libmemtrack.so
 # peers.sh: memtrack side by side with bpftrace, heaptrack and valgrind
 bench: deps
 	$(Q)$(MAKE) --no-print-directory lib cli shim $(BUILD)/bench/alloc_loop \
+		$(BUILD)/bench/alloc_loop_fp $(BUILD)/bench/cfi_build \
 		$(BUILD)/bench/synth_trace $(BUILD)/bench/attach_many \
 		$(BUILD)/bench/stamp $(BUILD)/bench/live_million
 	$(Q)BUILD=$(BUILD) bench/run.sh

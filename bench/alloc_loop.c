@@ -19,6 +19,9 @@
  * glibc's malloc skips its atomics while a process has a single thread,
  * and the one-thread figure stays comparable with earlier runs.
  *
+ * With ALLOC_LOOP_DEPTH=N in the environment, the pairs are made N calls
+ * deep (one thread): what a stack walk costs where stacks are deep.
+ *
  * If the environment names a file in ALLOC_LOOP_GO, the timed section waits
  * until that file exists (after the warm-up): a tracer attached from
  * outside, with -p, can then be ready before the first timed pair.
@@ -62,6 +65,20 @@ static void loop(void)
 		sink = malloc(16 + (size_t)(i * 37) % 4080);
 		free(sink);
 	}
+}
+
+/* The loop, depth calls further down the stack: each call a real frame. */
+__attribute__((noinline)) static long loop_at(int depth)
+{
+	long r;
+
+	if (depth <= 0) {
+		loop();
+		return 0;
+	}
+	r = loop_at(depth - 1);
+	__asm__ volatile("" : "+r"(r)::"memory"); /* not a tail call */
+	return r + 1;
 }
 
 static void wait_for_go(void)
@@ -148,7 +165,7 @@ int main(int argc, char **argv)
 		warm_up();
 		wait_for_go();
 		start = now_ns();
-		loop();
+		loop_at(getenv("ALLOC_LOOP_DEPTH") ? atoi(getenv("ALLOC_LOOP_DEPTH")) : 0);
 		ns = now_ns() - start;
 	}
 	printf("%.2f\n", ns / ((double)pairs * threads));

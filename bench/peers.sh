@@ -522,9 +522,63 @@ measure_live() {
 }
 
 # ---------------------------------------------------------------------------
+# 9. Stack unwinding: what walking the stack adds to a traced pair, fp and dwarf
+
+# alloc_loop_fp keeps frame pointers, so that --unwind fp walks as far as
+# dwarf does and the two costs compare the same frames. Shallow: the pairs
+# are made from main (about 5 frames); deep: 32 calls further down.
+section "stack unwinding: ns per traced pair, report-only, alloc_loop with frame pointers"
+for src in uprobe usdt; do
+	for d in shallow deep; do
+		row "uw_${src}_${d}_none" ns "uw_${src}_${d}_none" "$src, $d stacks, --stack-depth 0"
+		row "uw_${src}_${d}_fp" ns "uw_${src}_${d}_none" "$src, $d stacks, --unwind fp"
+		row "uw_${src}_${d}_dwarf" ns "uw_${src}_${d}_none" "$src, $d stacks, --unwind dwarf"
+	done
+done
+section "unwind tables: ms to compile an object's call-frame information (best of 5), once per object"
+for o in libc libstdcxx libpython; do
+	row "cfi_$o" ms "cfi_$o" "$o"
+done
+
+LOOP_FP=$(realpath "$BUILD/bench/alloc_loop_fp")
+CFI_BUILD=$(realpath "$BUILD/bench/cfi_build")
+CFI_OBJECTS=(/usr/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libstdc++.so.6
+	/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0)
+
+cfi_ms() { # object: its best build time
+	"$CFI_BUILD" "$1" | awk '{ print $2 }'
+}
+
+measure_unwind() {
+	local src_opts env_depth
+	for src in uprobe usdt; do
+		src_opts=(--source "$src")
+		for d in shallow deep; do
+			env_depth=0
+			[ "$d" = deep ] && env_depth=32
+			sample "uw_${src}_${d}_none" loop_ns env ALLOC_LOOP_DEPTH=$env_depth "$LOAD" \
+				"${src_opts[@]}" --stack-depth 0 -- "$LOOP_FP" "$SLOW" "$CPU"
+			sample "uw_${src}_${d}_fp" loop_ns env ALLOC_LOOP_DEPTH=$env_depth "$LOAD" \
+				"${src_opts[@]}" --unwind fp -- "$LOOP_FP" "$SLOW" "$CPU"
+			sample "uw_${src}_${d}_dwarf" loop_ns env ALLOC_LOOP_DEPTH=$env_depth "$LOAD" \
+				"${src_opts[@]}" --unwind dwarf -- "$LOOP_FP" "$SLOW" "$CPU"
+		done
+	done
+	local i=0
+	for o in libc libstdcxx libpython; do
+		if [ -r "${CFI_OBJECTS[$i]}" ]; then
+			sample "cfi_$o" cfi_ms "${CFI_OBJECTS[$i]}"
+		else
+			missing "cfi_$o"
+		fi
+		i=$((i + 1))
+	done
+}
+
+# ---------------------------------------------------------------------------
 # Run: every measure once per repetition, in turn
 
-MEASURES=${MEASURES:-pairs tax fork threads events own startup live}
+MEASURES=${MEASURES:-pairs tax fork threads events own startup live unwind}
 started=$(now_us)
 for ((rep = 1; rep <= REPS; rep++)); do
 	for m in $MEASURES; do
@@ -610,6 +664,20 @@ target "fork-heavy: per-process / system-wide probes" "$(r fork_pp fork_sys)" 1.
 target "teardown of memtrack-load -- (ms)" "${MED[st_mt_tear]:-}" 200 ms
 target "memtrack-load -- /bin/true / bpftrace -c /bin/true" "$(r true_mt true_bt)" 0.5 x
 target "events dropped on the two-thread runs (most in one run)" "$maxdrop" 0 events
+# what unwinding adds to a pair, dwarf over fp: (dwarf - none) / (fp - none)
+added() { # none fp dwarf rows -> ratio of what dwarf and fp add
+	if [ -n "${MED[$1]:-}" ] && [ -n "${MED[$2]:-}" ] && [ -n "${MED[$3]:-}" ]; then
+		awk -v n="${MED[$1]}" -v f="${MED[$2]}" -v d="${MED[$3]}" \
+			'BEGIN { if (f - n > 0) printf "%.2f", (d - n) / (f - n); else print "NA" }'
+	fi
+}
+for src in uprobe usdt; do
+	for d in shallow deep; do
+		target "$src, $d stacks: added by dwarf / added by fp" \
+			"$(added "uw_${src}_${d}_none" "uw_${src}_${d}_fp" "uw_${src}_${d}_dwarf")" 2 x
+	done
+done
+target "unwind tables of libpython3.11 (ms)" "${MED[cfi_libpython]:-}" 100 ms
 
 echo
 echo "targets (this run's medians):"
