@@ -409,7 +409,7 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 	if (!w.s)
 		return 0;
 	if (dwarf_unwind) {
-		w.mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
+		w.mm = (__u64)bpf_get_current_task_btf()->mm; /* a trusted pointer: a plain load */
 		bpf_loop(MT_MAX_STACK_DEPTH + 1, dwarf_step, &w, 0);
 	} else {
 		if (!skip_top)
