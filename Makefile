@@ -112,7 +112,8 @@ cli: $(CLI) $(REPORT_CLI)
 shim: $(SHIM) $(BUILD)/bench/libmemtrack-usdt-nop1.so
 examples: $(EXAMPLES)
 tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS) \
-	$(BUILD)/tests/fixtures/leak_sites.nodebug $(BUILD)/tests/fixtures/leak_sites.stripped
+	$(BUILD)/tests/fixtures/leak_sites.nodebug $(BUILD)/tests/fixtures/leak_sites.stripped \
+	$(BUILD)/tests/fixtures/leak_sites.linked $(BUILD)/tests/fixtures/leak_sites.minidebug
 
 # --------------------------------------------------------------------------
 # BPF: vmlinux.h from the running kernel's BTF, the object, its skeleton
@@ -277,6 +278,25 @@ $(BUILD)/tests/fixtures/leak_sites.stripped: $(BUILD)/tests/fixtures/leak_sites
 	dir=$(BUILD)/tests/debug/.build-id/$$(echo $$id | cut -c1-2); mkdir -p $$dir && \
 	objcopy --only-keep-debug $< $$dir/$$(echo $$id | cut -c3-).debug && \
 	strip --strip-all -o $@ $<
+
+# stripped, naming its debug file (beside it) in .gnu_debuglink
+$(BUILD)/tests/fixtures/leak_sites.linked: $(BUILD)/tests/fixtures/leak_sites
+	$(call msg,STRIP,$@)objcopy --only-keep-debug $< $@.debug && \
+	objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@
+
+# stripped, with MiniDebugInfo as Fedora makes it: the symbols of its own
+# functions that .dynsym lacks, in an xz'd ELF file in .gnu_debugdata
+$(BUILD)/tests/fixtures/leak_sites.minidebug: $(BUILD)/tests/fixtures/leak_sites
+	$(call msg,STRIP,$@)nm $< --format=posix --defined-only | \
+		awk '$$2 == "T" || $$2 == "t" { print $$1 }' | sort > $@.funcs && \
+	nm -D $< --format=posix --defined-only | awk '{ print $$1 }' | sort > $@.dyn && \
+	comm -13 $@.dyn $@.funcs > $@.keep && \
+	objcopy --only-keep-debug $< $@.mini && \
+	objcopy -S --remove-section .gdb_index --remove-section .comment \
+		--keep-symbols=$@.keep $@.mini && \
+	xz -f $@.mini && \
+	objcopy --strip-all --add-section .gnu_debugdata=$@.mini.xz $< $@ && \
+	rm -f $@.funcs $@.dyn $@.keep $@.mini.xz
 
 $(BUILD)/tests/fixtures/lib%.so: tests/fixtures/lib/%.c
 	$(Q)mkdir -p $(@D)
