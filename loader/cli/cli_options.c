@@ -47,10 +47,11 @@ static const char usage_text[] =
 	"      --strict             exit with status 7 if any event was dropped\n"
 	"      --stack-depth N      user stack frames kept per allocation, up to " STR(MT_MAX_STACK_DEPTH) "\n"
 	"                           (default 64; 0: no stacks)\n"
-	"      --unwind HOW         how stacks are walked: fp (default), by frame\n"
-	"                           pointers, cheapest, but a stack ends at the first\n"
-	"                           code built without them; dwarf, by the call-frame\n"
-	"                           information every object has, as gdb does\n"
+	"      --unwind HOW         how stacks are walked: dwarf (default), by the\n"
+	"                           call-frame information every object has, as gdb\n"
+	"                           does; fp, by frame pointers, a little cheaper on\n"
+	"                           short stacks, but a stack ends at the first code\n"
+	"                           built without them (most of a distribution)\n"
 	"      --free-stacks        take stacks of frees too\n"
 	"      --max-stacks N       distinct stacks kept (default 16384); past that, a\n"
 	"                           new stack is a counted drop\n"
@@ -236,6 +237,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 
 	memset(o, 0, sizeof(*o));
 	o->stack_depth = DEFAULT_STACK_DEPTH;
+	o->dwarf = true; /* whole stacks: see --unwind */
 	/*
 	 * '+': stop at the command's name, so its own options are left alone.
 	 * ':': we report. optind = 0 makes glibc forget a cluster left half-read.
@@ -381,4 +383,5 @@ void cli_options_free(struct cli_options *o)
 	free(o->libs);
 	memset(o, 0, sizeof(*o));
 	o->stack_depth = DEFAULT_STACK_DEPTH;
+	o->dwarf = true;
 }

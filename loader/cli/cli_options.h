@@ -23,7 +23,7 @@ struct cli_options {
 	int verbose;
 	bool usdt;	      /* --source usdt */
 	unsigned int stack_depth; /* --stack-depth; frames per stack, 0: none */
-	bool dwarf;	      /* --unwind dwarf: by the code's call-frame information */
+	bool dwarf;	      /* --unwind dwarf (the default): by the code's call-frame information */
 	bool free_stacks;     /* --free-stacks */
 	unsigned int max_stacks; /* --max-stacks; 0: the library's default */
 	bool no_aggregate;    /* --no-aggregate: stream events even for reports only */
