@@ -531,6 +531,7 @@ section "stack unwinding: ns per traced pair, report-only, alloc_loop with frame
 for src in uprobe usdt; do
 	for d in shallow deep; do
 		row "uw_${src}_${d}_none" ns "uw_${src}_${d}_none" "$src, $d stacks, --stack-depth 0"
+		SHORT[uw_${src}_${d}_none]="no stacks"
 		row "uw_${src}_${d}_fp" ns "uw_${src}_${d}_none" "$src, $d stacks, --unwind fp"
 		row "uw_${src}_${d}_dwarf" ns "uw_${src}_${d}_none" "$src, $d stacks, --unwind dwarf"
 	done
