@@ -105,14 +105,6 @@ struct {
 	__type(value, struct last_free);
 } frees SEC(".maps");
 
-/* Where a stack is taken before it is known to be new: one per CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mt_stack);
-} stack_scratch SEC(".maps");
-
 /*
  * User stacks, each once. Key: a hash of the frames, the stack_id events
  * carry. Value: the frames. Entries are made as stacks are first seen;

@@ -68,9 +68,15 @@ struct vma_seen {
 	bool file;
 };
 
-/* A stack walk in progress: bpf_loop()'s context. */
+/*
+ * A stack walk in progress: bpf_loop()'s context. It lives in a per-CPU
+ * map, not on the BPF stack: the verifier does not follow the values of a
+ * map's memory, so the walk's many ways of ending do not become as many
+ * states for the code after it to be verified in (on the stack, they made
+ * a report-only program take seconds to load).
+ */
 struct walk {
-	struct mt_stack *s;
+	struct mt_stack stack; /* the frames kept */
 	__u64 fp, sp; /* the frame pointer, and where the last frame ended */
 	__u64 id;     /* FNV-1a of the frames so far: equal stacks, equal ids */
 	__u32 n;      /* frames kept */
@@ -90,7 +96,7 @@ static __always_inline void walk_keep(struct walk *w, __u64 ip)
 
 	if (n >= MT_MAX_STACK_DEPTH)
 		return;
-	w->s->ip[n] = ip;
+	w->stack.ip[n] = ip;
 	w->n = n + 1;
 	w->id = (w->id ^ ip) * MT_FNV1A_PRIME;
 }
@@ -140,10 +146,15 @@ static __always_inline long fp_step(struct walk *w, bool keep)
 	return 0;
 }
 
+/* bpf_loop()'s context must be on the stack: it carries the walk in the map. */
+struct walk_ref {
+	struct walk *w;
+};
+
 /* A bpf_loop() callback: verified once, not once per frame. */
 static long walk_step(__u32 index, void *ctx)
 {
-	return fp_step(ctx, true);
+	return fp_step(((struct walk_ref *)ctx)->w, true);
 }
 
 static long vma_found(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
@@ -218,11 +229,13 @@ static __always_inline bool object_at(struct walk *w, __u64 addr)
 	const struct mt_unwind_object *obj;
 
 	if (addr < w->vma.start || addr >= w->vma.end) {
+		struct vma_seen v = {}; /* bpf_find_vma()'s context must be on the stack */
+
 		w->has_obj = false;
 		w->vma.start = w->vma.end = 0;
-		if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_found, &w->vma, 0) ||
-		    !w->vma.file)
+		if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_found, &v, 0) || !v.file)
 			return false;
+		w->vma = v;
 		obj = bpf_map_lookup_elem(&unwind_objects, &w->vma.key);
 		if (obj) {
 			w->obj = *obj;
@@ -297,7 +310,7 @@ static __always_inline struct unwind_cached *learn(struct walk *w, __u64 at)
  */
 static long dwarf_step(__u32 index, void *ctx)
 {
-	struct walk *w = ctx;
+	struct walk *w = ((struct walk_ref *)ctx)->w;
 	__u64 at = w->exact ? w->pc : w->pc - 1; /* a return address is past its call */
 	struct unwind_cached *c = learn(w, at);
 	struct mt_unwind_row row;
@@ -388,51 +401,67 @@ static long dwarf_step(__u32 index, void *ctx)
  * sees the caller: its return address is at the stack pointer, passed
  * here; the dwarf walk finds it by the callee's first row).
  */
+/* One walk per CPU at a time: a uprobe's handler runs to its end on its CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk);
+} walk_scratch SEC(".maps");
+
 static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 caller)
 {
 	struct pt_regs *ctx = regs;
-	struct walk w = {
-		.fp = PT_REGS_FP(ctx),
-		.sp = PT_REGS_SP(ctx),
-		.id = MT_FNV1A_SEED,
-		.cut = MT_STACK_CUT_MAX,
-		.pc = PT_REGS_IP(ctx),
-		.exact = true,
-		.keep_pc = !skip_top && !caller,
-	};
-	__u32 zero = 0;
+	__u32 zero = 0, n, cut;
+	struct walk_ref ref;
+	struct walk *w;
+	__u64 id;
 	long err;
 
 	if (!stack_depth)
 		return 0;
-	w.s = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!w.s)
+	w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w)
 		return 0;
+	w->fp = PT_REGS_FP(ctx);
+	w->sp = PT_REGS_SP(ctx);
+	w->id = MT_FNV1A_SEED;
+	w->n = 0;
+	w->cut = MT_STACK_CUT_MAX;
+	w->pc = PT_REGS_IP(ctx);
+	w->exact = true;
+	w->keep_pc = !skip_top && !caller;
+	w->vma.start = w->vma.end = 0;
+	w->has_obj = false;
+	ref.w = w;
 	if (dwarf_unwind) {
-		w.mm = (__u64)bpf_get_current_task_btf()->mm; /* a trusted pointer: a plain load */
-		bpf_loop(MT_MAX_STACK_DEPTH + 1, dwarf_step, &w, 0);
+		w->mm = (__u64)bpf_get_current_task_btf()->mm; /* a trusted pointer: a plain load */
+		bpf_loop(MT_MAX_STACK_DEPTH + 1, dwarf_step, &ref, 0);
 	} else {
 		if (!skip_top)
-			walk_keep(&w, caller ? caller : PT_REGS_IP(ctx));
-		bpf_loop(MT_MAX_STACK_DEPTH + 1, walk_step, &w, 0);
+			walk_keep(w, caller ? caller : PT_REGS_IP(ctx));
+		bpf_loop(MT_MAX_STACK_DEPTH + 1, walk_step, &ref, 0);
 	}
-	if (w.cut != MT_STACK_CUT_MAX)
-		count(&stack_cuts, w.cut);
-	if (!w.n)
+	n = w->n;
+	cut = w->cut;
+	id = w->id;
+	if (cut < MT_STACK_CUT_MAX)
+		count(&stack_cuts, cut);
+	if (!n || n > MT_MAX_STACK_DEPTH)
 		return 0;
-	w.s->nr = w.n;
-	w.s->_pad = 0;
-	if (!w.id)
-		w.id = 1;
+	w->stack.nr = n;
+	w->stack._pad = 0;
+	if (!id)
+		id = 1;
 	/* most stacks are known already: a lookup takes no lock, an insert does */
-	if (bpf_map_lookup_elem(&stacks, &w.id))
-		return w.id;
-	err = bpf_map_update_elem(&stacks, &w.id, w.s, BPF_NOEXIST);
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return id;
+	err = bpf_map_update_elem(&stacks, &id, &w->stack, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		count(&drops, MT_DROP_STACK);
 		return 0;
 	}
-	return w.id;
+	return id;
 }
 
 #endif /* MEMTRACK_STACK_WALK_BPF_H */
