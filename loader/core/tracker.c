@@ -510,6 +510,9 @@ int memtrack_finish(struct memtrack *t)
 	err = err < 0 ? err : memtrack_drain(t);
 	if (err >= 0 && t->skel->rodata->aggregate)
 		err = aggregate_push(t);
+	if (t->unwind.on)
+		tracker_log(t, MEMTRACK_LOG_INFO, "unwind tables: %zu rows of %zu (%zu objects)",
+			    t->unwind.used, t->unwind.cap, t->unwind.nobjects);
 	/* the counters, even after a failure: what there is of them says what was lost */
 	stats_err = memtrack_read_counters(t, &c);
 	if (t->handler.on_stats) {

@@ -26,6 +26,7 @@ struct unwind_tables {
 	pthread_mutex_t lock;	  /* objects are added from the caller's thread, the poller's, the follower's */
 	struct mt_unwind_row *rows; /* the BPF array, mmap'd */
 	size_t cap, used;	  /* rows */
+	size_t nobjects;	  /* objects with rows */
 	int objects_fd;		  /* unwind_objects */
 	volatile __u32 *gen;	  /* the BPF side's unwind_gen: bumped after each object added */
 	struct u64_map done;	  /* files (dev, inode) added, or found without rows */
