@@ -11,6 +11,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -118,7 +119,76 @@ static const char *bpftrace_missing(void)
 		}                                                                       \
 	} while (0)
 
-/* scripts/NAME.bt -c FIXTURE */
+/* A copy of the file at from, executable, at to. */
+static void copy_executable(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	char buf[65536];
+	size_t n;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(chmod(to, 0755), 0);
+}
+
+/* text with every occurrence of from (not empty) replaced by to. */
+static char *replace_all(char *text, const char *from, const char *to)
+{
+	size_t lf = strlen(from), lt = strlen(to), n = 0;
+	char *out, *o;
+
+	for (const char *p = text; (p = strstr(p, from)); p += lf)
+		n++;
+	out = malloc(strlen(text) + n * (lt > lf ? lt - lf : 0) + 1);
+	assert_non_null(out);
+	o = out;
+	for (const char *p = text, *q; ; p = q + lf) {
+		q = strstr(p, from);
+		if (!q) {
+			strcpy(o, p);
+			break;
+		}
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, lt);
+		o += lt;
+	}
+	free(text);
+	return out;
+}
+
+/*
+ * The fixture, copied under a name of this test run's own (within comm's
+ * 15 characters): the scripts key their maps by process name, and another
+ * test run's copy of the same fixture, meanwhile, must not be counted.
+ */
+struct own_copy {
+	char dir[64], name[32], path[128];
+};
+
+static void own_copy_make(struct own_copy *c, const char *fixture)
+{
+	snprintf(c->dir, sizeof(c->dir), "/tmp/memtrack-scripts-XXXXXX");
+	assert_non_null(mkdtemp(c->dir));
+	snprintf(c->name, sizeof(c->name), "st%dx", (int)getpid());
+	snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, c->name);
+	copy_executable(build_path(fixture), c->path);
+}
+
+/* Remove the copy; the script's output, with the copy named back as the fixture. */
+static char *own_copy_done(struct own_copy *c, const char *fixture, char *out)
+{
+	const char *comm = strrchr(fixture, '/') ? strrchr(fixture, '/') + 1 : fixture;
+
+	unlink(c->path);
+	rmdir(c->dir);
+	return replace_all(out, c->name, comm);
+}
+
 /*
  * scripts/NAME.bt -c fixture, keeping only the fixture's processes (by
  * name): the probes are on libc for every process, and a busy machine's
@@ -126,17 +196,18 @@ static const char *bpftrace_missing(void)
  */
 static char *run_uprobe_script(const char *name, const char *fixture)
 {
-	const char *comm = strrchr(fixture, '/') ? strrchr(fixture, '/') + 1 : fixture;
+	struct own_copy c;
 	char script[256];
-	const char *argv[] = { BPFTRACE, script, "-c", build_path(fixture), comm, NULL };
+	const char *argv[] = { BPFTRACE, script, "-c", c.path, c.name, NULL };
 	struct output o;
 
+	own_copy_make(&c, fixture);
 	snprintf(script, sizeof(script), "scripts/%s.bt", name);
 	run_io(argv, NULL, "", 0, &o);
 	if (o.status != 0)
 		fail_msg("%s exited %d:\n%s", script, o.status, o.err);
 	free(o.err);
-	return o.out;
+	return own_copy_done(&c, fixture, o.out);
 }
 
 /*
@@ -148,7 +219,8 @@ static char *run_usdt_script(const char *name, const char *fixture)
 	char script[256], shim[512], preload[600], *out = calloc(1, 1);
 	const char *argv[] = { BPFTRACE, "--usdt-file-activation", script, shim, NULL };
 	char *envp[] = { preload, NULL };
-	const char *fixture_argv[] = { build_path(fixture), NULL };
+	struct own_copy c;
+	const char *fixture_argv[] = { c.path, NULL };
 	posix_spawn_file_actions_t fa;
 	struct output f;
 	size_t len = 0;
@@ -157,6 +229,7 @@ static char *run_usdt_script(const char *name, const char *fixture)
 	char buf[4096];
 	ssize_t n = 0;
 
+	own_copy_make(&c, fixture);
 	snprintf(script, sizeof(script), "scripts/usdt/%s.bt", name);
 	assert_non_null(realpath(build_path("libmemtrack-usdt.so"), shim));
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", shim);
@@ -190,7 +263,7 @@ static char *run_usdt_script(const char *name, const char *fixture)
 	}
 	close(p[0]);
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
-	return out;
+	return own_copy_done(&c, fixture, out);
 }
 
 static void run_script(void **state, const char *name, const char *fixture, struct report *r)
