@@ -22,12 +22,15 @@ int unwind_tables_setup(struct unwind_tables *u, struct memtrack_bpf *skel, bool
 	u->objects_fd = -1;
 	pthread_mutex_init(&u->lock, NULL);
 	skel->bss->dwarf_unwind = on;
-	u->cap = on ? (rows ? rows : DEFAULT_ROWS) : 1;
+	u->cap = on ? (rows ? rows : DEFAULT_ROWS) : 0;
 	if (u->cap > UINT32_MAX)
 		return -EINVAL;
-	return bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)u->cap) ?:
-	       bpf_map__set_max_entries(skel->maps.unwind_objects, on ? 4096 : 1) ?:
-	       bpf_map__set_max_entries(skel->maps.unwind_cache, on ? 4096 : 1);
+	if (on) /* the other maps keep the sizes bpf/stack_walk.bpf.h gives them */
+		return bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)u->cap);
+	/* frame pointers: the dwarf walk's maps are never used, and as small as can be */
+	return bpf_map__set_max_entries(skel->maps.unwind_rows, 1) ?:
+	       bpf_map__set_max_entries(skel->maps.unwind_objects, 1) ?:
+	       bpf_map__set_max_entries(skel->maps.unwind_cache, 1);
 }
 
 int unwind_tables_open(struct unwind_tables *u, struct memtrack_bpf *skel)
