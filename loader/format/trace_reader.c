@@ -162,13 +162,16 @@ static int read_mapping(struct json_object *o, const struct memtrack_trace_handl
 			     (unsigned long long)get_int(o, "timestamp"), &m);
 }
 
-static void read_counts(struct json_object *o, const char *key, unsigned long long *out,
-			unsigned int max, const char *(*name_of)(unsigned int))
+/* Counts by name under key (absent: none); -EINVAL if they are not an object. */
+static int read_counts(struct json_object *o, const char *key, unsigned long long *out,
+		       unsigned int max, const char *(*name_of)(unsigned int))
 {
 	struct json_object *obj;
 
 	if (!json_object_object_get_ex(o, key, &obj))
-		return;
+		return 0;
+	if (!json_object_is_type(obj, json_type_object))
+		return -EINVAL;
 	json_object_object_foreach(obj, name, value)
 	{
 		int i = lookup(name, name_of, max);
@@ -176,6 +179,7 @@ static void read_counts(struct json_object *o, const char *key, unsigned long lo
 		if (i >= 0)
 			out[i] = json_object_get_uint64(value);
 	}
+	return 0;
 }
 
 static int read_stats(struct json_object *o, const struct memtrack_trace_handler *h)
@@ -186,14 +190,15 @@ static int read_stats(struct json_object *o, const struct memtrack_trace_handler
 		return 0;
 	memset(&c, 0, sizeof(c));
 	c.events = (unsigned long long)get_int(o, "events");
-	read_counts(o, "by_type", c.by_type, MT_EV_TYPE_MAX, memtrack_event_type_name);
-	read_counts(o, "failed", c.failures, MT_FN_MAX, memtrack_func_name);
-	read_counts(o, "drops", c.drops, MT_DROP_MAX, memtrack_drop_reason_name);
+	if (read_counts(o, "by_type", c.by_type, MT_EV_TYPE_MAX, memtrack_event_type_name) ||
+	    read_counts(o, "failed", c.failures, MT_FN_MAX, memtrack_func_name) ||
+	    read_counts(o, "drops", c.drops, MT_DROP_MAX, memtrack_drop_reason_name) ||
+	    read_counts(o, "stack_cuts", c.stack_cuts, MT_STACK_CUT_MAX, memtrack_stack_cut_name))
+		return -EINVAL; /* a damaged trace, not a crash */
 	c.ringbuf_size = (unsigned long long)get_int(o, "ringbuf_size");
 	c.ringbuf_peak = (unsigned long long)get_int(o, "ringbuf_peak");
 	c.stacks = (unsigned long long)get_int(o, "stacks");
 	c.max_stacks = (unsigned long long)get_int(o, "max_stacks");
-	read_counts(o, "stack_cuts", c.stack_cuts, MT_STACK_CUT_MAX, memtrack_stack_cut_name);
 	c.live_peak = (unsigned long long)get_int(o, "live_peak");
 	c.max_live = (unsigned long long)get_int(o, "max_live");
 	return h->on_stats(h->ctx, &c);
@@ -257,7 +262,8 @@ int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *c
 			ret = read_record(o, h);
 			if (ret == -EINVAL)
 				error_fail(err, MEMTRACK_ERR_USAGE, ret,
-					  "%s:%zu: a record with missing fields", path, lineno);
+					  "%s:%zu: a record with missing or malformed fields", path,
+					  lineno);
 			else if (ret)
 				error_fail(err, MEMTRACK_ERR_RUNTIME, ret, "%s:%zu: %s", path,
 					  lineno, strerror(-ret));
