@@ -8,8 +8,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -670,22 +672,44 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The profile to path ("-": standard output). An existing path that is not
+ * a regular file (a device, a pipe, /dev/stdout) is written in place and
+ * never removed. Otherwise the profile goes to a temporary file beside it,
+ * renamed over it only once whole: a failed write leaves what was there,
+ * and removes nothing but its own temporary file.
+ */
 static int write_file(const char *path, const uint8_t *buf, size_t len)
 {
+	char tmp[PATH_MAX];
+	struct stat st;
 	int fd, err;
 
 	if (!strcmp(path, "-"))
 		return write_all(STDOUT_FILENO, buf, len);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		err = write_all(fd, buf, len);
+		if (close(fd) && !err)
+			err = -errno;
+		return err;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, buf, len);
+	err = fchmod(fd, 0644) ? -errno : 0;
+	err = err ?: write_all(fd, buf, len);
 	/* close() is where some file systems (NFS) report a failed write. */
 	if (close(fd) && !err)
 		err = -errno;
-	/* A truncated profile fails to decode later, far from the cause: keep none. */
+	if (!err && rename(tmp, path))
+		err = -errno;
 	if (err)
-		unlink(path);
+		unlink(tmp);
 	return err;
 }
 

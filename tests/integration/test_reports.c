@@ -7,6 +7,8 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -491,7 +493,7 @@ static void test_report_bad_input(void **state)
 	close(fd);
 	report(&o, bad, NULL);
 	assert_int_equal(o.status, 8);
-	assert_non_null(strstr(o.err, ":1: a record with missing fields"));
+	assert_non_null(strstr(o.err, ":1: a record with missing or malformed fields"));
 	output_free(&o);
 
 	fd = open(bad, O_WRONLY | O_TRUNC);
@@ -524,6 +526,78 @@ static void test_report_bad_input(void **state)
 	output_free(&o);
 }
 
+/* A Stats record whose counts are not an object: exit 8 naming the line, never a crash. */
+static void test_damaged_stats(void **state)
+{
+	static const char *const keys[] = { "by_type", "failed", "drops", "stack_cuts" };
+	static const char *const values[] = { "null", "[1,2]", "5", "\"x\"" };
+	char bad[] = "/tmp/memtrack-bad-XXXXXX";
+	struct output o;
+	int fd = mkstemp(bad);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t k = 0; k < 4; k++) {
+		for (size_t v = 0; v < 4; v++) {
+			FILE *f = fopen(bad, "w");
+
+			assert_non_null(f);
+			fprintf(f, "{\"type\":\"Exec\",\"timestamp\":1,\"pid\":7,\"comm\":\"x\"}\n"
+				   "{\"type\":\"Stats\",\"%s\":%s}\n",
+				keys[k], values[v]);
+			fclose(f);
+			report(&o, bad, NULL);
+			if (o.status != 8 || !strstr(o.err, ":2: a record with missing or malformed"))
+				fail_msg("\"%s\":%s gave status %d: %s", keys[k], values[v], o.status,
+					 o.err);
+			output_free(&o);
+		}
+	}
+	unlink(bad);
+}
+
+/*
+ * A --pprof write that fails removes nothing: not a device given as the
+ * path (--pprof /dev/full once deleted the machine's /dev/full), not a
+ * symlink; and a profile that is written replaces the file whole.
+ */
+static void test_pprof_failure_removes_nothing(void **state)
+{
+	char dir[] = "/tmp/memtrack-pprof-XXXXXX", full[64], link[64], file[64];
+	const char *to_full[] = { "--pprof", full, NULL }, *to_link[] = { "--pprof", link, NULL },
+		   *to_file[] = { "--pprof", file, NULL };
+	struct stat st;
+	struct output o;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(full, sizeof(full), "%s/full", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(file, sizeof(file), "%s/heap.pb.gz", dir);
+	assert_int_equal(mknod(full, S_IFCHR | 0666, makedev(1, 7)), 0); /* as /dev/full */
+	assert_int_equal(symlink(full, link), 0);
+	for (int i = 0; i < 2; i++) {
+		report(&o, "tests/fixtures/two_procs.jsonl", i ? to_link : to_full);
+		assert_int_equal(o.status, 6);
+		output_free(&o);
+		assert_int_equal(stat(full, &st), 0);
+		assert_true(S_ISCHR(st.st_mode));
+		assert_int_equal(lstat(link, &st), 0);
+		assert_true(S_ISLNK(st.st_mode));
+	}
+	assert_int_equal(symlink("nowhere", file), 0); /* replaced, not followed */
+	report(&o, "tests/fixtures/two_procs.jsonl", to_file);
+	assert_int_equal(o.status, 0);
+	output_free(&o);
+	assert_int_equal(lstat(file, &st), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_size > 0 && (st.st_mode & 0777) == 0644);
+	unlink(file);
+	unlink(link);
+	unlink(full);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +611,8 @@ int main(void)
 		cmocka_unit_test(test_stripped_binary_with_debug_file),
 		cmocka_unit_test(test_symbol_table_only),
 		cmocka_unit_test(test_report_bad_input),
+		cmocka_unit_test(test_damaged_stats),
+		cmocka_unit_test(test_pprof_failure_removes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
