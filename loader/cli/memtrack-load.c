@@ -307,7 +307,7 @@ static int open_report_outputs(const struct report_options *rep, FILE **report_o
 	if (rep->report_file && strcmp(rep->report_file, "-") == 0) {
 		*report_out = stdout;
 	} else if (rep->report_file) {
-		*report_out = fopen(rep->report_file, "we");
+		*report_out = report_create(rep->report_file);
 		if (!*report_out) {
 			fprintf(stderr, "memtrack-load: cannot open %s: %s\n", rep->report_file,
 				strerror(errno));
@@ -320,7 +320,7 @@ static int open_report_outputs(const struct report_options *rep, FILE **report_o
 
 		if (!files[i] || strcmp(files[i], "-") == 0)
 			continue;
-		fd = open(files[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		fd = open(files[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			fprintf(stderr, "memtrack-load: cannot open %s: %s\n", files[i],
 				strerror(errno));

@@ -141,8 +141,15 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	/*
+	 * A profile on standard output owns it: the reports go to standard
+	 * error then (a gzip stream with a summary in it decodes as nothing),
+	 * unless --report-file says where. Folded stacks, text, share it.
+	 */
+	if (!r.report_file && r.pprof && !strcmp(r.pprof, "-"))
+		out = stderr;
 	if (r.report_file && strcmp(r.report_file, "-") != 0) {
-		out = fopen(r.report_file, "we");
+		out = report_create(r.report_file);
 		if (!out) {
 			fprintf(stderr, "memtrack-report: cannot open %s: %s\n", r.report_file,
 				strerror(errno));
@@ -169,7 +176,7 @@ int main(int argc, char **argv)
 	}
 out:
 	memtrack_summary_free(s);
-	if (out != stdout && fclose(out) && !status) {
+	if (out != stdout && out != stderr && fclose(out) && !status) {
 		fprintf(stderr, "memtrack-report: cannot write %s: %s\n", r.report_file,
 			strerror(errno));
 		status = EXIT_OUTPUT;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_options.h"
 #include "report_options.h"
@@ -153,12 +155,25 @@ int report_setup(struct memtrack_summary *s, const struct report_options *r)
 	return err;
 }
 
+FILE *report_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 /* One file output: open it ("-": stdout), write it, close it, say what failed. */
 static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind, const char *path,
 		   char *msg, size_t msglen)
 {
 	bool std = strcmp(path, "-") == 0;
-	FILE *f = std ? stdout : fopen(path, "we");
+	FILE *f = std ? stdout : report_create(path);
 	int err;
 
 	if (!f) {

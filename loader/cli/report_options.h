@@ -79,6 +79,14 @@ int report_parse_age(const char *s, unsigned long long *ns);
 int report_setup(struct memtrack_summary *s, const struct report_options *r);
 
 /*
+ * A report file, created (or truncated) mode 0644, or stricter by the
+ * umask: a run as root writes files others may read, never ones they may
+ * write (fopen's 0666 let a umask of 0 make them world-writable). NULL
+ * with errno set.
+ */
+FILE *report_create(const char *path);
+
+/*
  * The reports asked for, to out (summary, stats, largest, leaks), and the
  * folded and pprof files. On failure, msg names what failed; returns
  * -errno (-EIO etc. for an output that cannot be written).

@@ -598,6 +598,49 @@ static void test_pprof_failure_removes_nothing(void **state)
 	rmdir(dir);
 }
 
+/* --pprof -: standard output holds the profile alone; the summary goes to standard error. */
+static void test_pprof_to_stdout_alone(void **state)
+{
+	const char *args[] = { "--pprof", "-", NULL };
+	struct output o;
+
+	(void)state;
+	report(&o, "tests/fixtures/two_procs.jsonl", args);
+	assert_int_equal(o.status, 0);
+	assert_true(o.out_len > 2);
+	assert_int_equal((unsigned char)o.out[0], 0x1f); /* gzip, from its first byte */
+	assert_int_equal((unsigned char)o.out[1], 0x8b);
+	assert_null(memmem(o.out, o.out_len, "Allocs", 6));
+	assert_non_null(strstr(o.err, "Allocs"));
+	output_free(&o);
+}
+
+/* Report files are 0644 at most, whatever the umask: never writable by others. */
+static void test_report_files_mode(void **state)
+{
+	char dir[] = "/tmp/memtrack-mode-XXXXXX", rep[64], folded[64];
+	const char *args[] = { "--report-file", rep, "--folded", folded, NULL };
+	struct output o;
+	struct stat st;
+	mode_t old = umask(0);
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(rep, sizeof(rep), "%s/report.txt", dir);
+	snprintf(folded, sizeof(folded), "%s/live.folded", dir);
+	report(&o, "tests/fixtures/two_procs.jsonl", args);
+	umask(old);
+	assert_int_equal(o.status, 0);
+	output_free(&o);
+	assert_int_equal(stat(rep, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(stat(folded, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	unlink(rep);
+	unlink(folded);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +656,8 @@ int main(void)
 		cmocka_unit_test(test_report_bad_input),
 		cmocka_unit_test(test_damaged_stats),
 		cmocka_unit_test(test_pprof_failure_removes_nothing),
+		cmocka_unit_test(test_report_files_mode),
+		cmocka_unit_test(test_pprof_to_stdout_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
