@@ -10,6 +10,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,22 +164,49 @@ static unsigned long long now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
+/* An id from the environment: digits only, and not (uid_t)-1; false otherwise. */
+static bool parse_id(const char *s, unsigned int *id)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || v >= (unsigned int)-1)
+		return false;
+	*id = (unsigned int)v;
+	return true;
+}
+
 /*
  * How the command runs: as the user who ran sudo, as it would without it;
  * and with its stdout on our stderr when our stdout carries the JSONL.
+ * SUDO_UID or SUDO_GID that is not an id is refused (false): the command
+ * would otherwise run as root, silently.
  */
-static void spawn_options(struct memtrack_spawn_opts *so, const char *output)
+static bool spawn_options(struct memtrack_spawn_opts *so, const char *output)
 {
 	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
+	unsigned int u, g;
 
 	so->sz = sizeof(*so);
 	if (geteuid() == 0 && uid && gid) {
+		if (!parse_id(uid, &u) || !parse_id(gid, &g)) {
+			fprintf(stderr,
+				"memtrack-load: SUDO_UID '%s' or SUDO_GID '%s' is not a user or group "
+				"id: unset them to run the command as root\n",
+				uid, gid);
+			return false;
+		}
 		so->set_user = true;
-		so->uid = (uid_t)strtoul(uid, NULL, 10);
-		so->gid = (gid_t)strtoul(gid, NULL, 10);
+		so->uid = (uid_t)u;
+		so->gid = (gid_t)g;
 	}
 	if (output && strcmp(output, "-") == 0)
 		so->stdout_fd = STDERR_FILENO;
+	return true;
 }
 
 struct child {
@@ -246,8 +274,13 @@ static bool poll_round(struct memtrack *t, struct run *r, struct child *c)
 static void trace_loop(struct memtrack *t, struct run *r, struct child *c, double duration,
 		       bool scope)
 {
-	unsigned long long deadline = duration > 0 ? now_ns() + (unsigned long long)(duration * 1e9)
-						   : 0;
+	unsigned long long start = now_ns(), deadline = 0;
+
+	/* -d 1e300: past what a 64-bit count of nanoseconds holds is forever */
+	if (duration > 0)
+		deadline = duration * 1e9 < (double)(ULLONG_MAX - start)
+				   ? start + (unsigned long long)(duration * 1e9)
+				   : ULLONG_MAX;
 
 	while (!stop_signal && poll_round(t, r, c)) {
 		if (!scope && memtrack_tracked_count(t) == 0)
@@ -428,7 +461,10 @@ int main(int argc, char **argv)
 	if (o.argv) {
 		struct memtrack_spawn_opts so = { 0 };
 
-		spawn_options(&so, o.output);
+		if (!spawn_options(&so, o.output)) {
+			status = EXIT_USAGE;
+			goto out;
+		}
 		if (memtrack_spawn(t, o.argv, &so, &c.pid)) {
 			status = fail(memtrack_last_error(t));
 			goto out;

@@ -155,6 +155,36 @@ static void test_allocator_without_malloc(void **state)
 	expect_refusal(unknown_name, 5, "cannot find allocator library libmemtrack-no-such.so.9");
 }
 
+/* SUDO_UID that is not a number: refused, not a command run as root. */
+static void test_bad_sudo_ids(void **state)
+{
+	const char *argv[] = { build_path("memtrack-load"), "--", "/bin/true", NULL };
+	char *envp[] = { "SUDO_UID=abc", "SUDO_GID=0", "PATH=/usr/bin:/bin", NULL };
+	struct output o;
+
+	(void)state;
+	REQUIRE_BPF();
+	run_io(argv, envp, NULL, 0, &o);
+	assert_int_equal(o.status, 2);
+	assert_non_null(strstr(o.err, "SUDO_UID 'abc'"));
+	output_free(&o);
+}
+
+/* -d 1e300 is forever, not the 9 ms its nanoseconds once overflowed to. */
+static void test_huge_duration(void **state)
+{
+	const char *opts[] = { "-d", "1e300", NULL };
+	const char *cmd[] = { "/bin/sleep", "0.3", NULL };
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	assert_int_equal(tr.status, 0);
+	assert_non_null(trace_find(&tr, "Exit", -1)); /* traced to its end */
+	trace_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +195,8 @@ int main(void)
 		cmocka_unit_test(test_dead_pid),
 		cmocka_unit_test(test_unwritable_output),
 		cmocka_unit_test(test_allocator_without_malloc),
+		cmocka_unit_test(test_bad_sudo_ids),
+		cmocka_unit_test(test_huge_duration),
 	};
 
 	return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);
