@@ -162,7 +162,9 @@ static int read_mapping(struct json_object *o, const struct memtrack_trace_handl
 			     (unsigned long long)get_int(o, "timestamp"), &m);
 }
 
-/* Counts by name under key (absent: none); -EINVAL if they are not an object. */
+static bool is_count(struct json_object *v, unsigned long long max);
+
+/* Counts by name under key (absent: none); -EINVAL if they are not an object of counts. */
 static int read_counts(struct json_object *o, const char *key, unsigned long long *out,
 		       unsigned int max, const char *(*name_of)(unsigned int))
 {
@@ -176,6 +178,8 @@ static int read_counts(struct json_object *o, const char *key, unsigned long lon
 	{
 		int i = lookup(name, name_of, max);
 
+		if (!is_count(value, UINT64_MAX))
+			return -EINVAL;
 		if (i >= 0)
 			out[i] = json_object_get_uint64(value);
 	}
@@ -204,12 +208,62 @@ static int read_stats(struct json_object *o, const struct memtrack_trace_handler
 	return h->on_stats(h->ctx, &c);
 }
 
+/*
+ * The schema's numbers: non-negative integers, those of 32-bit fields
+ * within 32 bits. A number of another type or range (a string, -5, 1e30)
+ * makes the record damaged instead of a silent 0 or wrap.
+ */
+static const char *const numbers64[] = {
+	"timestamp", "addr", "size", "old_addr", "align", "old_size", "stack_id", "cgroup",
+	"id", "start", "end", "offset", "events", "dropped", "ringbuf_size", "ringbuf_peak",
+	"stacks", "max_stacks", "live_peak", "max_live",
+};
+static const char *const numbers32[] = { "pid", "tid", "ppid", "exit_code", "signal" };
+
+static bool is_count(struct json_object *v, unsigned long long max)
+{
+	return json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0 &&
+	       json_object_get_uint64(v) <= max;
+}
+
+static bool numbers_valid(struct json_object *o)
+{
+	struct json_object *v;
+
+	for (size_t i = 0; i < sizeof(numbers64) / sizeof(numbers64[0]); i++)
+		if (json_object_object_get_ex(o, numbers64[i], &v) && !is_count(v, UINT64_MAX))
+			return false;
+	for (size_t i = 0; i < sizeof(numbers32) / sizeof(numbers32[0]); i++)
+		if (json_object_object_get_ex(o, numbers32[i], &v) && !is_count(v, UINT32_MAX))
+			return false;
+	return true;
+}
+
+/*
+ * What no tracer writes: a process 0, or an allocation or free of address
+ * 0 (failed calls are not events; realloc(p, 0) may return NULL).
+ */
+static bool event_placeable(struct json_object *o, int type)
+{
+	if (get_int(o, "pid") == 0)
+		return false;
+	switch (type) {
+	case MT_EV_MALLOC:
+	case MT_EV_CALLOC:
+	case MT_EV_ALIGNED_ALLOC:
+	case MT_EV_FREE:
+		return get_int(o, "addr") != 0;
+	default:
+		return true;
+	}
+}
+
 static int read_record(struct json_object *o, const struct memtrack_trace_handler *h)
 {
 	const char *type = get_str(o, "type");
 	int ev;
 
-	if (!type)
+	if (!type || !numbers_valid(o))
 		return -EINVAL;
 	if (strcmp(type, "Stack") == 0)
 		return read_stack(o, h);
@@ -220,6 +274,8 @@ static int read_record(struct json_object *o, const struct memtrack_trace_handle
 	ev = lookup(type, memtrack_event_type_name, MT_EV_TYPE_MAX);
 	if (ev <= 0)
 		return 0; /* a record this version does not know: skip it */
+	if (!event_placeable(o, ev))
+		return -EINVAL;
 	return read_event(o, ev, h);
 }
 
@@ -255,6 +311,12 @@ int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *c
 			continue;
 		json_tokener_reset(tok);
 		o = json_tokener_parse_ex(tok, line, (int)len);
+		/* one record per line, and nothing after it but the line's end */
+		if (o && strspn(line + json_tokener_get_parse_end(tok), " \t\r\n") !=
+			     (size_t)len - json_tokener_get_parse_end(tok)) {
+			json_object_put(o);
+			o = NULL;
+		}
 		if (!o || !json_object_is_type(o, json_type_object)) {
 			ret = error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
 					"%s:%zu: not a memtrack JSONL record", path, lineno);

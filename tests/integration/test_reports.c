@@ -558,6 +558,55 @@ static void test_damaged_stats(void **state)
 }
 
 /*
+ * Records no tracer writes are a damaged trace, exit 8 naming the line:
+ * numbers of the wrong type or range, a process or an allocated address of
+ * 0, text after the record. Not a silent 0, a wrapped number, or "Cannot
+ * allocate memory".
+ */
+static void test_damaged_numbers(void **state)
+{
+	static const char *const bad[] = {
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":0,\"size\":5}",
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":0,\"tid\":7,\"addr\":9,\"size\":5}",
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":9,\"size\":\"abc\"}",
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":9,\"size\":-5}",
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":9,\"size\":1e30}",
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":4294967296,\"tid\":7,\"addr\":9,\"size\":5}",
+		"{\"type\":\"Free\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":0}",
+		"{\"type\":\"Mapping\",\"timestamp\":1,\"pid\":7,\"start\":-1,\"end\":2,\"offset\":0,\"path\":\"/x\",\"build_id\":\"\"}",
+		"{\"type\":\"Stats\",\"events\":1,\"drops\":{\"ringbuf_full\":\"many\"}}",
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":9,\"size\":5} garbage",
+	};
+	static const char *const good[] = {
+		"{\"type\":\"Malloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":9,\"size\":5}  ",
+		/* realloc(p, 0) may return NULL */
+		"{\"type\":\"Realloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":0,\"size\":0,"
+		"\"old_addr\":9,\"func\":\"realloc\"}",
+	};
+	char path[] = "/tmp/memtrack-bad-XXXXXX";
+	struct output o;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) + sizeof(good) / sizeof(good[0]); i++) {
+		bool damaged = i < sizeof(bad) / sizeof(bad[0]);
+		const char *rec = damaged ? bad[i] : good[i - sizeof(bad) / sizeof(bad[0])];
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fprintf(f, "{\"type\":\"Exec\",\"timestamp\":1,\"pid\":7,\"comm\":\"x\"}\n%s\n", rec);
+		fclose(f);
+		report(&o, path, NULL);
+		if (damaged ? o.status != 8 || !strstr(o.err, ":2: ") : o.status != 0)
+			fail_msg("%s: status %d: %s", rec, o.status, o.err);
+		output_free(&o);
+	}
+	unlink(path);
+}
+
+/*
  * A --pprof write that fails removes nothing: not a device given as the
  * path (--pprof /dev/full once deleted the machine's /dev/full), not a
  * symlink; and a profile that is written replaces the file whole.
@@ -655,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_symbol_table_only),
 		cmocka_unit_test(test_report_bad_input),
 		cmocka_unit_test(test_damaged_stats),
+		cmocka_unit_test(test_damaged_numbers),
 		cmocka_unit_test(test_pprof_failure_removes_nothing),
 		cmocka_unit_test(test_report_files_mode),
 		cmocka_unit_test(test_pprof_to_stdout_alone),
