@@ -233,10 +233,16 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 	long page = sysconf(_SC_PAGESIZE);
 	int e;
 
-	if (!is_power_of_two(rb_size) || rb_size < (size_t)page || rb_size > MAX_RINGBUF_SIZE)
+	/* say which rule it breaks: 1 is a power of two, only too small */
+	if (rb_size < (size_t)page || rb_size > MAX_RINGBUF_SIZE)
 		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
-				 "ring-buffer size %zu is not a power of two from %ld bytes to 1G",
-				 rb_size, page);
+				  "ring-buffer size %zu is out of range: a power of two from %ld "
+				  "bytes to 1G",
+				  rb_size, page);
+	if (!is_power_of_two(rb_size))
+		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
+				  "ring-buffer size %zu is not a power of two (from %ld bytes to 1G)",
+				  rb_size, page);
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return error_fail(err, MEMTRACK_ERR_BPF, -ENOTSUP,
 				 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); "

@@ -53,12 +53,16 @@ static void test_usage_errors(void **state)
 static void test_ringbuf_size_out_of_range(void **state)
 {
 	const char *small[] = { "--ringbuf-size", "1024", "--", "/bin/true", NULL };
+	const char *one[] = { "--ringbuf-size", "1", "--", "/bin/true", NULL };
 	const char *large[] = { "--ringbuf-size", "2G", "--", "/bin/true", NULL };
+	const char *odd[] = { "--ringbuf-size", "12K", "--", "/bin/true", NULL };
 
 	(void)state;
 	REQUIRE_BPF();
-	expect_refusal(small, 2, "from 4096 bytes to 1G");
-	expect_refusal(large, 2, "from 4096 bytes to 1G");
+	expect_refusal(small, 2, "out of range: a power of two from 4096 bytes to 1G");
+	expect_refusal(one, 2, "size 1 is out of range"); /* 1 is a power of two: too small */
+	expect_refusal(large, 2, "out of range: a power of two from 4096 bytes to 1G");
+	expect_refusal(odd, 2, "invalid ring-buffer size '12K' (a power of two");
 }
 
 static void test_missing_command(void **state)
