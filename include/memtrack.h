@@ -406,8 +406,18 @@ int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long
 			   char *buf, size_t size);
 
 /*
- * A JSONL output file ("-": standard output), truncated on open, written
- * only in whole lines so that a reader never sees half of one.
+ * Open an output file as memtrack's own are opened: created or truncated,
+ * mode 0644 (or stricter by the umask), and refused (-EACCES) if it is a
+ * symlink another user made in a world-writable sticky directory such as
+ * /tmp, as the kernel's fs.protected_symlinks would. Returns a file
+ * descriptor (close-on-exec), or a negative errno with err saying why.
+ */
+int memtrack_output_open(const char *path, struct memtrack_error *err);
+
+/*
+ * A JSONL output file ("-": standard output), truncated on open (by
+ * memtrack_output_open()), written only in whole lines so that a reader
+ * never sees half of one.
  */
 struct memtrack_jsonl;
 struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err);

@@ -335,15 +335,15 @@ static unsigned long long report(struct memtrack *t, struct run *r)
 static int open_report_outputs(const struct report_options *rep, FILE **report_out)
 {
 	const char *files[] = { rep->folded, rep->folded_alloc, rep->pprof };
+	struct memtrack_error err = { 0 };
 
 	*report_out = stderr;
 	if (rep->report_file && strcmp(rep->report_file, "-") == 0) {
 		*report_out = stdout;
 	} else if (rep->report_file) {
-		*report_out = report_create(rep->report_file);
+		*report_out = report_create(rep->report_file, &err);
 		if (!*report_out) {
-			fprintf(stderr, "memtrack-load: cannot open %s: %s\n", rep->report_file,
-				strerror(errno));
+			fprintf(stderr, "memtrack-load: %s\n", err.msg);
 			*report_out = stderr;
 			return EXIT_OUTPUT;
 		}
@@ -353,10 +353,9 @@ static int open_report_outputs(const struct report_options *rep, FILE **report_o
 
 		if (!files[i] || strcmp(files[i], "-") == 0)
 			continue;
-		fd = open(files[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		fd = memtrack_output_open(files[i], &err);
 		if (fd < 0) {
-			fprintf(stderr, "memtrack-load: cannot open %s: %s\n", files[i],
-				strerror(errno));
+			fprintf(stderr, "memtrack-load: %s\n", err.msg);
 			return EXIT_OUTPUT;
 		}
 		close(fd);

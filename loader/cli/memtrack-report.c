@@ -149,10 +149,9 @@ int main(int argc, char **argv)
 	if (!r.report_file && r.pprof && !strcmp(r.pprof, "-"))
 		out = stderr;
 	if (r.report_file && strcmp(r.report_file, "-") != 0) {
-		out = report_create(r.report_file);
+		out = report_create(r.report_file, &err);
 		if (!out) {
-			fprintf(stderr, "memtrack-report: cannot open %s: %s\n", r.report_file,
-				strerror(errno));
+			fprintf(stderr, "memtrack-report: %s\n", err.msg);
 			return EXIT_OUTPUT;
 		}
 	}

@@ -155,16 +155,18 @@ int report_setup(struct memtrack_summary *s, const struct report_options *r)
 	return err;
 }
 
-FILE *report_create(const char *path)
+FILE *report_create(const char *path, struct memtrack_error *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = memtrack_output_open(path, err);
 	FILE *f;
 
 	if (fd < 0)
 		return NULL;
 	f = fdopen(fd, "w");
-	if (!f)
+	if (!f) {
+		snprintf(err->msg, sizeof(err->msg), "cannot write %s: %s", path, strerror(errno));
 		close(fd);
+	}
 	return f;
 }
 
@@ -173,13 +175,13 @@ static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind, c
 		   char *msg, size_t msglen)
 {
 	bool std = strcmp(path, "-") == 0;
-	FILE *f = std ? stdout : report_create(path);
+	struct memtrack_error why = { 0 };
+	FILE *f = std ? stdout : report_create(path, &why);
 	int err;
 
 	if (!f) {
-		err = -errno;
-		snprintf(msg, msglen, "cannot open %s: %s", path, strerror(errno));
-		return err;
+		snprintf(msg, msglen, "%s", why.msg);
+		return why.code ? why.code : -EIO;
 	}
 	err = memtrack_report(s, kind, NULL, f);
 	if (!std && fclose(f) && !err)

@@ -79,12 +79,12 @@ int report_parse_age(const char *s, unsigned long long *ns);
 int report_setup(struct memtrack_summary *s, const struct report_options *r);
 
 /*
- * A report file, created (or truncated) mode 0644, or stricter by the
- * umask: a run as root writes files others may read, never ones they may
- * write (fopen's 0666 let a umask of 0 make them world-writable). NULL
- * with errno set.
+ * A report file, opened by memtrack_output_open(): mode 0644, or stricter
+ * by the umask (fopen's 0666 let a umask of 0 make root's files
+ * world-writable), and never through another user's symlink in /tmp.
+ * NULL with err saying why.
  */
-FILE *report_create(const char *path);
+FILE *report_create(const char *path, struct memtrack_error *err);
 
 /*
  * The reports asked for, to out (summary, stats, largest, leaks), and the

@@ -28,33 +28,21 @@ struct memtrack_jsonl {
 	char buf[JSONL_BUFFER];
 };
 
-static void output_fail(struct memtrack_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void output_fail(struct memtrack_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	error_set(err, MEMTRACK_ERR_OUTPUT, code, fmt, ap);
-	va_end(ap);
-}
-
 struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err)
 {
 	struct memtrack_jsonl *w = calloc(1, sizeof(*w));
 	struct stat st;
 
 	if (!w) {
-		output_fail(err, -ENOMEM, "out of memory");
+		error_fail(err, MEMTRACK_ERR_OUTPUT, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	if (strcmp(path, "-") == 0) {
 		w->fd = STDOUT_FILENO;
 		return w;
 	}
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	w->fd = memtrack_output_open(path, err);
 	if (w->fd < 0) {
-		output_fail(err, -errno, "cannot write %s: %s", path, strerror(errno));
 		free(w);
 		return NULL;
 	}

@@ -189,6 +189,51 @@ static void test_huge_duration(void **state)
 	trace_free(&tr);
 }
 
+/*
+ * Outputs are not written through a symlink another user planted in a
+ * world-writable sticky directory (as /tmp is): root's writes would land
+ * on whatever it points to. Both tools refuse, and the target is intact.
+ */
+static void test_planted_symlink_refused(void **state)
+{
+	char dir[] = "/tmp/memtrack-sticky-XXXXXX", target[64], link[64];
+	const char *opts[] = { "-o", link, "--", "/bin/true", NULL };
+	const char *report[] = { build_path("memtrack-report"), "--report-file", link,
+				 "tests/fixtures/two_procs.jsonl", NULL };
+	const char *argv[8] = { build_path("memtrack-load") };
+	struct output o;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 01777), 0);
+	snprintf(target, sizeof(target), "%s/precious", dir);
+	snprintf(link, sizeof(link), "%s/trace.jsonl", dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(lchown(link, 65534, 65534), 0); /* made by nobody */
+	for (size_t i = 0; opts[i]; i++)
+		argv[i + 1] = opts[i];
+	run_io(argv, NULL, NULL, 0, &o);
+	assert_int_equal(o.status, 6);
+	assert_non_null(strstr(o.err, "a symlink another user made"));
+	output_free(&o);
+	run_io(report, NULL, NULL, 0, &o);
+	assert_int_equal(o.status, 6);
+	assert_non_null(strstr(o.err, "a symlink another user made"));
+	output_free(&o);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 8); /* untouched */
+	unlink(link);
+	unlink(target);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_allocator_without_malloc),
 		cmocka_unit_test(test_bad_sudo_ids),
 		cmocka_unit_test(test_huge_duration),
+		cmocka_unit_test(test_planted_symlink_refused),
 	};
 
 	return cmocka_run_group_tests_name("bad_input", tests, NULL, NULL);

@@ -522,7 +522,7 @@ static void test_report_bad_input(void **state)
 
 	report(&o, "/dev/null", unwritable); /* an empty trace */
 	assert_int_equal(o.status, 6);
-	assert_non_null(strstr(o.err, "cannot open /nonexistent/dir/f"));
+	assert_non_null(strstr(o.err, "cannot write /nonexistent/dir/f"));
 	output_free(&o);
 }
 
