@@ -65,8 +65,6 @@ static int probe_one(void *ctx, const char *path)
 	int err;
 
 	full_path(s, path, full, sizeof(full));
-	/* every object a process maps or will load has its frames unwound (--unwind dwarf) */
-	unwind_tables_add(&s->t->unwind, full, 0);
 	/* the objects every process maps: read once, however many processes there are */
 	if (!file_key(full, &key))
 		return 0;
@@ -77,6 +75,12 @@ static int probe_one(void *ctx, const char *path)
 		s->found += what == PROBED;
 		return 0;
 	}
+	/*
+	 * Every object a process maps or will load has its frames unwound
+	 * (--unwind dwarf), once, like its probes (one dlopen'd meanwhile is
+	 * discover_new_mappings()'s).
+	 */
+	unwind_tables_add(&s->t->unwind, full, 0);
 	err = probes_attach(s->t, full, 0, s->why);
 	if (err && err != -ENOENT)
 		return err;
