@@ -150,10 +150,10 @@ int discover_mapped(struct memtrack *t, pid_t pid, int *found, struct memtrack_e
 	return err;
 }
 
-int discover_needed(struct memtrack *t, const char *exe, char *const *envp,
-		    struct memtrack_error *why)
+/* fn for each library exe will load, run with envp (its LD_PRELOAD and LD_LIBRARY_PATH). */
+static int needed_each(const char *exe, char *const *envp, int (*fn)(void *ctx, const char *path),
+		       void *ctx)
 {
-	struct scan s = { .t = t, .why = why, .same_root = true };
 	const char *preload = NULL, *library_path = NULL;
 
 	for (size_t i = 0; envp && envp[i]; i++) {
@@ -162,7 +162,15 @@ int discover_needed(struct memtrack *t, const char *exe, char *const *envp,
 		else if (strncmp(envp[i], "LD_LIBRARY_PATH=", 16) == 0)
 			library_path = envp[i] + 16;
 	}
-	return lib_deps_each(exe, preload, library_path, probe_one, &s);
+	return lib_deps_each(exe, preload, library_path, fn, ctx);
+}
+
+int discover_needed(struct memtrack *t, const char *exe, char *const *envp,
+		    struct memtrack_error *why)
+{
+	struct scan s = { .t = t, .why = why, .same_root = true };
+
+	return needed_each(exe, envp, probe_one, &s);
 }
 
 static int unwind_one(void *ctx, const char *path)
@@ -173,7 +181,6 @@ static int unwind_one(void *ctx, const char *path)
 
 void discover_unwind(struct memtrack *t, const char *exe, char *const *envp)
 {
-	const char *preload = NULL, *library_path = NULL;
 	char interp[PATH_MAX];
 
 	if (!t->unwind.on)
@@ -183,13 +190,7 @@ void discover_unwind(struct memtrack *t, const char *exe, char *const *envp)
 		unwind_tables_add(&t->unwind, interp, 0);
 	if (!t->usdt)
 		return; /* the uprobe source's discover_needed() has walked them already */
-	for (size_t i = 0; envp && envp[i]; i++) {
-		if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
-			preload = envp[i] + 11;
-		else if (strncmp(envp[i], "LD_LIBRARY_PATH=", 16) == 0)
-			library_path = envp[i] + 16;
-	}
-	lib_deps_each(exe, preload, library_path, unwind_one, &t->unwind);
+	needed_each(exe, envp, unwind_one, &t->unwind);
 }
 
 void discover_on_map(void *ctx, pid_t pid, const char *path)

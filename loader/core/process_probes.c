@@ -99,7 +99,7 @@ static void reap_detachers(struct memtrack *t, bool wait)
 	t->ndetachers = kept;
 }
 
-void procs_remove(struct memtrack *t, const pid_t *pids, size_t n)
+static void procs_remove(struct memtrack *t, const pid_t *pids, size_t n)
 {
 	struct detacher d;
 

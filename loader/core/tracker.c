@@ -274,7 +274,7 @@ static int tracker_load(struct memtrack *t, const struct memtrack_opts *opts,
 		return error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL, "unknown unwinding %d",
 				  (int)opts->unwind);
 	e = unwind_tables_setup(&t->unwind, t->skel,
-				opts->unwind == MEMTRACK_UNWIND_DWARF && opts->stack_depth, 0);
+				opts->unwind == MEMTRACK_UNWIND_DWARF && opts->stack_depth);
 	if (e)
 		return error_fail(err, MEMTRACK_ERR_USAGE, e, "cannot size the unwind tables: %s",
 				  strerror(-e));

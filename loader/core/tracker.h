@@ -196,7 +196,6 @@ int procs_hold_start(struct memtrack *t);
 int procs_add(struct memtrack *t, pid_t pid, bool seize, struct memtrack_error *why);
 /* Link the objects a traced process lacks into it. */
 int procs_catch_up(struct memtrack *t, struct memtrack_error *why);
-void procs_remove(struct memtrack *t, const pid_t *pids, size_t n);
 /* Wait (up to timeout_ms) until pid has exec'd and runs its new image with its probes in. */
 void procs_wait_exec(struct memtrack *t, pid_t pid, int timeout_ms);
 /* Let every held process go, and detach from all of them. */

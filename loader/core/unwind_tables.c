@@ -15,16 +15,14 @@
 /* 2M rows (16 MiB, resident while tracing): python3.11 with eight C extensions used 240,000. */
 #define DEFAULT_ROWS (1u << 21)
 
-int unwind_tables_setup(struct unwind_tables *u, struct memtrack_bpf *skel, bool on, size_t rows)
+int unwind_tables_setup(struct unwind_tables *u, struct memtrack_bpf *skel, bool on)
 {
 	memset(u, 0, sizeof(*u));
 	u->on = on;
 	u->objects_fd = -1;
 	pthread_mutex_init(&u->lock, NULL);
 	skel->bss->dwarf_unwind = on;
-	u->cap = on ? (rows ? rows : DEFAULT_ROWS) : 0;
-	if (u->cap > UINT32_MAX)
-		return -EINVAL;
+	u->cap = on ? DEFAULT_ROWS : 0;
 	if (on) /* the other maps keep the sizes bpf/stack_walk.bpf.h gives them */
 		return bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)u->cap);
 	/* frame pointers: the dwarf walk's maps are never used, and as small as can be */

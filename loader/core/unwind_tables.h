@@ -33,7 +33,7 @@ struct unwind_tables {
 };
 
 /* Before the BPF object is loaded: on (opts.unwind), the rows' room. 0 or a negative errno. */
-int unwind_tables_setup(struct unwind_tables *u, struct memtrack_bpf *skel, bool on, size_t rows);
+int unwind_tables_setup(struct unwind_tables *u, struct memtrack_bpf *skel, bool on);
 /* After: map the rows. 0 or a negative errno. */
 int unwind_tables_open(struct unwind_tables *u, struct memtrack_bpf *skel);
 /*

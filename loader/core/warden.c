@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "grow_array.h"
+#include "proc_status.h"
 #include "warden.h"
 
 /* One task the warden traces. */
@@ -82,22 +83,9 @@ static void send_msg(int fd, int what, int pid, int arg)
 /* A task's thread-group id, from /proc; 0 if it is gone. */
 static pid_t tgid_of(pid_t tid)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	char *p;
-	int fd;
+	struct proc_status st;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, "\nTgid:");
-	return p ? (pid_t)atoi(p + 6) : 0;
+	return proc_status_read(tid, &st) ? 0 : st.tgid;
 }
 
 static void resume(pid_t tid, int sig)

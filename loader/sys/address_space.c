@@ -102,13 +102,13 @@ static struct mapping *known_in_image(const struct address_spaces *a, pid_t pid,
 				      const struct memtrack_mapping *m, uint64_t time)
 {
 	const struct proc_maps *p = as_proc(a, pid);
+	uint64_t image = p ? last_exec(p, time) : 0;
 
 	for (size_t i = 0; p && m->path && i < p->n; i++) {
 		struct mapping *x = &p->maps[i];
 
 		if (x->m.start == m->start && x->m.end == m->end && x->m.offset == m->offset &&
-		    strcmp(x->m.path, m->path) == 0 &&
-		    last_exec(p, x->time) == last_exec(p, time))
+		    strcmp(x->m.path, m->path) == 0 && last_exec(p, x->time) == image)
 			return x;
 	}
 	return NULL;
