@@ -186,7 +186,7 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
-static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+int cli_parse_uint(const char *s, unsigned int max, unsigned int *out)
 {
 	char *end;
 	unsigned long v;
@@ -291,7 +291,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			o->strict = true;
 			break;
 		case OPT_STACK_DEPTH:
-			if (parse_uint(optarg, MT_MAX_STACK_DEPTH, &o->stack_depth))
+			if (cli_parse_uint(optarg, MT_MAX_STACK_DEPTH, &o->stack_depth))
 				return usage_error(err, errlen,
 						   "invalid stack depth '%s' (0 to %d frames)", optarg,
 						   MT_MAX_STACK_DEPTH);
@@ -300,7 +300,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			o->free_stacks = true;
 			break;
 		case OPT_MAX_STACKS:
-			if (parse_uint(optarg, 1u << 24, &o->max_stacks) || !o->max_stacks)
+			if (cli_parse_uint(optarg, 1u << 24, &o->max_stacks) || !o->max_stacks)
 				return usage_error(err, errlen,
 						   "invalid number of stacks '%s' (1 to 16777216)",
 						   optarg);
@@ -321,7 +321,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			o->all = true;
 			break;
 		case OPT_MAX_LIVE:
-			if (parse_uint(optarg, 1u << 26, &o->max_live) || !o->max_live)
+			if (cli_parse_uint(optarg, 1u << 26, &o->max_live) || !o->max_live)
 				return usage_error(err, errlen,
 						   "invalid number of live blocks '%s' (1 to 67108864)",
 						   optarg);

@@ -49,4 +49,7 @@ void cli_options_free(struct cli_options *o);
 /* "4096", "64K", "8M", "1G" as bytes; -EINVAL if malformed. */
 int cli_parse_size(const char *s, size_t *out);
 
+/* A decimal number from 0 to max; -EINVAL if malformed or past it. */
+int cli_parse_uint(const char *s, unsigned int max, unsigned int *out);
+
 #endif /* MEMTRACK_CLI_OPTIONS_H */

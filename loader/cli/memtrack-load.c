@@ -164,22 +164,6 @@ static unsigned long long now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
-/* An id from the environment: digits only, and not (uid_t)-1; false otherwise. */
-static bool parse_id(const char *s, unsigned int *id)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || strspn(s, "0123456789") != strlen(s))
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || v >= (unsigned int)-1)
-		return false;
-	*id = (unsigned int)v;
-	return true;
-}
-
 /*
  * How the command runs: as the user who ran sudo, as it would without it;
  * and with its stdout on our stderr when our stdout carries the JSONL.
@@ -193,7 +177,8 @@ static bool spawn_options(struct memtrack_spawn_opts *so, const char *output)
 
 	so->sz = sizeof(*so);
 	if (geteuid() == 0 && uid && gid) {
-		if (!parse_id(uid, &u) || !parse_id(gid, &g)) {
+		/* (uid_t)-1 is no user: setresuid() would leave the id as it is */
+		if (cli_parse_uint(uid, UINT_MAX - 1, &u) || cli_parse_uint(gid, UINT_MAX - 1, &g)) {
 			fprintf(stderr,
 				"memtrack-load: SUDO_UID '%s' or SUDO_GID '%s' is not a user or group "
 				"id: unset them to run the command as root\n",

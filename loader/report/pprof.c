@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "fnv_hash.h"
+#include "memtrack.h"
 #include "profile.pb-c.h"
 #include "pprof.h"
 #include "u64_map.h"
@@ -688,9 +689,10 @@ static int write_file(const char *path, const uint8_t *buf, size_t len)
 	if (!strcmp(path, "-"))
 		return write_all(STDOUT_FILENO, buf, len);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fd = open(path, O_WRONLY | O_CLOEXEC);
+		/* as every output is opened: not through another user's symlink in /tmp */
+		fd = memtrack_output_open(path, NULL);
 		if (fd < 0)
-			return -errno;
+			return fd;
 		err = write_all(fd, buf, len);
 		if (close(fd) && !err)
 			err = -errno;

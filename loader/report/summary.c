@@ -286,10 +286,15 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 	}
 }
 
-/* A report-only run's totals of pid, read at read_at: blocks of a process still running age until then. */
-static int import_totals(struct memtrack_summary *s, pid_t pid, uint64_t read_at,
+/*
+ * The handler's on_totals, on_site and on_block: what a report-only run's
+ * kernel kept. Totals are read at read_at: blocks of a process still
+ * running age until then.
+ */
+static int import_totals(void *ctx, pid_t pid, unsigned long long read_at,
 			 const struct mt_proc_totals *t)
 {
+	struct memtrack_summary *s = ctx;
 	struct proc_entry *e = entry_of(s, pid, false);
 
 	if (!e)
@@ -316,9 +321,9 @@ static int import_totals(struct memtrack_summary *s, pid_t pid, uint64_t read_at
 	return 0;
 }
 
-static int import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id,
-		       const struct mt_site *v)
+static int import_site(void *ctx, pid_t pid, unsigned long long stack_id, const struct mt_site *v)
 {
+	struct memtrack_summary *s = ctx;
 	struct proc_entry *e = entry_of(s, pid, false);
 	struct site *site;
 
@@ -332,9 +337,9 @@ static int import_site(struct memtrack_summary *s, pid_t pid, uint64_t stack_id,
 	return 0;
 }
 
-static int import_block(struct memtrack_summary *s, pid_t pid, uint64_t addr,
-			const struct mt_block *b)
+static int import_block(void *ctx, pid_t pid, unsigned long long addr, const struct mt_block *b)
 {
+	struct memtrack_summary *s = ctx;
 	struct proc_entry *e = entry_of(s, pid, false);
 	size_t proc;
 	struct site *site;
@@ -398,22 +403,6 @@ static int feed_stats(void *ctx, const struct memtrack_counters *c)
 	return 0;
 }
 
-static int feed_totals(void *ctx, pid_t pid, unsigned long long timestamp,
-		       const struct mt_proc_totals *t)
-{
-	return import_totals(ctx, pid, timestamp, t);
-}
-
-static int feed_site(void *ctx, pid_t pid, unsigned long long stack_id, const struct mt_site *v)
-{
-	return import_site(ctx, pid, stack_id, v);
-}
-
-static int feed_block(void *ctx, pid_t pid, unsigned long long addr, const struct mt_block *b)
-{
-	return import_block(ctx, pid, addr, b);
-}
-
 struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *s)
 {
 	return (struct memtrack_trace_handler){
@@ -423,9 +412,9 @@ struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *
 		.on_stack = feed_stack,
 		.on_mapping = feed_mapping,
 		.on_stats = feed_stats,
-		.on_totals = feed_totals,
-		.on_site = feed_site,
-		.on_block = feed_block,
+		.on_totals = import_totals,
+		.on_site = import_site,
+		.on_block = import_block,
 	};
 }
 
