@@ -526,35 +526,46 @@ static void test_report_bad_input(void **state)
 	output_free(&o);
 }
 
+/*
+ * A trace of an Exec and then record: memtrack-report's exit status and
+ * standard error (freed by the caller).
+ */
+static int report_record(const char *record, char **err)
+{
+	char path[] = "/tmp/memtrack-bad-XXXXXX";
+	struct output o;
+	int fd = mkstemp(path), status;
+
+	assert_true(fd >= 0);
+	dprintf(fd, "{\"type\":\"Exec\",\"timestamp\":1,\"pid\":7,\"comm\":\"x\"}\n%s\n", record);
+	close(fd);
+	report(&o, path, NULL);
+	unlink(path);
+	status = o.status;
+	*err = strdup(o.err);
+	output_free(&o);
+	return status;
+}
+
 /* A Stats record whose counts are not an object: exit 8 naming the line, never a crash. */
 static void test_damaged_stats(void **state)
 {
 	static const char *const keys[] = { "by_type", "failed", "drops", "stack_cuts" };
 	static const char *const values[] = { "null", "[1,2]", "5", "\"x\"" };
-	char bad[] = "/tmp/memtrack-bad-XXXXXX";
-	struct output o;
-	int fd = mkstemp(bad);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
 	for (size_t k = 0; k < 4; k++) {
 		for (size_t v = 0; v < 4; v++) {
-			FILE *f = fopen(bad, "w");
+			char rec[128], *err;
+			int status;
 
-			assert_non_null(f);
-			fprintf(f, "{\"type\":\"Exec\",\"timestamp\":1,\"pid\":7,\"comm\":\"x\"}\n"
-				   "{\"type\":\"Stats\",\"%s\":%s}\n",
-				keys[k], values[v]);
-			fclose(f);
-			report(&o, bad, NULL);
-			if (o.status != 8 || !strstr(o.err, ":2: a record with missing or malformed"))
-				fail_msg("\"%s\":%s gave status %d: %s", keys[k], values[v], o.status,
-					 o.err);
-			output_free(&o);
+			snprintf(rec, sizeof(rec), "{\"type\":\"Stats\",\"%s\":%s}", keys[k], values[v]);
+			status = report_record(rec, &err);
+			if (status != 8 || !strstr(err, ":2: a record with missing or malformed"))
+				fail_msg("\"%s\":%s gave status %d: %s", keys[k], values[v], status, err);
+			free(err);
 		}
 	}
-	unlink(bad);
 }
 
 /*
@@ -583,27 +594,18 @@ static void test_damaged_numbers(void **state)
 		"{\"type\":\"Realloc\",\"timestamp\":1,\"pid\":7,\"tid\":7,\"addr\":0,\"size\":0,"
 		"\"old_addr\":9,\"func\":\"realloc\"}",
 	};
-	char path[] = "/tmp/memtrack-bad-XXXXXX";
-	struct output o;
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) + sizeof(good) / sizeof(good[0]); i++) {
 		bool damaged = i < sizeof(bad) / sizeof(bad[0]);
 		const char *rec = damaged ? bad[i] : good[i - sizeof(bad) / sizeof(bad[0])];
-		FILE *f = fopen(path, "w");
+		char *err;
+		int status = report_record(rec, &err);
 
-		assert_non_null(f);
-		fprintf(f, "{\"type\":\"Exec\",\"timestamp\":1,\"pid\":7,\"comm\":\"x\"}\n%s\n", rec);
-		fclose(f);
-		report(&o, path, NULL);
-		if (damaged ? o.status != 8 || !strstr(o.err, ":2: ") : o.status != 0)
-			fail_msg("%s: status %d: %s", rec, o.status, o.err);
-		output_free(&o);
+		if (damaged ? status != 8 || !strstr(err, ":2: ") : status != 0)
+			fail_msg("%s: status %d: %s", rec, status, err);
+		free(err);
 	}
-	unlink(path);
 }
 
 /*

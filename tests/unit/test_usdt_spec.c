@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "elf_symbols.h"
+#include "test_support.h"
 #include "usdt_spec.h"
 
 static void test_registers_constants_and_memory(void **state)
@@ -80,14 +81,13 @@ static void test_bad_specs_are_refused(void **state)
 static void test_shim_sites(void **state)
 {
 	static const char *const names[] = { "malloc", "free", "nosuchprobe" };
-	const char *build = getenv("BUILD");
-	char shim[PATH_MAX], cmd[PATH_MAX + 64], line[512];
+	const char *shim = build_path("libmemtrack-usdt.so");
+	char cmd[PATH_MAX + 64], line[512];
 	struct usdt_site *sites;
 	size_t nsites, located = 0;
 	FILE *p;
 
 	(void)state;
-	snprintf(shim, sizeof(shim), "%s/libmemtrack-usdt.so", build && *build ? build : "build");
 	assert_int_equal(elf_usdt_sites(shim, "memtrack", names, 3, &sites, &nsites), 0);
 	assert_int_equal(nsites, 2);
 	for (size_t i = 0; i < nsites; i++) {
