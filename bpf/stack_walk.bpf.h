@@ -75,6 +75,8 @@ struct vma_seen {
  * states for the code after it to be verified in (on the stack, they made
  * a report-only program take seconds to load).
  */
+#define STACK_WINDOW 1024 /* bytes of stack read at once, a power of two */
+
 struct walk {
 	struct mt_stack stack; /* the frames kept */
 	__u64 fp, sp; /* the frame pointer, and where the last frame ended */
@@ -88,6 +90,10 @@ struct walk {
 	struct mt_unwind_object obj; /* its rows, if it has any (a copy: pointers do not last in here) */
 	bool has_obj;
 	__u64 mm; /* the address space: with an address, the key of what is learnt of it */
+	/* the stack read last: win_len bytes from user address win_at */
+	__u64 win_at;
+	__u32 win_len;
+	__u8 win[STACK_WINDOW];
 };
 
 static __always_inline void walk_keep(struct walk *w, __u64 ip)
@@ -99,6 +105,37 @@ static __always_inline void walk_keep(struct walk *w, __u64 ip)
 	w->stack.ip[n] = ip;
 	w->n = n + 1;
 	w->id = (w->id ^ ip) * MT_FNV1A_PRIME;
+}
+
+/*
+ * len bytes of the user stack at addr, from the window the walk read last,
+ * reading the next one if they are not in it. One read brings several
+ * frames: a walk's cost is mostly its reads (each a fault-safe copy with
+ * its checks), not their size. A window ends at its page's end, so that a
+ * read that can fail only fails where the bytes asked for are unreadable.
+ */
+static __always_inline long stack_read(struct walk *w, __u64 addr, void *dst, __u32 len)
+{
+	__u64 off = addr - w->win_at;
+
+	if (addr < w->win_at || off + len > w->win_len) {
+		__u32 n = 4096 - (addr & 4095);
+
+		if (n < len) /* the bytes cross a page: just them */
+			return bpf_probe_read_user(dst, len, (void *)addr);
+		if (n > STACK_WINDOW)
+			n = STACK_WINDOW;
+		w->win_len = 0;
+		if (bpf_probe_read_user(w->win, n, (void *)addr))
+			return -1;
+		w->win_at = addr;
+		w->win_len = n;
+		off = 0;
+	}
+	if (off > STACK_WINDOW - len)
+		return -1; /* cannot be: for the verifier */
+	__builtin_memcpy(dst, w->win + off, len);
+	return 0;
 }
 
 /*
@@ -125,7 +162,7 @@ static __always_inline long fp_step(struct walk *w, bool keep)
 		w->cut = MT_STACK_CUT_NO_FRAME;
 		return 1;
 	}
-	if (bpf_probe_read_user(&f, sizeof(f), (void *)w->fp)) {
+	if (stack_read(w, w->fp, &f, sizeof(f))) {
 		w->cut = MT_STACK_CUT_UNREADABLE;
 		return 1;
 	}
@@ -368,17 +405,17 @@ static long dwarf_step(__u32 index, void *ctx)
 		/* rbp saved just below the return address (push %rbp): both in one read */
 		struct frame f;
 
-		if (bpf_probe_read_user(&f, sizeof(f), (void *)(cfa - 16))) {
+		if (stack_read(w, cfa - 16, &f, sizeof(f))) {
 			w->cut = MT_STACK_CUT_UNREADABLE;
 			return 1;
 		}
 		ra = f.ret;
 		w->fp = f.next;
-	} else if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
+	} else if (stack_read(w, cfa - 8, &ra, sizeof(ra))) {
 		w->cut = MT_STACK_CUT_UNREADABLE;
 		return 1;
 	} else if (row.rbp_off) {
-		if (bpf_probe_read_user(&fp, sizeof(fp), (void *)(cfa + 8 * (__s64)row.rbp_off))) {
+		if (stack_read(w, cfa + 8 * (__s64)row.rbp_off, &fp, sizeof(fp))) {
 			w->cut = MT_STACK_CUT_UNREADABLE;
 			return 1;
 		}
@@ -433,6 +470,7 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 	w->keep_pc = !skip_top && !caller;
 	w->vma.start = w->vma.end = 0;
 	w->has_obj = false;
+	w->win_len = 0;
 	ref.w = w;
 	if (dwarf_unwind) {
 		w->mm = (__u64)bpf_get_current_task_btf()->mm; /* a trusted pointer: a plain load */

@@ -238,6 +238,53 @@ static void test_c_at_o2(void **state)
 	same_frames(state, "malloc", 4343, cmd, 42); /* deep 41 times, main */
 }
 
+/*
+ * The same stack at every 16 bytes of its page (the fixture's shifted
+ * mode): each of the 256 allocations has its whole stack, the walk's
+ * reads of the stack meeting page ends wherever they can.
+ */
+static void test_stack_on_every_page_offset(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/unwind_c"), "shifted", NULL };
+	const char *opts[] = { "--source", SOURCE_OF(state), "--unwind", "dwarf", "-T", "--json",
+			       "--no-summary", NULL };
+	const char *want[] = { "inner", "shifted", "main" };
+	bool seen[256] = { false };
+	size_t n_seen = 0;
+	struct trace tr;
+	char *line, *save = NULL;
+
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	assert_int_equal(tr.status, 0);
+	for (line = strtok_r(tr.err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *o = line[0] == '{' ? json_tokener_parse(line) : NULL, *st;
+		long size = o && json_object_object_get_ex(o, "size", NULL) ? jint(o, "size") : 0;
+
+		if (size >= 5242 && size < 5242 + 256 && !strcmp(jstr(o, "type"), "Malloc")) {
+			if (!json_object_object_get_ex(o, "stack", &st) ||
+			    json_object_array_length(st) < 3)
+				fail_msg("the allocation of %ld bytes has a short stack: %s", size,
+					 line);
+			for (size_t i = 0; i < 3; i++) {
+				char *name = comparable(
+					jstr(json_object_array_get_idx(st, i), "function"));
+
+				if (strcmp(name, want[i]))
+					fail_msg("allocation of %ld bytes: frame %zu is %s, not %s",
+						 size, i, name, want[i]);
+				free(name);
+			}
+			n_seen += !seen[size - 5242];
+			seen[size - 5242] = true;
+		}
+		json_object_put(o);
+	}
+	if (n_seen != 256)
+		fail_msg("%zu of the 256 allocations seen:\n%s", n_seen, tr.err);
+	trace_free(&tr);
+}
+
 /* libstdc++'s containers: the uprobe source sees operator new, the shim the malloc it calls. */
 static void test_cxx_containers(void **state)
 {
@@ -269,6 +316,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH_SOURCES(test_c_at_o2),
+		BOTH_SOURCES(test_stack_on_every_page_offset),
 		BOTH_SOURCES(test_cxx_containers),
 		BOTH_SOURCES(test_python),
 	};
