@@ -415,9 +415,42 @@ int memtrack_stats_to_json(const struct memtrack_counters *c, unsigned long long
 int memtrack_output_open(const char *path, struct memtrack_error *err);
 
 /*
- * A JSONL output file ("-": standard output), truncated on open (by
- * memtrack_output_open()), written only in whole lines so that a reader
- * never sees half of one.
+ * Would memtrack_output_open() accept path? Checked without changing
+ * anything: a file the check has to make is removed again. 0, or a
+ * negative errno with err saying why. For refusing an output before a run
+ * starts, when it is written only later.
+ */
+int memtrack_output_check(const char *path, struct memtrack_error *err);
+
+/*
+ * An output that takes the place of path only once it is whole: written
+ * to a temporary file beside path (mode 0644), renamed over path by
+ * memtrack_output_end() if nothing failed, removed if something did. A
+ * failed or abandoned output leaves what was at path. Where that cannot
+ * be (path is an existing device, pipe or /dev/stdout, or its directory
+ * cannot take a temporary file), it is opened in place as
+ * memtrack_output_open() does. "-" is standard output.
+ */
+struct memtrack_output {
+	int fd;	   /* write here */
+	char *tmp; /* the temporary file, or NULL when written in place */
+	char *path;
+};
+int memtrack_output_begin(const char *path, struct memtrack_output *o,
+			  struct memtrack_error *err);
+/*
+ * Close o. failed: a negative errno if writing failed (o is then
+ * abandoned), else 0. Returns the first error: failed, or closing's or
+ * renaming's.
+ */
+int memtrack_output_end(struct memtrack_output *o, int failed);
+
+/*
+ * A JSONL output file ("-": standard output), written only in whole lines
+ * so that a reader never sees half of one. The path is checked on open
+ * (memtrack_output_check()) and created or truncated at the first write,
+ * so that a run refused before it records anything leaves the file as it
+ * was.
  */
 struct memtrack_jsonl;
 struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err);

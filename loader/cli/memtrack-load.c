@@ -77,7 +77,8 @@ struct run {
 	struct memtrack_summary *summary;
 	struct memtrack_event_printer *printer;
 	const struct report_options *rep;
-	FILE *report_out; /* the reports' stream: stderr, or --report-file */
+	FILE *report_out; /* the reports' stream: stderr, stdout, or the --report-file's */
+	struct report_file report_file;
 	struct memtrack_tee *tee;
 	int out_at, summary_at, printer_at; /* their places in the tee (-1: none) */
 	int write_error;  /* negative errno from writing the JSONL */
@@ -314,36 +315,29 @@ static unsigned long long report(struct memtrack *t, struct run *r)
 }
 
 /*
- * The report outputs, opened (or made) before anything starts, so that a
- * path that cannot be written is refused before the command runs.
+ * The report outputs, checked before anything starts, so that a path that
+ * cannot be written is refused before the command runs, and nothing that
+ * is there is changed until the reports are written: the --report-file
+ * (which -T writes as it goes) is a temporary file beside it until then.
  */
-static int open_report_outputs(const struct report_options *rep, FILE **report_out)
+static int open_report_outputs(const struct report_options *rep, struct run *r)
 {
 	const char *files[] = { rep->folded, rep->folded_alloc, rep->pprof };
 	struct memtrack_error err = { 0 };
 
-	*report_out = stderr;
-	if (rep->report_file && strcmp(rep->report_file, "-") == 0) {
-		*report_out = stdout;
-	} else if (rep->report_file) {
-		*report_out = report_create(rep->report_file, &err);
-		if (!*report_out) {
+	r->report_out = stderr;
+	if (rep->report_file) {
+		if (report_file_open(rep->report_file, &r->report_file, &err)) {
 			fprintf(stderr, "memtrack-load: %s\n", err.msg);
-			*report_out = stderr;
 			return EXIT_OUTPUT;
 		}
+		r->report_out = r->report_file.f;
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int fd;
-
-		if (!files[i] || strcmp(files[i], "-") == 0)
-			continue;
-		fd = memtrack_output_open(files[i], &err);
-		if (fd < 0) {
+		if (files[i] && strcmp(files[i], "-") && memtrack_output_check(files[i], &err)) {
 			fprintf(stderr, "memtrack-load: %s\n", err.msg);
 			return EXIT_OUTPUT;
 		}
-		close(fd);
 	}
 	return 0;
 }
@@ -378,7 +372,7 @@ int main(int argc, char **argv)
 	unsigned long long dropped;
 	bool all_exited;
 	char msg[256], *shim = NULL;
-	int status;
+	int status, closed;
 
 	switch (cli_parse(argc, argv, &o, msg, sizeof(msg))) {
 	case CLI_DONE:
@@ -400,7 +394,7 @@ int main(int argc, char **argv)
 		}
 		r.out_path = o.output;
 	}
-	status = open_report_outputs(&o.report, &r.report_out);
+	status = open_report_outputs(&o.report, &r);
 	if (status)
 		goto out;
 	r.summary = memtrack_summary_new();
@@ -467,6 +461,13 @@ int main(int argc, char **argv)
 
 	trace_loop(t, &r, &c, o.duration, o.cgroup || o.all);
 	dropped = report(t, &r);
+	/* the reports are whole: the --report-file takes its path's place now */
+	closed = report_file_close(&r.report_file, r.report_error ? -EIO : 0);
+	if (closed && !r.report_error) {
+		fprintf(stderr, "memtrack-load: cannot write %s: %s\n", o.report.report_file,
+			strerror(-closed));
+		r.report_error = true;
+	}
 	all_exited = memtrack_tracked_count(t) == 0;
 	memtrack_close(t); /* detach now: the command may run on after -d */
 	t = NULL;
@@ -493,8 +494,7 @@ out:
 	memtrack_event_printer_free(r.printer);
 	memtrack_tee_free(r.tee);
 	memtrack_summary_free(r.summary);
-	if (r.report_out && r.report_out != stderr && r.report_out != stdout)
-		fclose(r.report_out);
+	report_file_close(&r.report_file, -ECANCELED); /* a refused run: what was there stays */
 	cli_options_free(&o);
 	free(shim);
 	return status;

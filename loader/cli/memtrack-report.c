@@ -135,9 +135,10 @@ int main(int argc, char **argv)
 	struct memtrack_summary *s = NULL;
 	struct report_options r;
 	const char *trace = NULL;
+	struct report_file rf = { .o.fd = -1 };
 	FILE *out = stdout;
 	char msg[512];
-	int status = parse(argc, argv, &r, &trace);
+	int closed, status = parse(argc, argv, &r, &trace);
 
 	if (status >= 0)
 		return status;
@@ -149,11 +150,11 @@ int main(int argc, char **argv)
 	if (!r.report_file && r.pprof && !strcmp(r.pprof, "-"))
 		out = stderr;
 	if (r.report_file && strcmp(r.report_file, "-") != 0) {
-		out = report_create(r.report_file, &err);
-		if (!out) {
+		if (report_file_open(r.report_file, &rf, &err)) {
 			fprintf(stderr, "memtrack-report: %s\n", err.msg);
 			return EXIT_OUTPUT;
 		}
+		out = rf.f;
 	}
 	s = memtrack_summary_new();
 	if (!s || report_setup(s, &r)) {
@@ -175,9 +176,11 @@ int main(int argc, char **argv)
 	}
 out:
 	memtrack_summary_free(s);
-	if (out != stdout && out != stderr && fclose(out) && !status) {
+	/* the --report-file takes its path's place only if all went well */
+	closed = report_file_close(&rf, status ? -ECANCELED : 0);
+	if (closed && !status) {
 		fprintf(stderr, "memtrack-report: cannot write %s: %s\n", r.report_file,
-			strerror(errno));
+			strerror(-closed));
 		status = EXIT_OUTPUT;
 	}
 	return status;

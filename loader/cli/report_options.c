@@ -155,40 +155,60 @@ int report_setup(struct memtrack_summary *s, const struct report_options *r)
 	return err;
 }
 
-FILE *report_create(const char *path, struct memtrack_error *err)
+int report_file_open(const char *path, struct report_file *rf, struct memtrack_error *err)
 {
-	int fd = memtrack_output_open(path, err);
-	FILE *f;
+	int r, fd;
 
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "w");
-	if (!f) {
-		snprintf(err->msg, sizeof(err->msg), "cannot write %s: %s", path, strerror(errno));
-		close(fd);
+	memset(rf, 0, sizeof(*rf));
+	rf->o.fd = -1;
+	if (!strcmp(path, "-")) {
+		rf->f = stdout;
+		return 0;
 	}
-	return f;
+	r = memtrack_output_begin(path, &rf->o, err);
+	if (r)
+		return r;
+	/* the stream has its own descriptor: fclose() closes it, memtrack_output_end() the file */
+	fd = fcntl(rf->o.fd, F_DUPFD_CLOEXEC, 0);
+	rf->f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!rf->f) {
+		r = -errno;
+		snprintf(err->msg, sizeof(err->msg), "cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		memtrack_output_end(&rf->o, r);
+	}
+	return r;
+}
+
+int report_file_close(struct report_file *rf, int failed)
+{
+	int err = failed;
+
+	if (!rf->f || rf->f == stdout)
+		return err; /* standard output: flushed at exit, or by the caller */
+	if (fclose(rf->f) && !err)
+		err = -errno;
+	rf->f = NULL;
+	return memtrack_output_end(&rf->o, err);
 }
 
 /* One file output: open it ("-": stdout), write it, close it, say what failed. */
 static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind, const char *path,
 		   char *msg, size_t msglen)
 {
-	bool std = strcmp(path, "-") == 0;
 	struct memtrack_error why = { 0 };
-	FILE *f = std ? stdout : report_create(path, &why);
-	int err;
+	struct report_file rf;
+	int err = report_file_open(path, &rf, &why);
 
-	if (!f) {
+	if (err) {
 		snprintf(msg, msglen, "%s", why.msg);
-		return why.code ? why.code : -EIO;
+		return err;
 	}
-	err = memtrack_report(s, kind, NULL, f);
-	if (!std && fclose(f) && !err)
-		err = -errno;
+	err = report_file_close(&rf, memtrack_report(s, kind, NULL, rf.f));
 	if (err)
-		snprintf(msg, msglen, "cannot write %s: %s", std ? "standard output" : path,
-			 strerror(-err));
+		snprintf(msg, msglen, "cannot write %s: %s",
+			 strcmp(path, "-") ? path : "standard output", strerror(-err));
 	return err;
 }
 

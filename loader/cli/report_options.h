@@ -79,12 +79,19 @@ int report_parse_age(const char *s, unsigned long long *ns);
 int report_setup(struct memtrack_summary *s, const struct report_options *r);
 
 /*
- * A report file, opened by memtrack_output_open(): mode 0644, or stricter
- * by the umask (fopen's 0666 let a umask of 0 make root's files
- * world-writable), and never through another user's symlink in /tmp.
- * NULL with err saying why.
+ * A report file ("-": standard output): a stream whose file takes the
+ * place of path only when it is closed without a failure
+ * (memtrack_output_begin(): mode 0644, never through another user's
+ * symlink in /tmp), so that a failed or refused run leaves what was there.
  */
-FILE *report_create(const char *path, struct memtrack_error *err);
+struct report_file {
+	FILE *f;
+	struct memtrack_output o;
+};
+/* 0, or a negative errno with err saying why. */
+int report_file_open(const char *path, struct report_file *rf, struct memtrack_error *err);
+/* failed: a negative errno if writing failed (the file is then abandoned). The first error. */
+int report_file_close(struct report_file *rf, int failed);
 
 /*
  * The reports asked for, to out (summary, stats, largest, leaks), and the

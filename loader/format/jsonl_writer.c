@@ -19,7 +19,8 @@
 #define JSONL_LINE_MAX 2048 /* longer than any record's JSON */
 
 struct memtrack_jsonl {
-	int fd;
+	int fd;	    /* -1 until the first write */
+	char *path; /* opened at the first write */
 	bool close_fd;
 	bool regular;	/* a regular file: a failed write can be cut back to whole lines */
 	off_t written;	/* bytes of whole lines in the file */
@@ -31,7 +32,6 @@ struct memtrack_jsonl {
 struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_error *err)
 {
 	struct memtrack_jsonl *w = calloc(1, sizeof(*w));
-	struct stat st;
 
 	if (!w) {
 		error_fail(err, MEMTRACK_ERR_OUTPUT, -ENOMEM, "out of memory");
@@ -41,20 +41,47 @@ struct memtrack_jsonl *memtrack_jsonl_open(const char *path, struct memtrack_err
 		w->fd = STDOUT_FILENO;
 		return w;
 	}
-	w->fd = memtrack_output_open(path, err);
-	if (w->fd < 0) {
+	w->fd = -1;
+	w->path = strdup(path);
+	if (!w->path) {
+		error_fail(err, MEMTRACK_ERR_OUTPUT, -ENOMEM, "out of memory");
 		free(w);
 		return NULL;
 	}
+	if (memtrack_output_check(path, err)) {
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/*
+ * The file, opened (created or truncated) at the first write, not before:
+ * a run refused before it records anything leaves what was there.
+ */
+static int open_at_first_write(struct memtrack_jsonl *w)
+{
+	struct stat st;
+
+	if (w->fd >= 0 || w->error)
+		return w->error;
+	w->fd = memtrack_output_open(w->path, NULL);
+	if (w->fd < 0) {
+		w->error = w->fd;
+		return w->error;
+	}
 	w->close_fd = true;
 	w->regular = fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode);
-	return w;
+	return 0;
 }
 
 int memtrack_jsonl_flush(struct memtrack_jsonl *w)
 {
 	size_t done = 0;
 
+	if (w->len && open_at_first_write(w))
+		return w->error;
 	while (done < w->len && !w->error) {
 		ssize_t n = write(w->fd, w->buf + done, w->len - done);
 
@@ -107,7 +134,7 @@ static int write_whole(struct memtrack_jsonl *w, const char *line, size_t len)
 {
 	size_t done = 0;
 
-	if (memtrack_jsonl_flush(w))
+	if (memtrack_jsonl_flush(w) || open_at_first_write(w))
 		return w->error;
 	while (done < len && !w->error) {
 		ssize_t n = write(w->fd, line + done, len - done);
@@ -231,6 +258,7 @@ int memtrack_jsonl_close(struct memtrack_jsonl *w)
 	err = memtrack_jsonl_flush(w);
 	if (w->close_fd && close(w->fd) && !err)
 		err = -errno;
+	free(w->path);
 	free(w);
 	return err;
 }

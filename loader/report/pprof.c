@@ -674,45 +674,17 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 }
 
 /*
- * The profile to path ("-": standard output). An existing path that is not
- * a regular file (a device, a pipe, /dev/stdout) is written in place and
- * never removed. Otherwise the profile goes to a temporary file beside it,
- * renamed over it only once whole: a failed write leaves what was there,
- * and removes nothing but its own temporary file.
+ * The profile to path ("-": standard output), taking its place only once
+ * whole (memtrack_output_begin()): a failed write leaves what was there.
  */
 static int write_file(const char *path, const uint8_t *buf, size_t len)
 {
-	char tmp[PATH_MAX];
-	struct stat st;
-	int fd, err;
+	struct memtrack_output o;
+	int err = memtrack_output_begin(path, &o, NULL);
 
-	if (!strcmp(path, "-"))
-		return write_all(STDOUT_FILENO, buf, len);
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* as every output is opened: not through another user's symlink in /tmp */
-		fd = memtrack_output_open(path, NULL);
-		if (fd < 0)
-			return fd;
-		err = write_all(fd, buf, len);
-		if (close(fd) && !err)
-			err = -errno;
-		return err;
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	err = fchmod(fd, 0644) ? -errno : 0;
-	err = err ?: write_all(fd, buf, len);
-	/* close() is where some file systems (NFS) report a failed write. */
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
 	if (err)
-		unlink(tmp);
-	return err;
+		return err;
+	return memtrack_output_end(&o, write_all(o.fd, buf, len));
 }
 
 int pprof_write(struct pprof_builder *b, const char *path, long long time_ns, long long duration_ns)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* What memtrack-load writes: JSONL on stdout with -o -, and the summary on stderr. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -197,6 +198,144 @@ static void test_full_disk_leaves_whole_lines(void **state)
 	rmdir(dir);
 }
 
+/* The outputs of test_refused_runs_change_nothing, in dir: name, and what it holds before. */
+static const char *const kept_outputs[] = { "keep.jsonl", "report.txt", "stacks.folded",
+					    "heap.pb.gz" };
+
+static void outputs_prepare(const char *dir)
+{
+	char path[128];
+
+	for (size_t i = 0; i < 4; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, kept_outputs[i]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "precious %s\n", kept_outputs[i]);
+		assert_int_equal(fclose(f), 0);
+	}
+}
+
+/* Each output as it was, and nothing else in dir (no temporary file, no new output). */
+static void outputs_unchanged(const char *dir, const char *what)
+{
+	char path[128], text[128], want[128];
+	struct dirent *e;
+	size_t entries = 0;
+	DIR *d;
+
+	for (size_t i = 0; i < 4; i++) {
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, kept_outputs[i]);
+		f = fopen(path, "r");
+		if (!f)
+			fail_msg("%s removed %s", what, kept_outputs[i]);
+		n = fread(text, 1, sizeof(text) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+		snprintf(want, sizeof(want), "precious %s\n", kept_outputs[i]);
+		if (strcmp(text, want))
+			fail_msg("%s changed %s: \"%s\"", what, kept_outputs[i], text);
+	}
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			entries++;
+	closedir(d);
+	if (entries != 4)
+		fail_msg("%s left %zu files in %s, not 4", what, entries, dir);
+}
+
+/*
+ * A run refused before it traces (a bad option value, a command that does
+ * not exist, a PID that does not) or a report of a damaged trace changes
+ * no output that was there and makes none that was not: outputs are
+ * checked at the start, but written (or put in place) only by a run.
+ */
+static void test_refused_runs_change_nothing(void **state)
+{
+	char dir[] = "/tmp/memtrack-kept-XXXXXX", jsonl[96], rep[96], folded[96], pprof[96],
+	     bad[128], fresh[96];
+	const char *outputs[] = { "-o", jsonl, "--report-file", rep, "--folded", folded,
+				  "--pprof", pprof };
+	struct {
+		const char *what, *args[3];
+		int status;
+	} refused[] = {
+		{ "--ringbuf-size 1", { "--ringbuf-size", "1", NULL }, 2 },
+		{ "a missing command", { "--", "/nonexistent/command", NULL }, 127 },
+		{ "a missing PID", { "-p", "2147483646", NULL }, 3 },
+	};
+	const char *argv[16];
+	struct output o;
+	FILE *f;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(jsonl, sizeof(jsonl), "%s/%s", dir, kept_outputs[0]);
+	snprintf(rep, sizeof(rep), "%s/%s", dir, kept_outputs[1]);
+	snprintf(folded, sizeof(folded), "%s/%s", dir, kept_outputs[2]);
+	snprintf(pprof, sizeof(pprof), "%s/%s", dir, kept_outputs[3]);
+	outputs_prepare(dir);
+	for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		size_t n = 0;
+
+		argv[n++] = build_path("memtrack-load");
+		for (size_t i = 0; i < 8; i++)
+			argv[n++] = outputs[i];
+		for (size_t i = 0; refused[k].args[i]; i++)
+			argv[n++] = refused[k].args[i];
+		argv[n] = NULL;
+		run_io(argv, NULL, NULL, 0, &o);
+		if (o.status != refused[k].status)
+			fail_msg("%s: exit %d, not %d: %s", refused[k].what, o.status,
+				 refused[k].status, o.err);
+		output_free(&o);
+		outputs_unchanged(dir, refused[k].what);
+	}
+
+	/* memtrack-report of a trace damaged at its first line */
+	snprintf(bad, sizeof(bad), "%s/../%s-bad.jsonl", dir, strrchr(dir, '/') + 1);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("{\"type\":\"Malloc\",\"pid\":0}\n", f);
+	assert_int_equal(fclose(f), 0);
+	{
+		const char *report[] = { build_path("memtrack-report"), "-T", "--report-file", rep,
+					 "--folded", folded, "--pprof", pprof, bad, NULL };
+
+		run_io(report, NULL, NULL, 0, &o);
+		assert_int_equal(o.status, 8);
+		output_free(&o);
+		outputs_unchanged(dir, "memtrack-report of a damaged trace");
+	}
+	unlink(bad);
+
+	/* and an output that was not there is not made by a refused run */
+	snprintf(fresh, sizeof(fresh), "%s/fresh.jsonl", dir);
+	{
+		const char *load[] = { build_path("memtrack-load"), "-o", fresh, "--ringbuf-size",
+				       "1", NULL };
+
+		run_io(load, NULL, NULL, 0, &o);
+		assert_int_equal(o.status, 2);
+		output_free(&o);
+		assert_int_equal(access(fresh, F_OK), -1);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, kept_outputs[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /*
  * A stack walk cut short is counted by reason in the Stats record: with
  * --stack-depth 2, leak_sites' allocations (three frames and more, with
@@ -291,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_summary_columns),
 		cmocka_unit_test(test_command_output_moves_to_stderr),
 		cmocka_unit_test(test_full_disk_leaves_whole_lines),
+		cmocka_unit_test(test_refused_runs_change_nothing),
 		cmocka_unit_test(test_stack_cuts_are_counted),
 		cmocka_unit_test(test_each_mapping_and_stack_once),
 	};
