@@ -113,7 +113,8 @@ shim: $(SHIM) $(BUILD)/bench/libmemtrack-usdt-nop1.so
 examples: $(EXAMPLES)
 tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS) \
 	$(BUILD)/tests/fixtures/leak_sites.nodebug $(BUILD)/tests/fixtures/leak_sites.stripped \
-	$(BUILD)/tests/fixtures/leak_sites.linked $(BUILD)/tests/fixtures/leak_sites.minidebug
+	$(BUILD)/tests/fixtures/leak_sites.linked $(BUILD)/tests/fixtures/leak_sites.minidebug \
+	$(BUILD)/tests/fixtures/no_fde.so
 
 # --------------------------------------------------------------------------
 # BPF: vmlinux.h from the running kernel's BTF, the object, its skeleton
@@ -298,17 +299,26 @@ $(BUILD)/tests/fixtures/leak_sites.minidebug: $(BUILD)/tests/fixtures/leak_sites
 	objcopy --strip-all --add-section .gnu_debugdata=$@.mini.xz $< $@ && \
 	rm -f $@.funcs $@.dyn $@.keep $@.mini.xz
 
+# an object whose .eh_frame holds no FDE, only its terminator: a table of no rows
+$(BUILD)/tests/fixtures/no_fde.so:
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)echo 'int answer(void) { return 42; }' | \
+		$(CC) -shared -fPIC -nostdlib -fno-asynchronous-unwind-tables -x c - -o $@.tmp && \
+	head -c 4 /dev/zero > $@.end && objcopy --update-section .eh_frame=$@.end $@.tmp $@ && \
+	rm -f $@.tmp $@.end
+
 $(BUILD)/tests/fixtures/lib%.so: tests/fixtures/lib/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -fno-builtin -shared -fPIC -o $@ $<
 
 $(BUILD)/tests/lib/%.o: tests/lib/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) -Itests/lib -c $< -o $@
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS) $(TEST_LIB_OBJS)
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(ALL_ROLE_INCLUDES) -Iloader/cli -Itests/lib -o $@ $< \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $(ALL_ROLE_INCLUDES) -Iloader/cli -Itests/lib \
+		-o $@ $< \
 		$(CLI_COMMON_OBJS) $(TEST_LIB_OBJS) \
 		$(LIB_INTERNAL_A) $(LIB_LDLIBS) -lcmocka -lm
 

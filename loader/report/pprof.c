@@ -408,9 +408,10 @@ int pprof_add(struct pprof_builder *b, const struct pprof_frame *frames, size_t 
 	     pos = dedup_next(&b->sample_ix, pos)) {
 		struct pp_sample *o = &b->samples[pos - 1];
 
+		/* no frames: loc_ids may still be NULL, which memcmp may not be given */
 		if (o->pid != s.pid || o->comm != s.comm || o->nlocs != s.nlocs ||
-		    memcmp(&b->loc_ids[o->first_loc], &b->loc_ids[mark],
-			   s.nlocs * sizeof(*b->loc_ids)))
+		    (s.nlocs && memcmp(&b->loc_ids[o->first_loc], &b->loc_ids[mark],
+				       s.nlocs * sizeof(*b->loc_ids))))
 			continue;
 		/* Unsigned, so that a sum past INT64_MAX wraps instead of being undefined. */
 		for (int k = 0; k < PPROF_NR_VALUES; k++)

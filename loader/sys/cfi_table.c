@@ -473,6 +473,8 @@ static void normalize(struct builder *b)
 {
 	size_t out = 0;
 
+	if (!b->n)
+		return; /* no rows, and rows may be NULL, which qsort may not be given */
 	qsort(b->rows, b->n, sizeof(*b->rows), row_order);
 	for (size_t i = 0; i < b->n; i++) {
 		if (i && b->rows[i - 1].pc == b->rows[i].pc)

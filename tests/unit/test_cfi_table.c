@@ -94,6 +94,7 @@ static size_t check_object(const char *path)
 		}
 	}
 	assert_true(plt <= 4); /* a PLT or two per object, no more */
+	dwarf_cfi_end(cfi);
 	elf_end(elf);
 	close(fd);
 	cfi_table_free(&t);
@@ -200,6 +201,10 @@ static void test_refused(void **state)
 	(void)state;
 	assert_int_equal(cfi_table_build("/nonexistent", &t), -ENOENT);
 	assert_int_equal(cfi_table_build("/etc/passwd", &t), -ENOEXEC);
+	assert_int_equal(t.n, 0);
+	cfi_table_free(&t);
+	/* call-frame information without a single FDE: no rows, not a table of none */
+	assert_int_equal(cfi_table_build(build_path("tests/fixtures/no_fde.so"), &t), -ENOENT);
 	assert_int_equal(t.n, 0);
 	cfi_table_free(&t);
 }
