@@ -6,9 +6,14 @@
 #   make test       install what is missing, build, run every test
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make V=1        show the commands
+#   make SANITIZE=1 the library, both tools, the examples and the tests with
+#                   AddressSanitizer and UBSan (the shim: UBSan only), in
+#                   build-san/; `make test` runs the suite in both builds
 
 VERSION := 0.2.0
-BUILD ?= build
+SANITIZE ?= 0
+BUILD ?= $(if $(filter 1,$(SANITIZE)),build-san,build)
+SAN_BUILD := build-san
 PREFIX ?= /usr/local
 
 CC ?= gcc
@@ -27,6 +32,17 @@ override CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -MMD -MP \
 	-D_GNU_SOURCE -Iinclude -Ibpf -Iusdt -DMEMTRACK_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -MMD -MP -D__TARGET_ARCH_$(ARCH) -Wall $(WERROR) \
 	-I$(BUILD) -Ibpf -I/usr/include/$(MULTIARCH)
+# SANITIZE=1: memtrack's own code is instrumented; the fixtures and the
+# benchmarks are not, since they are what memtrack traces, and ASan's
+# allocator would take the place of the one being traced. The shim sits
+# inside the traced program's allocator, where ASan cannot: UBSan only,
+# trapping, without a runtime (libubsan would bring libstdc++ and its
+# allocations into every program the shim is preloaded in).
+ifeq ($(SANITIZE),1)
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+SHIM_SAN_CFLAGS := -fsanitize=undefined -fsanitize-undefined-trap-on-error
+endif
 LIB_LDLIBS := -lbpf -ldw -lelf -lcapstone -ljson-c -lprotobuf-c -lz -ldl -lpthread
 PROTOC_C ?= protoc-c
 
@@ -84,7 +100,7 @@ USDT ?= sdt
 ifeq ($(USDT),libbpf)
 USDT_CFLAGS := -DMEMTRACK_USDT_LIBBPF $(if $(USDT_INCLUDE),-I$(USDT_INCLUDE))
 endif
-SHIM_CFLAGS := -fPIC -fvisibility=hidden -Iusdt -Ishim $(USDT_CFLAGS)
+SHIM_CFLAGS := -fPIC -fvisibility=hidden -Iusdt -Ishim $(USDT_CFLAGS) $(SHIM_SAN_CFLAGS)
 # fire.c holds the probes. Frame pointers: a stack walked from a probe must get
 # through the shim to the caller. On a 5-byte nop, no red zone: the kernel's
 # optimized probe is a call, which writes below the stack pointer.
@@ -138,7 +154,7 @@ $(BUILD)/memtrack.skel.h: $(BUILD)/memtrack.bpf.o
 define ROLE_RULE
 $$(BUILD)/lib/$(1)/%.o: loader/$(1)/%.c $$(BUILD)/memtrack.skel.h
 	$$(Q)mkdir -p $$(@D)
-	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) $$(ROLE_INCLUDES_$(1)) -fPIC -c $$< -o $$@
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) $$(SAN_CFLAGS) $$(ROLE_INCLUDES_$(1)) -fPIC -c $$< -o $$@
 endef
 $(foreach r,$(ROLES),$(eval $(call ROLE_RULE,$(r))))
 
@@ -148,7 +164,7 @@ $(PROTO_C) $(PROTO_C:.c=.h) &: loader/report/profile.proto
 
 $(BUILD)/lib/proto/profile.pb-c.o: $(PROTO_C)
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -I$(BUILD)/proto -fPIC -c $< -o $@
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) -I$(BUILD)/proto -fPIC -c $< -o $@
 
 $(BUILD)/lib/report/pprof.o: $(PROTO_C:.c=.h)
 
@@ -165,7 +181,7 @@ $(LIB_A): $(LIB_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $(BUILD)/lib/libmemtrack-public.o
 
 $(LIB_SO): $(LIB_OBJS) loader/libmemtrack.map
-	$(call msg,LD,$@)$(CC) -shared -Wl,-soname,$(SONAME) \
+	$(call msg,LD,$@)$(CC) $(SAN_CFLAGS) -shared -Wl,-soname,$(SONAME) \
 		-Wl,--version-script=loader/libmemtrack.map -o $@ $(LIB_OBJS) $(LDFLAGS) $(LIB_LDLIBS)
 
 $(BUILD)/libmemtrack.so: $(LIB_SO)
@@ -179,15 +195,15 @@ $(BUILD)/memtrack.pc: loader/memtrack.pc.in Makefile
 
 $(BUILD)/cli/%.o: loader/cli/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(ROLE_INCLUDES_cli) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $(ROLE_INCLUDES_cli) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' \
 		-c $< -o $@
 
 # Both tools link the installed library, memtrack_* only: they are its clients.
 $(CLI): $(CLI_OBJS) $(LIB_A)
-	$(call msg,LD,$@)$(CC) -o $@ $(CLI_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
+	$(call msg,LD,$@)$(CC) $(SAN_CFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) -lm
 
 $(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_A)
-	$(call msg,LD,$@)$(CC) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_A) $(LDFLAGS) \
+	$(call msg,LD,$@)$(CC) $(SAN_CFLAGS) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_A) $(LDFLAGS) \
 		$(LIB_LDLIBS) -lm
 
 # --------------------------------------------------------------------------
@@ -213,19 +229,27 @@ $(BUILD)/bench/libmemtrack-usdt-nop1.so: $(SHIM_COMMON) $(BUILD)/shim/fire-nop1.
 	$(call msg,LD,$@)$(CC) -shared -o $@ $(filter %.o,$^) -ldl
 
 # --------------------------------------------------------------------------
-# Examples use the shared library, as an application would
+# Examples that are libmemtrack's clients use the shared library, as an
+# application would; the others are programs to trace (never sanitized:
+# ASan's allocator would stand in for the one traced).
 
-$(BUILD)/examples/%: examples/%.c $(BUILD)/libmemtrack.so
+EXAMPLE_CLIENTS := $(BUILD)/examples/library_usage $(BUILD)/examples/track_multiple
+$(EXAMPLE_CLIENTS): $(BUILD)/examples/%: examples/%.c $(BUILD)/libmemtrack.so
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' \
 		-lmemtrack -lpthread
+
+$(BUILD)/examples/%: examples/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -lpthread
 
 # visualize also has helpers under examples/visualize/, and draws PNG with cairo
 VISUALIZE_SRCS := examples/visualize.c $(wildcard examples/visualize/*.c)
 $(BUILD)/examples/visualize: $(VISUALIZE_SRCS) $(wildcard examples/visualize/*.h) \
 		$(BUILD)/libmemtrack.so
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $$($(PKG_CONFIG) --cflags cairo) -o $@ $(VISUALIZE_SRCS) \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $$($(PKG_CONFIG) --cflags cairo) -o $@ \
+		$(VISUALIZE_SRCS) \
 		-L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lmemtrack $$($(PKG_CONFIG) --libs cairo) -lm
 
 # --------------------------------------------------------------------------
@@ -326,12 +350,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS) $(TES
 $(BUILD)/tests/integration/test_library $(BUILD)/tests/integration/test_event_path: \
 		$(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS) $(LIB_A)
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) \
 		$(LIB_LDLIBS) -lcmocka -ljson-c
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS)
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) \
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) \
 		-lcmocka -ljson-c
 
 # --------------------------------------------------------------------------
@@ -387,9 +411,12 @@ demo: deps
 role-includes-%:
 	@echo $(filter-out -MMD -MP,$(CFLAGS)) $(ROLE_INCLUDES_$*)
 
+# The suite runs twice: as built, and built with the sanitizers (run.sh
+# fails the run on any sanitizer report).
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) tests/run.sh
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(SAN_BUILD) all
+	$(Q)BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) tests/run.sh
 
 # --------------------------------------------------------------------------
 

@@ -68,8 +68,10 @@ void trace_start(struct trace *tr, const char *const *opts, const char *const *c
 	close(fd);
 
 	argv[n++] = build_path("memtrack-load");
-	argv[n++] = "-o";
-	argv[n++] = tr->out_path;
+	if (!(flags & TRACE_NO_EVENTS)) {
+		argv[n++] = "-o";
+		argv[n++] = tr->out_path;
+	}
 	for (size_t i = 0; opts && opts[i]; i++)
 		argv[n++] = opts[i];
 	if (cmd) {

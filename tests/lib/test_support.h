@@ -63,6 +63,12 @@ struct trace {
 
 /* trace_start flags */
 #define TRACE_OWN_GROUP 1 /* in a process group of its own, as a shell job: kill(-tr->pid) */
+/*
+ * Report-only: no "-o FILE", no events (the kernel keeps the totals; the
+ * reports are in tr->err). For runs that see the whole machine (-a), whose
+ * events a busy machine makes too many to stream and parse.
+ */
+#define TRACE_NO_EVENTS 2
 
 /*
  * Start memtrack-load with opts (NULL-terminated; "-o FILE" is added) and,
