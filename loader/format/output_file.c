@@ -58,6 +58,10 @@ int memtrack_output_check(const char *path, struct memtrack_error *err)
 	if (r)
 		return r;
 	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			return cannot_write(path, err);
+		}
 		/* a device or a pipe is not opened: a FIFO's open waits for a reader */
 		if (!S_ISREG(st.st_mode))
 			return access(path, W_OK) ? cannot_write(path, err) : 0;
