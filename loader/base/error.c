@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "safe_text.h"
 
 void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
 	       const char *fmt, va_list ap)
@@ -11,6 +12,8 @@ void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int co
 	err->kind = kind;
 	err->code = code;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	/* messages name paths and processes a traced program chose: one line, no escapes */
+	text_printable(err->msg);
 }
 
 int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,

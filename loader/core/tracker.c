@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "safe_text.h"
 #include "detacher.h"
 #include "libc_locate.h"
 #include "memtrack.skel.h"
@@ -58,6 +59,7 @@ void tracker_log(const struct memtrack *t, enum memtrack_log_level level, const 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	text_printable(msg); /* it names what traced processes map: one line, no escapes */
 	if (t->log)
 		t->log(t->log_ctx, level, msg);
 	else

@@ -2,10 +2,12 @@
 /* The JSONL schema: one event, or the closing Stats record, as one line of JSON. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_event.h"
 #include "json_put.h"
+#include "safe_text.h"
 
 /* An snprintf-style builder: len counts what was wanted, even past size. */
 struct jbuf {
@@ -35,42 +37,6 @@ static void jb_putc(struct jbuf *b, char c)
 		b->buf[b->len + 1] = '\0';
 	}
 	b->len++;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0.
- * The second byte's range rules out overlong forms, surrogates and code
- * points past U+10FFFF (Unicode table 3-7).
- */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (len > n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
 }
 
 /* A C string of at most max bytes as a JSON string; bytes that are not UTF-8 become U+FFFD. */
@@ -272,8 +238,11 @@ static void object_u64(void *ctx, const char *key, unsigned long long v)
 static void object_str(void *ctx, const char *key, const char *s, size_t max)
 {
 	struct object_fields *f = ctx;
+	char *whole = f->err ? NULL : strndup(s, max); /* event strings fill their arrays unended */
 
-	f->err = f->err ?: json_put(f->o, key, json_object_new_string_len(s, (int)strnlen(s, max)));
+	if (!f->err)
+		f->err = whole ? json_put_text(f->o, key, whole) : -ENOMEM;
+	free(whole);
 }
 
 struct json_object *event_json_object(const union mt_event *ev)

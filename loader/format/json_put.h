@@ -9,8 +9,11 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <json-c/json.h>
+
+#include "safe_text.h"
 
 /* o[key] = v; v is released if it cannot be added (or is NULL: it could not be made). */
 static inline int json_put(struct json_object *o, const char *key, struct json_object *v)
@@ -30,6 +33,16 @@ static inline int json_put_u64(struct json_object *o, const char *key, uint64_t 
 static inline int json_put_str(struct json_object *o, const char *key, const char *v)
 {
 	return json_put(o, key, json_object_new_string(v));
+}
+
+/* o[key] = s, text from a traced process: bytes that are not UTF-8 become U+FFFD. */
+static inline int json_put_text(struct json_object *o, const char *key, const char *s)
+{
+	char *u = text_utf8_dup(s);
+	int err = u ? json_put_str(o, key, u) : -ENOMEM;
+
+	free(u);
+	return err;
 }
 
 /* Append v to the array a, the same way. */

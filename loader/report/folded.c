@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "folded.h"
+#include "safe_text.h"
 #include "leaks.h"
 #include "report_stack.h"
 #include "grow_array.h"
@@ -13,6 +14,19 @@ struct names {
 	char **v;
 	size_t n, cap;
 };
+
+/*
+ * A name as one frame of a folded line: ';' separates frames, and a
+ * newline would end the line; neither may come from what a process calls
+ * itself or its code (control characters and bytes not UTF-8: '?').
+ */
+static void frame_name_clean(char *name)
+{
+	text_printable(name);
+	for (char *p = name; *p; p++)
+		if (*p == ';')
+			*p = ':';
+}
 
 /* A frame's name in a flame graph: its function, else [its file], else [unknown]. */
 static int name_frame(void *ctx, const struct sym_frame *f, uint64_t ip,
@@ -35,10 +49,7 @@ static int name_frame(void *ctx, const struct sym_frame *f, uint64_t ip,
 		len = asprintf(&name, "[%s]", base ? base : "unknown");
 	if (len < 0)
 		return -ENOMEM;
-	/* ';' separates frames and the last space the value: keep neither ambiguous */
-	for (char *p = name; *p; p++)
-		if (*p == ';')
-			*p = ':';
+	frame_name_clean(name);
 	names->v[names->n++] = name;
 	return 0;
 }
@@ -54,11 +65,14 @@ static int write_line(struct memtrack_summary *s, size_t proc, uint64_t stack_id
 		      uint64_t bytes, struct names *names, FILE *out)
 {
 	const struct memtrack_proc_stats *st = &s->procs[proc].st;
+	char comm[sizeof(st->comm) + 1];
 	int err = report_stack_each(s, st->pid, stack_id, time, name_frame, names);
 
 	if (err && err != -ENOENT)
 		return err;
-	fputs(st->comm[0] ? st->comm : "?", out);
+	snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(st->comm), st->comm[0] ? st->comm : "?");
+	frame_name_clean(comm);
+	fputs(comm, out);
 	if (err == -ENOENT)
 		fputs(";[no stack]", out);
 	for (size_t i = names->n; i > 0; i--)

@@ -19,6 +19,7 @@
 #include "memtrack.h"
 #include "profile.pb-c.h"
 #include "pprof.h"
+#include "safe_text.h"
 #include "u64_map.h"
 
 /*
@@ -168,30 +169,38 @@ static void dedup_free(struct dedup *d)
 
 /* ---------------------------------------------------------------------- */
 
-/* The string's index in the string table; NULL and "" are 0. */
-static int intern(struct pprof_builder *b, const char *s, uint64_t *idx)
+/*
+ * The string's index in the string table; NULL and "" are 0. Kept as
+ * valid UTF-8 (protobuf's strings must be: pprof readers refuse a profile
+ * otherwise), whatever bytes a traced program's names hold.
+ */
+static int intern(struct pprof_builder *b, const char *str, uint64_t *idx)
 {
 	uint64_t h;
-	char *copy;
+	char *copy, *s;
 	int err;
 
-	if (!s || !*s) {
+	if (!str || !*str) {
 		*idx = 0;
 		return 0;
 	}
+	s = text_utf8_dup(str);
+	if (!s)
+		return -ENOMEM;
 	h = hash_str(s);
 	for (size_t pos = dedup_first(&b->str_ix, h); pos; pos = dedup_next(&b->str_ix, pos)) {
 		if (!strcmp(b->strs[pos - 1], s)) {
 			*idx = pos - 1;
+			free(s);
 			return 0;
 		}
 	}
 	err = reserve(&b->strs, &b->strs_cap, b->nstrs + 1, sizeof(*b->strs));
-	if (err)
+	if (err) {
+		free(s);
 		return err;
-	copy = strdup(s);
-	if (!copy)
-		return -ENOMEM;
+	}
+	copy = s;
 	err = dedup_add(&b->str_ix, h, b->nstrs);
 	if (err) {
 		free(copy);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json_put.h"
+#include "safe_text.h"
 #include "opts.h"
 #include "folded.h"
 #include "leaks.h"
@@ -39,23 +40,38 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-/* The process's name: from its events, else from /proc while it still runs. */
+/*
+ * The process's name, into buf: from its events, else from /proc while it
+ * still runs. As the process set it: comm_text() for a text report, and
+ * json_put_text() for JSON.
+ */
 static const char *comm_of(const struct memtrack_proc_stats *st, char *buf, size_t size)
 {
 	char path[64];
 	FILE *f;
 
-	if (st->comm[0])
-		return st->comm;
+	if (st->comm[0]) {
+		snprintf(buf, size, "%.*s", (int)sizeof(st->comm), st->comm);
+		return buf;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)st->pid);
 	f = fopen(path, "re");
 	if (!f || !fgets(buf, (int)size, f)) {
 		if (f)
 			fclose(f);
-		return "?";
+		snprintf(buf, size, "?");
+		return buf;
 	}
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+/* The name for a line of text: a newline or an escape in it would end or recolour the line. */
+static const char *comm_text(const struct memtrack_proc_stats *st, char *buf, size_t size)
+{
+	comm_of(st, buf, size);
+	text_printable(buf);
 	return buf;
 }
 
@@ -149,7 +165,7 @@ void memtrack_summary_print(const struct memtrack_summary *s, const struct memtr
 			st->alloc_bytes, st->free_bytes, st->live_bytes, st->peak_bytes,
 			st->max_request, duration(a.oldest, a.n, oldest, sizeof(oldest)),
 			duration(a.n ? a.total / a.n : 0, a.n, avg, sizeof(avg)), status,
-			comm_of(st, comm, sizeof(comm)));
+			comm_text(st, comm, sizeof(comm)));
 		unknown += st->unknown_frees;
 	}
 	if (unknown)
@@ -226,7 +242,7 @@ static int proc_json(const struct memtrack_summary *s, const struct proc_entry *
 
 	err = err ?: json_put_u64(o, "pid", (uint64_t)st->pid);
 	err = err ?: json_put_u64(o, "ppid", (uint64_t)st->ppid);
-	err = err ?: json_put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
+	err = err ?: json_put_text(o, "comm", comm_of(st, comm, sizeof(comm)));
 	err = err ?: json_put_u64(o, "allocs", st->allocs);
 	err = err ?: json_put_u64(o, "frees", st->frees);
 	err = err ?: json_put_u64(o, "live_blocks", st->live_blocks);
@@ -298,7 +314,7 @@ static int leaks_text(struct memtrack_summary *s, const struct leaks *l, size_t 
 		fprintf(out, "%llu bytes in %llu block%s from pid %d (%s), age %s to %s:\n",
 			(unsigned long long)k->bytes, (unsigned long long)k->count,
 			plural(k->count), (int)st->pid,
-			comm_of(st, comm, sizeof(comm)), duration(k->min_age, true, young, sizeof(young)),
+			comm_text(st, comm, sizeof(comm)), duration(k->min_age, true, young, sizeof(young)),
 			duration(k->max_age, true, old, sizeof(old)));
 		err = report_stack_text(s, st->pid, k->stack_id, k->first_time, "\t", out);
 		if (err)
@@ -325,7 +341,7 @@ static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t 
 
 		err = o ? 0 : -ENOMEM;
 		err = err ?: json_put_u64(o, "pid", (uint64_t)st->pid);
-		err = err ?: json_put_str(o, "comm", comm_of(st, comm, sizeof(comm)));
+		err = err ?: json_put_text(o, "comm", comm_of(st, comm, sizeof(comm)));
 		err = err ?: json_put_u64(o, "bytes", k->bytes);
 		err = err ?: json_put_u64(o, "count", k->count);
 		err = err ?: json_put_u64(o, "min_age_ns", k->min_age);
@@ -375,7 +391,7 @@ static int report_largest(struct memtrack_summary *s, const struct memtrack_repo
 			continue; /* it allocated nothing (in the size range) */
 		if (!o->json) {
 			fprintf(out, "pid %d (%s): largest request %llu bytes at 0x%llx:\n",
-				(int)st->pid, comm_of(st, comm, sizeof(comm)), st->max_request,
+				(int)st->pid, comm_text(st, comm, sizeof(comm)), st->max_request,
 				(unsigned long long)e->largest_addr);
 			err = report_stack_text(s, st->pid, e->largest_stack, e->largest_time, "\t",
 						out);
@@ -384,7 +400,7 @@ static int report_largest(struct memtrack_summary *s, const struct memtrack_repo
 		j = json_object_new_object();
 		err = j ? 0 : -ENOMEM;
 		err = err ?: json_put_u64(j, "pid", (uint64_t)st->pid);
-		err = err ?: json_put_str(j, "comm", comm_of(st, comm, sizeof(comm)));
+		err = err ?: json_put_text(j, "comm", comm_of(st, comm, sizeof(comm)));
 		err = err ?: json_put_u64(j, "size", st->max_request);
 		err = err ?: json_put_u64(j, "addr", e->largest_addr);
 		err = err ?: json_put_u64(j, "timestamp", e->largest_time);

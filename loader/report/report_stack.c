@@ -3,6 +3,7 @@
 
 #include "json_put.h"
 #include "report_stack.h"
+#include "safe_text.h"
 
 int report_stack_each(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, uint64_t time,
 		      report_frame_fn fn, void *ctx)
@@ -45,6 +46,7 @@ static int frame_text(void *ctx, const struct sym_frame *f, uint64_t ip,
 
 	(void)m;
 	sym_frame_format(f, ip, line, sizeof(line));
+	text_printable(line); /* names and paths are the traced program's: one line each */
 	fprintf(c->out, "%s%s\n", c->indent, line);
 	return 0;
 }
@@ -62,10 +64,10 @@ int report_stack_text(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, 
 	return err;
 }
 
-/* A string field, left out when there is no value. */
+/* A string field of the traced program's (UTF-8 made valid), left out when there is no value. */
 static int add_string(struct json_object *o, const char *key, const char *value)
 {
-	return value ? json_put_str(o, key, value) : 0;
+	return value ? json_put_text(o, key, value) : 0;
 }
 
 static int frame_json(void *ctx, const struct sym_frame *f, uint64_t ip,

@@ -568,6 +568,70 @@ static void test_damaged_stats(void **state)
 	}
 }
 
+/* No control character but newline and tab, and nothing that is not UTF-8, in len bytes of text. */
+static void assert_clean_text(const char *what, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || c == 0xff)
+			fail_msg("%s: byte 0x%02x at %zu:\n%.*s", what, c, i, (int)len, text);
+	}
+}
+
+/*
+ * A process that names itself, and a file it maps, with a newline, ';',
+ * a terminal escape and bytes that are not UTF-8: each text report keeps
+ * one line per process and frame (the bytes shown as '?'), the folded
+ * line keeps its frames, and the JSON reports stay valid UTF-8.
+ */
+static void test_hostile_names(void **state)
+{
+	char path[] = "/tmp/memtrack-hostile-XXXXXX";
+	const char *text_args[] = { "--leaks", NULL }, *folded_args[] = { "--no-summary", "--folded", "-", NULL },
+		   *json_args[] = { "--leaks", "--json", NULL };
+	struct output o;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("{\"type\":\"Exec\",\"timestamp\":1000,\"pid\":77,\"tid\":77,\"ppid\":1,"
+	      "\"comm\":\"ev\\nil;\\u001b[31m\xff\",\"filename\":\"/x\"}\n"
+	      "{\"type\":\"Mapping\",\"timestamp\":1000,\"pid\":77,\"start\":4096,"
+	      "\"end\":8192,\"offset\":0,\"path\":\"/no/such/li\\nb;x\\u001b[2J\xfe.so\","
+	      "\"build_id\":\"\"}\n"
+	      "{\"type\":\"Stack\",\"id\":5,\"frames\":[4200]}\n"
+	      "{\"type\":\"Malloc\",\"timestamp\":2000,\"pid\":77,\"tid\":77,\"addr\":65536,"
+	      "\"size\":100,\"stack_id\":5}\n",
+	      f);
+	assert_int_equal(fclose(f), 0);
+
+	report(&o, path, text_args);
+	assert_int_equal(o.status, 0);
+	assert_clean_text("the text reports", o.out, o.out_len);
+	assert_non_null(strstr(o.out, "ev?il;?[31m?\n"));	/* the summary's row, whole */
+	assert_non_null(strstr(o.out, "(ev?il;?[31m?)"));	/* the leak's heading */
+	assert_non_null(strstr(o.out, "li?b;x?[2J?.so"));	/* the frame's object */
+	output_free(&o);
+
+	report(&o, path, folded_args);
+	assert_int_equal(o.status, 0);
+	assert_clean_text("the folded stacks", o.out, o.out_len);
+	assert_string_equal(o.out, "ev?il:?[31m?;[li?b:x?[2J?.so] 100\n");
+	output_free(&o);
+
+	report(&o, path, json_args);
+	assert_int_equal(o.status, 0);
+	assert_clean_text("the JSON reports", o.out, o.out_len);
+	assert_non_null(strstr(o.out, "\"comm\":\"ev\\nil;\\u001b[31m\xef\xbf\xbd\""));
+	output_free(&o);
+	unlink(path);
+}
+
 /*
  * Records no tracer writes are a damaged trace, exit 8 naming the line:
  * numbers of the wrong type or range, a process or an allocated address of
@@ -707,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_report_bad_input),
 		cmocka_unit_test(test_damaged_stats),
 		cmocka_unit_test(test_damaged_numbers),
+		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_pprof_failure_removes_nothing),
 		cmocka_unit_test(test_report_files_mode),
 		cmocka_unit_test(test_pprof_to_stdout_alone),
