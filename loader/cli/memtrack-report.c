@@ -110,16 +110,24 @@ static int read_trace(struct memtrack_summary *s, const struct report_options *r
 	struct memtrack_event_printer *printer = NULL;
 	struct memtrack_tee *tee = memtrack_tee_new();
 	struct memtrack_trace_handler h = memtrack_summary_handler(s);
-	int status = tee ? memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP) : -ENOMEM;
+	int status = tee ? memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP) : -ENOMEM, at = -1;
 
 	if (status >= 0 && r->trace) {
 		printer = memtrack_event_printer_new(s, &po, out);
 		h = printer ? memtrack_event_printer_handler(printer) : h;
-		status = printer ? memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP) : -ENOMEM;
+		status = at = printer ? memtrack_tee_add(tee, &h, MEMTRACK_TEE_STOP) : -ENOMEM;
 	}
 	if (status >= 0) {
 		h = memtrack_tee_handler(tee);
 		status = memtrack_trace_read(path, &h, err);
+		/* the events could not be written: an output's failure, not the trace's */
+		if (status && at >= 0 && memtrack_tee_error(tee, (size_t)at)) {
+			snprintf(err->msg, sizeof(err->msg), "cannot write the events (-T) to %s: %s",
+				 r->report_file && strcmp(r->report_file, "-") ? r->report_file
+									 : "standard output",
+				 strerror(-memtrack_tee_error(tee, (size_t)at)));
+			err->kind = MEMTRACK_ERR_OUTPUT;
+		}
 	} else {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		err->kind = MEMTRACK_ERR_RUNTIME;
@@ -164,9 +172,9 @@ int main(int argc, char **argv)
 	}
 	if (read_trace(s, &r, out, trace, &err)) {
 		fprintf(stderr, "memtrack-report: %s\n", err.msg[0] ? err.msg : "cannot read the trace");
-		status = err.kind == MEMTRACK_ERR_OUTPUT || err.kind == MEMTRACK_ERR_RUNTIME
-				 ? EXIT_RUNTIME
-				 : EXIT_TRACE;
+		status = err.kind == MEMTRACK_ERR_OUTPUT    ? EXIT_OUTPUT
+			 : err.kind == MEMTRACK_ERR_RUNTIME ? EXIT_RUNTIME
+							    : EXIT_TRACE;
 		goto out;
 	}
 	status = 0;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
@@ -53,6 +54,25 @@ static inline int json_push(struct json_object *a, struct json_object *v)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * Print a finished document on one line and free it; after an error
+ * (err), only free it. The write's own error (ENOSPC, EPIPE) is returned.
+ */
+static inline int json_emit(struct json_object *doc, int err, FILE *out)
+{
+	const char *text = NULL;
+
+	if (!err && doc)
+		text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!err && !text)
+		err = -ENOMEM;
+	if (!err && fprintf(out, "%s\n", text) < 0)
+		err = errno ? -errno : -EIO;
+	json_object_put(doc);
+	return err;
 }
 
 #endif /* MEMTRACK_JSON_PUT_H */

@@ -193,23 +193,6 @@ static struct json_object *named_counts(const unsigned long long *v, unsigned in
 	return o;
 }
 
-/* Print a JSON document on one line and free it. */
-/* Print a finished report document and free it; after an error, only free it. */
-static int emit(struct json_object *doc, int err, FILE *out)
-{
-	const char *text = NULL;
-
-	if (!err && doc)
-		text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-							   JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!err && !text)
-		err = -ENOMEM;
-	if (!err)
-		fprintf(out, "%s\n", text);
-	json_object_put(doc);
-	return err;
-}
-
 /* Hang the list of a report on its document, then emit it; both are freed. */
 static int emit_list(struct json_object *doc, const char *key, struct json_object *list, int err,
 		     FILE *out)
@@ -218,7 +201,7 @@ static int emit_list(struct json_object *doc, const char *key, struct json_objec
 		json_object_put(list);
 	else
 		err = json_put(doc, key, list);
-	return emit(doc, err, out);
+	return json_emit(doc, err, out);
 }
 
 static struct json_object *new_report(const char *name)
@@ -482,7 +465,7 @@ static int stats_json(const struct memtrack_summary *s, const unsigned long long
 			err = err ?: json_put_u64(doc, "max_live", c->max_live);
 		}
 	}
-	return emit(doc, err, out);
+	return json_emit(doc, err, out);
 }
 
 int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
@@ -530,7 +513,15 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 	default:
 		return -EINVAL;
 	}
-	if (!err && (fflush(out) || ferror(out)))
-		err = -EIO;
+	/*
+	 * The write's own error (ENOSPC, EPIPE) where the flush fails, saying
+	 * why; -EIO only where the stream remembers an earlier failure and no
+	 * longer its reason.
+	 */
+	if (!err) {
+		errno = 0;
+		if (fflush(out) || ferror(out))
+			err = errno ? -errno : -EIO;
+	}
 	return err;
 }

@@ -167,13 +167,8 @@ static int groups_json(const struct group *v, size_t n, FILE *out)
 		err = -ENOMEM;
 	else if (!err)
 		list = NULL;
-	if (!err)
-		fprintf(out, "%s\n",
-			json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-								    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(list);
-	json_object_put(doc);
-	return err;
+	return json_emit(doc, err, out);
 }
 
 int report_cgroups(const struct memtrack_summary *s, bool json, FILE *out)

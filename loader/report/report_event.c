@@ -36,18 +36,26 @@ static int event_text(struct memtrack_summary *s, const struct mt_alloc_event *a
 {
 	double secs = (double)(a->hdr.timestamp - s->first_time) / 1e9;
 	const char *func = memtrack_func_name(a->func);
+	char line[256];
+	size_t n = 0;
 
-	fprintf(out, "%.6f %u/%u %s 0x%llx", secs, a->hdr.pid, a->hdr.tid, func ? func : "?",
-		(unsigned long long)a->addr);
-	if (a->hdr.type != MT_EV_FREE && a->hdr.type != MT_EV_BRK)
-		fprintf(out, " size %llu", (unsigned long long)a->size);
-	if (a->hdr.type == MT_EV_REALLOC || a->func == MT_FN_MREMAP || a->hdr.type == MT_EV_BRK)
-		fprintf(out, " from 0x%llx", (unsigned long long)a->old_addr);
-	if (a->err)
-		fprintf(out, " failed: %s", strerror((int)a->err));
-	if (a->hdr.type == MT_EV_ALIGNED_ALLOC)
-		fprintf(out, " align %llu", (unsigned long long)a->align);
-	fputc('\n', out);
+	/* the line is made first and written once: a failed write then says why (ENOSPC) */
+	n += (size_t)snprintf(line, sizeof(line), "%.6f %u/%u %s 0x%llx", secs, a->hdr.pid,
+			      a->hdr.tid, func ? func : "?", (unsigned long long)a->addr);
+	if (a->hdr.type != MT_EV_FREE && a->hdr.type != MT_EV_BRK && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " size %llu",
+				      (unsigned long long)a->size);
+	if ((a->hdr.type == MT_EV_REALLOC || a->func == MT_FN_MREMAP || a->hdr.type == MT_EV_BRK) &&
+	    n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " from 0x%llx",
+				      (unsigned long long)a->old_addr);
+	if (a->err && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " failed: %s",
+				      strerror((int)a->err));
+	if (a->hdr.type == MT_EV_ALIGNED_ALLOC && n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, " align %llu", (unsigned long long)a->align);
+	if (fprintf(out, "%s\n", line) < 0)
+		return errno ? -errno : -EIO;
 	if (!a->stack_id)
 		return 0;
 	return report_stack_text(s, (pid_t)a->hdr.pid, a->stack_id, a->hdr.timestamp, "\t", out);
@@ -56,21 +64,12 @@ static int event_text(struct memtrack_summary *s, const struct mt_alloc_event *a
 static int event_json(struct memtrack_summary *s, const union mt_event *ev, FILE *out)
 {
 	struct json_object *o = event_json_object(ev);
-	const char *text;
 	int err = o ? 0 : -ENOMEM;
 
 	if (!err && ev->alloc.stack_id)
 		err = json_put(o, "stack", report_stack_json(s, (pid_t)ev->hdr.pid,
 							     ev->alloc.stack_id, ev->hdr.timestamp));
-	text = err ? NULL
-		   : json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (text)
-		fprintf(out, "%s\n", text);
-	else
-		err = -ENOMEM;
-	json_object_put(o);
-	return err;
+	return json_emit(o, err, out);
 }
 
 static int print_event(void *ctx, const union mt_event *ev)

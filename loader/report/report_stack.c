@@ -47,7 +47,8 @@ static int frame_text(void *ctx, const struct sym_frame *f, uint64_t ip,
 	(void)m;
 	sym_frame_format(f, ip, line, sizeof(line));
 	text_printable(line); /* names and paths are the traced program's: one line each */
-	fprintf(c->out, "%s%s\n", c->indent, line);
+	if (fprintf(c->out, "%s%s\n", c->indent, line) < 0)
+		return errno ? -errno : -EIO; /* the write's own error, ENOSPC */
 	return 0;
 }
 
@@ -57,10 +58,8 @@ int report_stack_text(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, 
 	struct text_ctx c = { indent, out };
 	int err = report_stack_each(s, pid, stack_id, time, frame_text, &c);
 
-	if (err == -ENOENT) {
-		fprintf(out, "%s<no stack>\n", indent);
-		return 0;
-	}
+	if (err == -ENOENT)
+		return fprintf(out, "%s<no stack>\n", indent) < 0 ? (errno ? -errno : -EIO) : 0;
 	return err;
 }
 

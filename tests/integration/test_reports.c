@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -568,6 +569,65 @@ static void test_damaged_stats(void **state)
 	}
 }
 
+/*
+ * The reports' disk fills up: each report names the reason (not "Input/output
+ * error"), exits 6 (an output that cannot be written), and the report file
+ * that was there is left as it was.
+ */
+static void test_full_disk_names_the_reason(void **state)
+{
+	char dir[] = "/tmp/memtrack-rfull-XXXXXX", trace[64], rep[96];
+	static const char *const modes[][4] = {
+		{ "--leaks", NULL },
+		{ "--leaks", "--json", NULL },
+		{ "-T", NULL },
+		{ "-T", "--json", NULL },
+	};
+	struct output o;
+	FILE *f;
+
+	(void)state;
+	REQUIRE_BPF(); /* root, to mount */
+	assert_non_null(mkdtemp(dir));
+	snprintf(trace, sizeof(trace), "%s.jsonl", dir);
+	f = fopen(trace, "w");
+	assert_non_null(f);
+	for (int i = 1; i <= 3000; i++) /* some 200 KiB of reports: more than the disk */
+		fprintf(f, "{\"type\":\"Malloc\",\"timestamp\":%d,\"pid\":%d,\"tid\":%d,"
+			   "\"addr\":%d,\"size\":100}\n", 1000 + i, i, i, 4096 * i);
+	assert_int_equal(fclose(f), 0);
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=16k"))
+		fail_msg("cannot mount a tmpfs on %s", dir);
+	snprintf(rep, sizeof(rep), "%s/report.txt", dir);
+	f = fopen(rep, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	assert_int_equal(fclose(f), 0);
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		const char *args[8];
+		size_t n = 0;
+		char kept[16] = "";
+
+		for (size_t k = 0; modes[m][k]; k++)
+			args[n++] = modes[m][k];
+		args[n++] = "--report-file";
+		args[n++] = rep;
+		args[n] = NULL;
+		report(&o, trace, args);
+		if (o.status != 6 || !strstr(o.err, "No space left on device"))
+			fail_msg("%s: exit %d: %s", modes[m][0], o.status, o.err);
+		output_free(&o);
+		f = fopen(rep, "r");
+		assert_non_null(f);
+		assert_non_null(fgets(kept, sizeof(kept), f));
+		fclose(f);
+		assert_string_equal(kept, "precious\n");
+	}
+	umount(dir);
+	rmdir(dir);
+	unlink(trace);
+}
+
 /* No control character but newline and tab, and nothing that is not UTF-8, in len bytes of text. */
 static void assert_clean_text(const char *what, const char *text, size_t len)
 {
@@ -772,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_stats),
 		cmocka_unit_test(test_damaged_numbers),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_full_disk_names_the_reason),
 		cmocka_unit_test(test_pprof_failure_removes_nothing),
 		cmocka_unit_test(test_report_files_mode),
 		cmocka_unit_test(test_pprof_to_stdout_alone),
