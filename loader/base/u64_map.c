@@ -1,14 +1,43 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "u64_map.h"
 
 /* Fibonacci hashing: spreads 16-byte-aligned addresses and small pids alike. */
-static size_t slot_of(const struct u64_map *m, uint64_t key)
+static uint64_t seed;
+static pthread_once_t seeded = PTHREAD_ONCE_INIT;
+
+static void make_seed(void)
 {
-	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (m->cap - 1);
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+}
+
+/*
+ * Keys come from outside (addresses and stack ids in a trace): with a
+ * fixed hash, keys chosen to share a slot (multiples of 2^44 did, under
+ * the multiplicative hash this replaced) make every probe walk them all,
+ * and reading a trace quadratic. The hash is keyed by a seed drawn once
+ * per process, then mixed so that every key bit moves every slot bit.
+ */
+size_t u64_map_slot(const struct u64_map *m, uint64_t key)
+{
+	uint64_t x;
+
+	pthread_once(&seeded, make_seed);
+	x = key ^ seed;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	return (size_t)x & (m->cap - 1);
 }
 
 static int rehash(struct u64_map *m, size_t cap)
@@ -45,7 +74,7 @@ int u64_map_put(struct u64_map *m, uint64_t key, uint64_t val)
 		if (err)
 			return err;
 	}
-	for (i = slot_of(m, key); m->keys[i] && m->keys[i] != key; i = (i + 1) & (m->cap - 1))
+	for (i = u64_map_slot(m, key); m->keys[i] && m->keys[i] != key; i = (i + 1) & (m->cap - 1))
 		;
 	if (!m->keys[i]) {
 		m->keys[i] = key;
@@ -59,7 +88,7 @@ static bool find(const struct u64_map *m, uint64_t key, size_t *slot)
 {
 	if (!m->cap || !key)
 		return false;
-	for (size_t i = slot_of(m, key); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+	for (size_t i = u64_map_slot(m, key); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
 		if (m->keys[i] == key) {
 			*slot = i;
 			return true;
@@ -92,7 +121,7 @@ bool u64_map_take(struct u64_map *m, uint64_t key, uint64_t *val)
 	 * their home slot does not lie (cyclically) between the hole and them.
 	 */
 	for (i = (hole + 1) & mask; m->keys[i]; i = (i + 1) & mask) {
-		size_t home = slot_of(m, m->keys[i]);
+		size_t home = u64_map_slot(m, m->keys[i]);
 
 		if (((i - home) & mask) >= ((i - hole) & mask)) {
 			m->keys[hole] = m->keys[i];

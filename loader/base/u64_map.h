@@ -20,6 +20,8 @@ struct u64_map {
 
 /* Insert or replace; -EINVAL for key 0, -ENOMEM. */
 int u64_map_put(struct u64_map *m, uint64_t key, uint64_t val);
+/* The slot key's probe starts at (m->cap must not be 0): for tests of collisions. */
+size_t u64_map_slot(const struct u64_map *m, uint64_t key);
 bool u64_map_get(const struct u64_map *m, uint64_t key, uint64_t *val);
 /* Remove key, storing its value in *val (may be NULL). False if absent. */
 bool u64_map_take(struct u64_map *m, uint64_t key, uint64_t *val);

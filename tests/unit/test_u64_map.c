@@ -135,7 +135,31 @@ static void growth_keeps_every_one_of_100k_keys_retrievable(void **state)
 /* The map's own hash (loader/base/u64_map.c), to pick keys that collide on purpose. */
 static size_t home_slot(const struct u64_map *m, uint64_t key)
 {
-	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (m->cap - 1);
+	return u64_map_slot(m, key);
+}
+
+/*
+ * Keys that a fixed multiplicative hash sent to one slot (multiples of
+ * 2^44, as a damaged or hostile trace can hold) spread: the longest run of
+ * occupied slots stays short, so lookups stay constant time. Under the old
+ * hash all 80,000 formed one run.
+ */
+static void keys_chosen_to_collide_spread(void **state)
+{
+	struct u64_map m = { 0 };
+	size_t run = 0, longest = 0;
+
+	(void)state;
+	for (uint64_t i = 1; i <= 80000; i++)
+		assert_int_equal(u64_map_put(&m, i << 44, i), 0);
+	for (size_t i = 0; i < 2 * m.cap; i++) {
+		run = m.keys[i & (m.cap - 1)] ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	if (longest > 1000)
+		fail_msg("a run of %zu occupied slots of %zu", longest, m.cap);
+	u64_map_free(&m);
 }
 
 /*
@@ -302,6 +326,7 @@ int main(void)
 		cmocka_unit_test(clear_empties_the_map_and_it_stays_usable),
 		cmocka_unit_test(clear_of_a_never_used_map_is_harmless),
 		cmocka_unit_test(count_follows_puts_and_takes),
+		cmocka_unit_test(keys_chosen_to_collide_spread),
 	};
 
 	return cmocka_run_group_tests_name("u64_map", tests, NULL, NULL);
