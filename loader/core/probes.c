@@ -19,6 +19,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "regular_file.h"
 #include "grow_array.h"
 #include "elf_symbols.h"
 #include "libc_locate.h"
@@ -197,7 +198,7 @@ static int plan_table(struct memtrack *t, struct probed_object *obj, const size_
 	obj->return_offsets = calloc(NNAMES, sizeof(*obj->return_offsets));
 	if (!obj->entry_offsets || !obj->entry_cookies || !obj->return_offsets)
 		return error_fail(why, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
-	fd = open(obj->path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(obj->path);
 	for (size_t i = 0; i < NNAMES; i++) {
 		const struct uprobe_name *p = &uprobe_names[i];
 		size_t at;

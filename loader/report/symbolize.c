@@ -15,6 +15,7 @@
 #include "fnv_hash.h"
 #include "elf_symbols.h"
 #include "symbolize.h"
+#include "regular_file.h"
 #include "u64_map.h"
 #include "grow_array.h"
 
@@ -119,6 +120,17 @@ static const char *demangled(struct symbolizer *s, const char *name)
 	return keep(s, out) ?: name;
 }
 
+/* A regular file we can read: a mapping's path in a trace may name a FIFO, which would hang libdwfl's open. */
+static bool readable(const char *path)
+{
+	int fd = open_regular(path);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /*
  * The file to read for a mapping: its path if that is the file the process
  * had (same build-id), else the debug file of that build-id under one of
@@ -130,7 +142,7 @@ static char *find_file(const struct symbolizer *s, const struct memtrack_mapping
 	char id[130] = "", path[PATH_MAX];
 	const char *dir, *end;
 
-	if (access(m->path, R_OK) == 0 &&
+	if (readable(m->path) &&
 	    (!m->build_id[0] || (elf_build_id(m->path, id, sizeof(id)) == 0 &&
 				 strcmp(id, m->build_id) == 0)))
 		return strdup(m->path);
@@ -142,7 +154,7 @@ static char *find_file(const struct symbolizer *s, const struct memtrack_mapping
 			continue; /* "+", "-" and directories relative to the file itself */
 		snprintf(path, sizeof(path), "%.*s/.build-id/%.2s/%s.debug", (int)(end - dir), dir,
 			 m->build_id, m->build_id + 2);
-		if (access(path, R_OK) == 0)
+		if (readable(path))
 			return strdup(path);
 	}
 	return NULL;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cfi_table.h"
+#include "regular_file.h"
 #include "grow_array.h"
 #include "u64_map.h"
 
@@ -589,11 +590,11 @@ int cfi_table_build_fd(int fd, struct cfi_table *t)
 
 int cfi_table_build(const char *path, struct cfi_table *t)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	int fd = open_regular(path), err;
 
 	memset(t, 0, sizeof(*t));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = cfi_table_build_fd(fd, t);
 	close(fd);
 	return err;

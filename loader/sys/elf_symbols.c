@@ -12,6 +12,7 @@
 
 #include "grow_array.h"
 #include "elf_symbols.h"
+#include "regular_file.h"
 
 struct elf_handle {
 	int fd;
@@ -22,9 +23,9 @@ static int elf_handle_open(const char *path, struct elf_handle *h)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	h->fd = open(path, O_RDONLY | O_CLOEXEC);
+	h->fd = open_regular(path);
 	if (h->fd < 0)
-		return -errno;
+		return h->fd;
 	h->elf = elf_begin(h->fd, ELF_C_READ_MMAP, NULL);
 	if (!h->elf || elf_kind(h->elf) != ELF_K_ELF) {
 		if (h->elf)

@@ -10,6 +10,7 @@
 
 #include "elf_symbols.h"
 #include "libc_locate.h"
+#include "regular_file.h"
 #include "proc_status.h"
 
 /* Where distributions put libc when nothing better is known, most likely first. */
@@ -143,10 +144,10 @@ static int script_interpreter(const char *path, char *buf, size_t size)
 	char line[PATH_MAX + 3];
 	ssize_t len;
 	size_t start = 2, end;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	len = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (len < 3 || line[0] != '#' || line[1] != '!')

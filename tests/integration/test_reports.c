@@ -570,6 +570,48 @@ static void test_damaged_stats(void **state)
 }
 
 /*
+ * A trace whose mapping names a FIFO (or a device): symbolization reads
+ * only regular files, so the report ends, the frame named by its object
+ * and offset, where opening the FIFO waited for a writer forever.
+ */
+static void test_mapping_of_a_fifo(void **state)
+{
+	char dir[] = "/tmp/memtrack-fifo-XXXXXX", fifo[64], path[64];
+	const char *args[] = { "--leaks", NULL };
+	struct output o;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/lib.so", dir);
+	snprintf(path, sizeof(path), "%s/trace.jsonl", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"type\":\"Mapping\",\"timestamp\":1000,\"pid\":77,\"start\":4096,"
+		   "\"end\":8192,\"offset\":0,\"path\":\"%s\",\"build_id\":\"\"}\n"
+		   "{\"type\":\"Stack\",\"id\":5,\"frames\":[4200]}\n"
+		   "{\"type\":\"Malloc\",\"timestamp\":2000,\"pid\":77,\"tid\":77,"
+		   "\"addr\":65536,\"size\":100,\"stack_id\":5}\n",
+		fifo);
+	assert_int_equal(fclose(f), 0);
+	{
+		/* bounded: the defect was a hang */
+		const char *argv[] = { "/usr/bin/timeout", "30", build_path("memtrack-report"), args[0], path,
+				       NULL };
+
+		run_io(argv, NULL, NULL, 0, &o);
+	}
+	if (o.status != 0)
+		fail_msg("exit %d (124: it hung): %s", o.status, o.err);
+	assert_non_null(strstr(o.out, "lib.so+0x68"));
+	output_free(&o);
+	unlink(path);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/*
  * The reports' disk fills up: each report names the reason (not "Input/output
  * error"), exits 6 (an output that cannot be written), and the report file
  * that was there is left as it was.
@@ -832,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_stats),
 		cmocka_unit_test(test_damaged_numbers),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_mapping_of_a_fifo),
 		cmocka_unit_test(test_full_disk_names_the_reason),
 		cmocka_unit_test(test_pprof_failure_removes_nothing),
 		cmocka_unit_test(test_report_files_mode),
