@@ -173,10 +173,21 @@ static void test_sigterm_with_command_still_running(void **state)
 	trace_free(&tr);
 }
 
-/* Under sudo, the command runs as the user who ran sudo. */
+/*
+ * Under sudo, the command runs as the user who ran sudo: that user's id,
+ * group and supplementary groups (not root's), and none of memtrack's
+ * capabilities, effective, permitted or ambient.
+ */
 static void test_command_runs_as_sudo_user(void **state)
 {
-	const char *cmd[] = { "/bin/sh", "-c", "[ \"$(id -u):$(id -g)\" = 65534:65534 ]", NULL };
+	const char *cmd[] = {
+		"/bin/sh", "-c",
+		"[ \"$(id -u):$(id -g):$(id -G)\" = 65534:65534:65534 ] && "
+		"grep -Eq '^CapEff:[[:space:]]+0+$' /proc/self/status && "
+		"grep -Eq '^CapPrm:[[:space:]]+0+$' /proc/self/status && "
+		"grep -Eq '^CapAmb:[[:space:]]+0+$' /proc/self/status",
+		NULL
+	};
 	struct trace tr;
 
 	(void)state;
@@ -194,8 +205,9 @@ static void test_command_runs_as_sudo_user(void **state)
 	unsetenv("SUDO_UID");
 	unsetenv("SUDO_GID");
 	if (tr.status != 0)
-		fail_msg("the command did not run as 65534:65534 (status %d):\n%s", tr.status,
-			 tr.err);
+		fail_msg("the command did not run as 65534:65534, groups 65534, no capabilities "
+			 "(status %d):\n%s",
+			 tr.status, tr.err);
 	trace_free(&tr);
 }
 
