@@ -504,6 +504,38 @@ int memtrack_drain(struct memtrack *t)
 	return ring_result(t, ring_buffer__consume(t->rb));
 }
 
+/* Keys in a BPF hash map (up to its size: a map being written to may show one twice). */
+static size_t map_entries(const struct bpf_map *map)
+{
+	__u32 key[4], next[4]; /* the widest per-process key: a u32 */
+	size_t n = 0, most = bpf_map__max_entries(map);
+	int fd = bpf_map__fd(map);
+	void *at = NULL;
+
+	while (n < most && bpf_map_get_next_key(fd, at, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		at = key;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * What is left of per-process and per-thread state in the kernel's maps.
+ * Once every traced process has exited, every count must be 0: the exit
+ * tracepoint removes a process's and each thread's entries, also those of
+ * a call it died in. Said with -v, so that a leak shows (test_faults).
+ */
+static void log_kernel_state(struct memtrack *t)
+{
+	tracker_log(t, MEMTRACK_LOG_INFO,
+		    "state left in the kernel: %zu processes, %zu open calls, %zu frees, "
+		    "%zu system calls, %zu breaks",
+		    map_entries(t->skel->maps.tracked), map_entries(t->skel->maps.calls),
+		    map_entries(t->skel->maps.frees), map_entries(t->skel->maps.sys_calls),
+		    map_entries(t->skel->maps.breaks));
+}
+
 int memtrack_finish(struct memtrack *t)
 {
 	struct memtrack_counters c;
@@ -521,6 +553,8 @@ int memtrack_finish(struct memtrack *t)
 	if (t->unwind.on)
 		tracker_log(t, MEMTRACK_LOG_INFO, "unwind tables: %zu rows of %zu (%zu objects)",
 			    t->unwind.used, t->unwind.cap, t->unwind.nobjects);
+	if (t->log_level >= MEMTRACK_LOG_INFO)
+		log_kernel_state(t);
 	/* the counters, even after a failure: what there is of them says what was lost */
 	stats_err = memtrack_read_counters(t, &c);
 	if (t->handler.on_stats) {
