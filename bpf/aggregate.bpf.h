@@ -177,9 +177,11 @@ static __always_inline void agg_allocate(struct mt_proc_totals *t, __u32 pid, __
 	__u64 live;
 	long err;
 
-	/* Still live means its free was lost: that life is over now. */
-	if (old && old->time >= t->image_time)
+	/* Still live means its free was lost (or a realloc freed it, R10): that life is over now. */
+	if (old && old->time >= t->image_time) {
 		agg_forget(t, old->size, old->filtered);
+		b.displaced = !old->filtered;
+	}
 	err = bpf_map_update_elem(&live_blocks, &k, &b, BPF_ANY);
 	if (err) {
 		count_update_error(err); /* the allocation is lost, as a dropped event is */
@@ -206,9 +208,29 @@ static __always_inline void agg_allocate(struct mt_proc_totals *t, __u32 pid, __
 	agg_site(pid, stack_id, size, b.time);
 }
 
+/*
+ * A realloc that began at entered releases its old block at addr, unless
+ * the block there now was allocated since: then another thread got the
+ * address after the realloc freed it, and ended the old block (R10).
+ */
+static __always_inline void agg_release_old(struct mt_proc_totals *t, __u32 pid, __u64 addr,
+					    __u64 entered)
+{
+	struct mt_block_key k = { .pid = pid, .addr = addr };
+	struct mt_block *b = bpf_map_lookup_elem(&live_blocks, &k);
+
+	if (b && entered && b->time > entered) {
+		/* the free R6 did not count, once */
+		if (__sync_val_compare_and_swap(&b->displaced, 1, 0) == 1)
+			__sync_fetch_and_add(&t->frees, 1);
+		return;
+	}
+	agg_release(t, pid, addr);
+}
+
 /* One allocation event, accounted here instead of streamed (the event's own fields). */
 static __always_inline void agg_event(__u32 type, __u32 func, __u64 addr, __u64 size,
-				      __u64 old_addr, __u32 pid, __u64 stack_id)
+				      __u64 old_addr, __u64 entered, __u32 pid, __u64 stack_id)
 {
 	struct mt_proc_totals *t = totals_of(pid);
 
@@ -221,7 +243,7 @@ static __always_inline void agg_event(__u32 type, __u32 func, __u64 addr, __u64 
 		return;
 	case MT_EV_REALLOC:
 		if (old_addr)
-			agg_release(t, pid, old_addr);
+			agg_release_old(t, pid, old_addr, entered);
 		if (!addr) {
 			count_call(t, func); /* realloc(p, 0) */
 			return;

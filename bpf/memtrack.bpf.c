@@ -76,6 +76,7 @@ struct call {
 	__u64 args[3]; /* the arguments, as the function's enum mt_func defines them */
 	__u32 func;    /* enum mt_func */
 	__u32 depth;   /* allocator calls currently open on this thread */
+	__u64 start;   /* when the call began: a Realloc's entered (R10) */
 };
 
 /* Allocator calls in flight. Key: tid. Value: struct call. */
@@ -300,6 +301,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 		.args = { a0, a1, a2 },
 		.func = func,
 		.depth = 1,
+		.start = bpf_ktime_get_ns(),
 	};
 	c.ip = PT_REGS_IP(ctx);
 	err = bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
@@ -319,7 +321,7 @@ static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64
 	struct mt_alloc_event *e;
 
 	if (aggregate) {
-		agg_event(type, func, addr, size, old_addr, pid, stack_id);
+		agg_event(type, func, addr, size, old_addr, align, pid, stack_id);
 		return;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -404,6 +406,8 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 		return;
 	}
 	type = mt_func_event_type(c->func, align != 0);
+	if (type == MT_EV_REALLOC)
+		align = c->start; /* the event's entered: R10 */
 
 	if (failed) {
 		count(&failures, c->func);

@@ -284,7 +284,10 @@ struct mt_alloc_event {
 	__u64 addr;	/* the block returned (Free: the block released) */
 	__u64 size;	/* bytes requested; calloc and reallocarray: nmemb * size */
 	__u64 old_addr; /* Realloc only */
-	__u64 align;	/* AlignedAlloc only */
+	union {
+		__u64 align;   /* AlignedAlloc; and mremap's old size */
+		__u64 entered; /* Realloc: when the call began (ns); 0: not known (USDT) */
+	};
 	__u32 func;	/* enum mt_func */
 	__u32 err;	/* Mmap, Munmap, Brk: the errno if the call failed; else 0 */
 	__u64 stack_id; /* the user stack, a key of the stacks map; 0: none */
@@ -346,6 +349,14 @@ _Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 8 + 16 + 256, "mt_proc_e
  *  R9 A failed call is no event: it allocates and releases nothing, and
  *     counts only among the failures by function. Every Free call counts
  *     its function's call, whatever it releases.
+ * R10 A Realloc that began (entered) before the block now live at its old
+ *     address was allocated does not release that block: the realloc
+ *     freed its old block inside, another thread got the address before
+ *     the realloc returned, and that allocation ended the old block (R6,
+ *     marking itself as having displaced an in-range block). The Realloc
+ *     counts the free R6 did not (if the old block was in range); the
+ *     newer block stays live. With entered 0, the block at old_addr is
+ *     released, as before.
  */
 
 /* live_blocks: one entry per block a process has allocated and not released. */
@@ -359,9 +370,10 @@ _Static_assert(sizeof(struct mt_block_key) == 16, "mt_block_key layout");
 struct mt_block {
 	__u64 size;
 	__u64 stack_id;
-	__u64 time;	/* when it was allocated */
-	__u32 filtered; /* outside the size range: kept only so its release pairs */
-	__u32 func;	/* enum mt_func */
+	__u64 time;	 /* when it was allocated */
+	__u16 filtered;	 /* outside the size range: kept only so its release pairs */
+	__u16 func;	 /* enum mt_func */
+	__u32 displaced; /* it ended an in-range block still live at its address (R6, R10) */
 };
 _Static_assert(sizeof(struct mt_block) == 32, "mt_block layout");
 

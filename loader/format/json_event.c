@@ -106,6 +106,8 @@ static void alloc_fields(const struct field_writer *w, const struct mt_alloc_eve
 	put_u64(w, "size", e->size);
 	if (e->hdr.type == MT_EV_REALLOC)
 		put_u64(w, "old_addr", e->old_addr);
+	if (e->hdr.type == MT_EV_REALLOC && e->entered)
+		put_u64(w, "entered", e->entered);
 	if (e->hdr.type == MT_EV_ALIGNED_ALLOC)
 		put_u64(w, "align", e->align);
 	/* func where the type groups several functions, and where it is not the type's own */

@@ -108,6 +108,8 @@ static int read_event(struct json_object *o, int type, const struct memtrack_tra
 		ev.alloc.size = (__u64)get_int(o, "size");
 		ev.alloc.old_addr = (__u64)get_int(o, "old_addr");
 		ev.alloc.align = (__u64)get_int(o, "align");
+		if (type == MT_EV_REALLOC)
+			ev.alloc.entered = (__u64)get_int(o, "entered");
 		ev.alloc.stack_id = (__u64)get_int(o, "stack_id");
 		ev.alloc.cgroup_id = (__u64)get_int(o, "cgroup");
 		func = lookup(get_str(o, "func"), memtrack_func_name, MT_FN_MAX);
@@ -214,7 +216,7 @@ static int read_stats(struct json_object *o, const struct memtrack_trace_handler
  * makes the record damaged instead of a silent 0 or wrap.
  */
 static const char *const numbers64[] = {
-	"timestamp", "addr", "size", "old_addr", "align", "old_size", "stack_id", "cgroup",
+	"timestamp", "addr", "size", "old_addr", "align", "entered", "old_size", "stack_id", "cgroup",
 	"id", "start", "end", "offset", "events", "dropped", "ringbuf_size", "ringbuf_peak",
 	"stacks", "max_stacks", "live_peak", "max_live",
 };

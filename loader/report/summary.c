@@ -172,6 +172,26 @@ static void release(struct memtrack_summary *s, struct proc_entry *e, uint64_t a
 	forget(s, e, idx);
 }
 
+/*
+ * A Realloc releases its old block (R4, R5), unless the block at that
+ * address now was allocated since the realloc began: another thread got
+ * the address after the realloc freed it, and ended the old block (R10).
+ */
+static void release_old(struct memtrack_summary *s, struct proc_entry *e,
+			const struct mt_alloc_event *a)
+{
+	uint64_t idx;
+
+	if (a->entered && u64_map_get(&e->live, a->old_addr, &idx) &&
+	    s->blocks[idx - 1].time > a->entered) {
+		if (s->blocks[idx - 1].displaced)
+			e->st.frees++; /* the free R6 did not count, once */
+		s->blocks[idx - 1].displaced = false;
+		return;
+	}
+	release(s, e, a->old_addr);
+}
+
 /* The program got a block (R1, R2; R3 outside the size range; R6 over a live one). */
 static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 		    const struct mt_alloc_event *a)
@@ -181,9 +201,13 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 	struct site *site;
 	bool skip = filtered(s, a->size);
 
-	/* Still live means its free was lost: that life is over now. */
-	if (u64_map_take(&e->live, a->addr, &idx))
+	bool displaced = false;
+
+	/* Still live means its free was lost (or a realloc freed it, R10): that life is over now. */
+	if (u64_map_take(&e->live, a->addr, &idx)) {
+		displaced = !s->blocks[idx - 1].filtered;
 		forget(s, e, idx);
+	}
 	idx = block_new(s);
 	if (!idx || u64_map_put(&e->live, a->addr, idx))
 		return -ENOMEM;
@@ -191,7 +215,8 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 	s->blocks[idx - 1] = (struct block){ .size = a->size,
 					     .stack_id = a->stack_id,
 					     .time = a->hdr.timestamp,
-					     .filtered = skip };
+					     .filtered = skip,
+					     .displaced = displaced };
 	if (skip)
 		return 0;
 	e->st.allocs++;
@@ -255,7 +280,7 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 		return allocate(s, e, a);
 	case MT_EV_REALLOC:
 		if (a->old_addr)
-			release(s, e, a->old_addr);
+			release_old(s, e, a);
 		if (a->addr)
 			return allocate(s, e, a);
 		e->calls[a->func < MT_FN_MAX ? a->func : MT_FN_REALLOC]++; /* realloc(p, 0) */

@@ -25,6 +25,7 @@ struct block {
 	uint64_t site;	   /* index + 1 in sites[] (0: filtered, no site) */
 	uint64_t next_free; /* in the pool's free list: index + 1 of the next slot */
 	bool filtered;	   /* outside --min-size/--max-size: kept only to pair its free */
+	bool displaced;	   /* it ended an in-range block still live at its address (R6, R10) */
 };
 
 /* The allocations one process made from one stack. */

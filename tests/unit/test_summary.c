@@ -282,6 +282,52 @@ static void a_malloc_of_a_held_address_ends_its_previous_life(void **state)
 	assert_int_equal(st->unknown_frees, 0);
 }
 
+/*
+ * R10: thread 1's realloc of A begins, frees A inside, and before it
+ * returns (with B) thread 2 gets A: thread 2's Malloc comes first and
+ * ends A's old life (R6); the Realloc, begun before that Malloc, must not
+ * release thread 2's block, and counts the free R6 did not.
+ */
+static void a_realloc_raced_by_another_thread_keeps_its_block(void **state)
+{
+	struct memtrack_summary *s = *state;
+	const struct memtrack_proc_stats *st;
+	unsigned long long entered;
+	union mt_event ev;
+
+	do_malloc(s, PID, A, 10);
+	entered = ++clock_ns; /* thread 1 enters realloc(A, 20) */
+	memset(&ev, 0, sizeof(ev));
+	ev.alloc.hdr.timestamp = ++clock_ns; /* thread 2: malloc(30) returns A */
+	ev.alloc.hdr.type = MT_EV_MALLOC;
+	ev.alloc.hdr.pid = PID;
+	ev.alloc.hdr.tid = PID + 1;
+	ev.alloc.addr = A;
+	ev.alloc.size = 30;
+	ev.alloc.func = MT_FN_MALLOC;
+	add(s, &ev);
+	memset(&ev, 0, sizeof(ev));
+	ev.alloc.hdr.timestamp = ++clock_ns; /* thread 1's realloc returns B */
+	ev.alloc.hdr.type = MT_EV_REALLOC;
+	ev.alloc.hdr.pid = PID;
+	ev.alloc.hdr.tid = PID;
+	ev.alloc.addr = B;
+	ev.alloc.size = 20;
+	ev.alloc.old_addr = A;
+	ev.alloc.entered = entered;
+	ev.alloc.func = MT_FN_REALLOC;
+	add(s, &ev);
+	st = row(s, 0);
+	assert_int_equal(st->allocs, 3);
+	assert_int_equal(st->frees, 1);	      /* A's first life, released by the realloc */
+	assert_int_equal(st->live_blocks, 2); /* thread 2's A, and B */
+	assert_int_equal(st->live_bytes, 50);
+	do_free(s, PID, A); /* thread 2 frees its block: known */
+	assert_int_equal(st->frees, 2);
+	assert_int_equal(st->unknown_frees, 0);
+	assert_int_equal(st->live_bytes, 20);
+}
+
 static void a_block_freed_by_another_thread_is_released(void **state)
 {
 	struct memtrack_summary *s = *state;
@@ -611,6 +657,7 @@ int main(void)
 		T(a_free_of_an_unknown_block_is_counted_apart),
 		T(an_address_reused_after_free_is_two_lives),
 		T(a_malloc_of_a_held_address_ends_its_previous_life),
+		T(a_realloc_raced_by_another_thread_keeps_its_block),
 		T(a_block_freed_by_another_thread_is_released),
 		T(blocks_of_different_processes_are_kept_apart),
 		T(exec_releases_the_whole_heap_of_the_old_image),
