@@ -391,7 +391,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory lib cli shim $(BUILD)/bench/alloc_loop \
 		$(BUILD)/bench/alloc_loop_fp $(BUILD)/bench/cfi_build \
 		$(BUILD)/bench/synth_trace $(BUILD)/bench/attach_many \
-		$(BUILD)/bench/stamp $(BUILD)/bench/live_million
+		$(BUILD)/bench/stamp $(BUILD)/bench/live_million $(BUILD)/bench/soak
 	$(Q)BUILD=$(BUILD) bench/run.sh
 	$(Q)BUILD=$(BUILD) bench/symbolize.sh
 	$(Q)$(BUILD)/bench/attach_many 50 5
