@@ -183,6 +183,35 @@ static void test_closed_descriptors_and_low_limits(void **state)
 }
 
 /*
+ * The shim in a process that may not write to its own code (a seccomp
+ * filter refuses mprotect for writing, as SELinux's execmod would): its
+ * forked child, whose probe sites the shim cannot repair after fork, runs
+ * to its end and is traced all the same.
+ */
+static void test_shim_in_a_process_that_may_not_write_its_code(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/no_code_writes"), NULL };
+	const char *opts[] = { "--source", "usdt", NULL };
+	struct trace tr;
+	long parent, child = -1;
+	char *seen;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	if (tr.status != 0)
+		fail_msg("status %d (1: the child died):\n%s", tr.status, tr.err);
+	parent = trace_exec_pid(&tr, "no_code_writes");
+	for (size_t i = 0; i < tr.nev; i++)
+		if (!strcmp(jstr(tr.ev[i], "type"), "Fork") && jint(tr.ev[i], "ppid") == parent)
+			child = (long)jint(tr.ev[i], "pid");
+	seen = trace_sequence(&tr, child, 0);
+	assert_string_equal(seen, "Malloc:7777 Free");
+	free(seen);
+	trace_free(&tr);
+}
+
+/*
  * Two tracers of one program at once: two runs of the same command side
  * by side, each seeing its own process only; and one process followed by
  * one tracer and watched by another with --system-probes (per-process
@@ -304,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_signal_of_each_kind),
 		cmocka_unit_test(test_killed_while_forking),
 		BOTH_SOURCES(test_closed_descriptors_and_low_limits),
+		cmocka_unit_test(test_shim_in_a_process_that_may_not_write_its_code),
 		cmocka_unit_test(test_two_tracers_at_once),
 		cmocka_unit_test(test_ten_thousand_processes),
 	};
