@@ -35,18 +35,15 @@ static void waiter_release_and_reap(struct waiter *w)
 
 static void expect_waiter_events(const struct trace *tr, const struct waiter *w)
 {
-	struct json_object *fork_ev = NULL;
 	char *seq = trace_sequence(tr, w->pid, 0);
+	long child;
 
 	/* Only what it did after the attach: its own pair, then its child's. */
 	assert_string_equal(seq, "Malloc:5555 Free");
 	free(seq);
-	for (size_t i = 0; i < tr->nev && !fork_ev; i++)
-		if (jstr(tr->ev[i], "type") && !strcmp(jstr(tr->ev[i], "type"), "Fork") &&
-		    jint(tr->ev[i], "ppid") == w->pid)
-			fork_ev = tr->ev[i];
-	assert_non_null(fork_ev);
-	seq = trace_sequence(tr, (long)jint(fork_ev, "pid"), 0);
+	child = trace_child_of(tr, w->pid);
+	assert_true(child > 0);
+	seq = trace_sequence(tr, child, 0);
 	assert_string_equal(seq, "Malloc:6666 Free");
 	free(seq);
 	assert_non_null(trace_find(tr, "Exit", w->pid));

@@ -168,16 +168,9 @@ static void test_closed_descriptors_and_low_limits(void **state)
 	seen = trace_sequence(&tr, pid, 0);
 	assert_string_equal(seen, "Malloc:1111 Free");
 	free(seen);
-	{
-		long child = -1;
-
-		for (size_t i = 0; i < tr.nev; i++)
-			if (!strcmp(jstr(tr.ev[i], "type"), "Fork") && jint(tr.ev[i], "ppid") == pid)
-				child = (long)jint(tr.ev[i], "pid");
-		seen = trace_sequence(&tr, child, 0);
-		assert_string_equal(seen, "Malloc:2222 Free");
-		free(seen);
-	}
+	seen = trace_sequence(&tr, trace_child_of(&tr, pid), 0);
+	assert_string_equal(seen, "Malloc:2222 Free");
+	free(seen);
 	nothing_left(&tr, "hostile_env");
 	trace_free(&tr);
 }
@@ -193,7 +186,6 @@ static void test_shim_in_a_process_that_may_not_write_its_code(void **state)
 	const char *cmd[] = { build_path("tests/fixtures/no_code_writes"), NULL };
 	const char *opts[] = { "--source", "usdt", NULL };
 	struct trace tr;
-	long parent, child = -1;
 	char *seen;
 
 	(void)state;
@@ -201,11 +193,7 @@ static void test_shim_in_a_process_that_may_not_write_its_code(void **state)
 	trace_run(&tr, opts, cmd);
 	if (tr.status != 0)
 		fail_msg("status %d (1: the child died):\n%s", tr.status, tr.err);
-	parent = trace_exec_pid(&tr, "no_code_writes");
-	for (size_t i = 0; i < tr.nev; i++)
-		if (!strcmp(jstr(tr.ev[i], "type"), "Fork") && jint(tr.ev[i], "ppid") == parent)
-			child = (long)jint(tr.ev[i], "pid");
-	seen = trace_sequence(&tr, child, 0);
+	seen = trace_sequence(&tr, trace_child_of(&tr, trace_exec_pid(&tr, "no_code_writes")), 0);
 	assert_string_equal(seen, "Malloc:7777 Free");
 	free(seen);
 	trace_free(&tr);

@@ -89,16 +89,6 @@ static void expect_calls(const struct trace *tr, long pid, const char *want)
 	free(seen);
 }
 
-/* The child a process forked, from its Fork event; -1 if none. */
-static long child_of(const struct trace *tr, long parent)
-{
-	for (size_t i = 0; i < tr->nev; i++)
-		if (jstr(tr->ev[i], "type") && !strcmp(jstr(tr->ev[i], "type"), "Fork") &&
-		    jint(tr->ev[i], "ppid") == parent)
-			return (long)jint(tr->ev[i], "pid");
-	return -1;
-}
-
 /* A process that joins the cgroup after tracing began, and its child; not one outside it. */
 static void test_cgroup_joined_later(void **state)
 {
@@ -139,7 +129,7 @@ static void test_cgroup_joined_later(void **state)
 	if (!strstr(tr.err, row))
 		fail_msg("no row '%s' in:\n%s", row, tr.err);
 	expect_calls(&tr, inside, "Malloc:111 Free Malloc:333 Free");
-	expect_calls(&tr, child_of(&tr, inside), "Malloc:222 Free");
+	expect_calls(&tr, trace_child_of(&tr, inside), "Malloc:222 Free");
 	assert_int_equal(trace_count(&tr, "Exec", other), 0);
 	expect_calls(&tr, other, "");
 	trace_free(&tr);
@@ -171,7 +161,7 @@ static void test_cgroup_already_running(void **state)
 	rmdir(cgroup);
 	assert_int_equal(tr.status, 0);
 	expect_calls(&tr, waiter, "Malloc:5555 Free");
-	expect_calls(&tr, child_of(&tr, waiter), "Malloc:6666 Free");
+	expect_calls(&tr, trace_child_of(&tr, waiter), "Malloc:6666 Free");
 	trace_free(&tr);
 }
 

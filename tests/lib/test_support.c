@@ -216,6 +216,14 @@ static bool is_type(struct json_object *o, const char *type)
 	return t && strcmp(t, type) == 0;
 }
 
+long trace_child_of(const struct trace *tr, long parent)
+{
+	for (size_t i = 0; i < tr->nev; i++)
+		if (is_type(tr->ev[i], "Fork") && jint(tr->ev[i], "ppid") == parent)
+			return (long)jint(tr->ev[i], "pid");
+	return -1;
+}
+
 long trace_exec_pid(const struct trace *tr, const char *suffix)
 {
 	size_t slen = strlen(suffix);

@@ -90,6 +90,8 @@ void trace_free(struct trace *tr);
  */
 long trace_command(struct trace *tr, const char *const *opts, const char *const *cmd);
 
+/* The first child parent forked, from its Fork event; -1 if none. */
+long trace_child_of(const struct trace *tr, long parent);
 /* The pid of the first Exec event whose filename ends with suffix, or -1. */
 long trace_exec_pid(const struct trace *tr, const char *suffix);
 /* The first event of this type (and pid, unless pid is -1), or NULL. */
