@@ -139,6 +139,18 @@ static int gone_wait_left(const struct timespec *since)
 	return waited_ms >= GONE_WAIT_MS ? 0 : GONE_WAIT_MS - (int)waited_ms;
 }
 
+/* Take pid out of the batch of gone processes; was it there? */
+static bool forget_gone(pid_t *gone, size_t *ngone, pid_t pid)
+{
+	for (size_t i = 0; i < *ngone; i++) {
+		if (gone[i] == pid) {
+			gone[i] = gone[--*ngone];
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Answer the warden: link a new process, probe a new image, forget one that exited. */
 static void *follower_main(void *arg)
 {
@@ -158,6 +170,13 @@ static void *follower_main(void *arg)
 		switch (m.what) {
 		case WARDEN_NEW:
 			pthread_mutex_lock(&t->probe_lock);
+			/*
+			 * A pid used again, its last life's links not let go of yet:
+			 * they are bound to that life's task and never fire for this
+			 * one, and letting go of them later would take this life's.
+			 */
+			if (forget_gone(gone, &ngone, m.pid))
+				procs_remove(t, &m.pid, 1);
 			/* a failure here is not the caller's: it goes to err, not t->err */
 			if (procs_add(t, m.pid, false, &err))
 				tracker_log(t, MEMTRACK_LOG_WARN,

@@ -272,6 +272,59 @@ static void test_two_tracers_at_once(void **state)
 }
 
 /*
+ * A pid used twice in one run (pid_reuse makes its second child with the
+ * first one's pid): each life is traced, the second too (its per-process
+ * probes are its own, not the first life's being let go of), and a report
+ * of the trace keeps the two lives apart.
+ */
+static void test_pid_used_twice(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/pid_reuse"), NULL };
+	const char *opts[] = { "--source", SOURCE_OF(state), NULL };
+	struct json_object *report = NULL, *procs;
+	struct trace tr;
+	struct output o;
+	size_t forks = 0, lives = 0;
+	long parent, pid;
+	char *seen;
+
+	REQUIRE_BPF();
+	trace_run(&tr, opts, cmd);
+	if (tr.status != 0)
+		fail_msg("status %d (3: the pid could not be had again):\n%s", tr.status, tr.err);
+	parent = trace_exec_pid(&tr, "pid_reuse");
+	pid = trace_child_of(&tr, parent);
+	for (size_t i = 0; i < tr.nev; i++)
+		forks += !strcmp(jstr(tr.ev[i], "type"), "Fork") && jint(tr.ev[i], "pid") == pid;
+	assert_int_equal(forks, 2);
+	seen = trace_sequence(&tr, pid, 0);
+	assert_string_equal(seen, "Malloc:1111 Free Malloc:2222 Free");
+	free(seen);
+	{
+		const char *argv[] = { build_path("memtrack-report"), "--json", tr.out_path, NULL };
+
+		run_io(argv, NULL, NULL, 0, &o);
+		assert_int_equal(o.status, 0);
+		report = json_tokener_parse(o.out);
+		output_free(&o);
+	}
+	assert_non_null(report);
+	assert_true(json_object_object_get_ex(report, "processes", &procs));
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		struct json_object *p = json_object_array_get_idx(procs, i);
+
+		if (jint(p, "pid") != pid)
+			continue;
+		/* the first life, then the second */
+		assert_int_equal(jint(p, "alloc_bytes"), lives ? 2222 : 1111);
+		lives++;
+	}
+	assert_int_equal(lives, 2);
+	json_object_put(report);
+	trace_free(&tr);
+}
+
+/*
  * Ten thousand short-lived processes in one run (report-only, as a long
  * run is): each one's totals exact, one malloc(4321) and its free, and
  * nothing of theirs left in the kernel's maps at the end.
@@ -323,6 +376,7 @@ int main(void)
 		BOTH_SOURCES(test_closed_descriptors_and_low_limits),
 		cmocka_unit_test(test_shim_in_a_process_that_may_not_write_its_code),
 		cmocka_unit_test(test_two_tracers_at_once),
+		BOTH_SOURCES(test_pid_used_twice),
 		cmocka_unit_test(test_ten_thousand_processes),
 	};
 
