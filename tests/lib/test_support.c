@@ -16,6 +16,13 @@ extern char **environ;
 
 #define MAX_ARGS 64
 
+bool time_bounds_checked(void)
+{
+	const char *untimed = getenv("MEMTRACK_TEST_UNTIMED");
+
+	return !untimed || !*untimed;
+}
+
 const char *build_path(const char *rel)
 {
 	const char *build = getenv("BUILD");

@@ -23,6 +23,14 @@
 /* $BUILD/rel (BUILD defaults to "build"); a fresh string each call, freed at exit. */
 const char *build_path(const char *rel);
 
+/*
+ * Whether a test should hold its time bounds: not when MEMTRACK_TEST_UNTIMED
+ * is set, as test_real_suites sets it for the unit tests it runs traced,
+ * where each allocator call costs microseconds more on purpose. The work
+ * and its results are checked all the same.
+ */
+bool time_bounds_checked(void);
+
 /* Why BPF tracing cannot run here, or NULL if it can. */
 const char *bpf_unavailable_reason(void);
 

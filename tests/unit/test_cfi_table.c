@@ -190,7 +190,8 @@ static void test_build_cost(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	print_message("%s: %zu rows in %.1f ms\n", lib, t.n, ms);
-	assert_true(ms < 100); /* issue 12's target, about 6 ms here */
+	if (time_bounds_checked())
+		assert_true(ms < 100); /* issue 12's target, about 6 ms here */
 	cfi_table_free(&t);
 }
 
