@@ -12,6 +12,10 @@ export BUILD
 unset DEBUGINFOD_URLS
 # A hung test must not hang CI: each program gets this many seconds.
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+# test_real_suites runs other projects' whole test suites, each three times
+# (about 4 minutes on an idle 2-CPU VM): it gets more, and kills a hung
+# suite itself well before this.
+SUITES_TIMEOUT=${SUITES_TIMEOUT:-1800}
 
 passed=0 failed=0 skipped=0
 
@@ -24,9 +28,10 @@ fi
 # sanitizer build), every report a process of the test wrote there (the
 # test's own, memtrack's tools', the shim's in traced programs) fails it.
 run_program() {
-	local prog=$1 name=$2 out rc plan p f s report
+	local prog=$1 name=$2 out rc plan p f s report limit=$TEST_TIMEOUT
 	echo "== $name"
-	out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout "$TEST_TIMEOUT" "$prog" 2>&1)
+	case $name in */test_real_suites) limit=$SUITES_TIMEOUT ;; esac
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout "$limit" "$prog" 2>&1)
 	rc=$?
 	sed -e 's/^/   /' <<<"$out"
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' <<<"$out" | head -n 1)
