@@ -664,6 +664,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	bool secure = BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec);
 	struct mt_proc_event *e;
 
 	/* a process moved into the cgroup, then exec'd: ours from now on */
@@ -677,11 +678,16 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	}
 	fill_hdr(&e->hdr, MT_EV_EXEC, tgid, BPF_CORE_READ(task, pid));
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	e->exit_code = 0;
+	e->exit_code = secure ? MT_EXEC_PRIVILEGED : 0;
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	bpf_ringbuf_submit(e, 0);
+	if (secure) {
+		/* a privileged program: not traced past the boundary, nor its children */
+		bpf_map_delete_elem(&tracked, &tgid);
+		bpf_map_delete_elem(&breaks, &tgid);
+	}
 	return 0;
 }
 

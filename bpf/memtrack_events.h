@@ -306,11 +306,18 @@ struct mt_stack {
 };
 _Static_assert(sizeof(struct mt_stack) == 8 + 8 * MT_MAX_STACK_DEPTH, "mt_stack layout");
 
+/*
+ * An Exec that gave the process privileges it did not have (setuid,
+ * setgid, file capabilities: the kernel's secure exec). It is the last
+ * event of that process: tracing stops at the privilege boundary.
+ */
+#define MT_EXEC_PRIVILEGED 1u
+
 /* Fork, Exec and Exit of a tracked process. */
 struct mt_proc_event {
 	struct mt_event_hdr hdr;
 	__u32 ppid;	 /* Fork: the parent; Exec, Exit: the current parent */
-	__u32 exit_code; /* Exit: wait(2) status: (code << 8) | signal */
+	__u32 exit_code; /* Exit: wait(2) status: (code << 8) | signal; Exec: MT_EXEC_* flags */
 	__u64 cgroup_id; /* its cgroup (v2): the inode number of the cgroup's directory */
 	char comm[MT_COMM_LEN];
 	char filename[MT_FILENAME_LEN]; /* Exec only: the path passed to execve */

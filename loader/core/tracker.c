@@ -183,8 +183,13 @@ static int on_record(void *ctx, void *data, size_t size)
 		t->by_type[ev.hdr.type]++;
 	if (mt_is_proc_event(ev.hdr.type) && size >= sizeof(ev.proc))
 		note_process(t, &ev.proc);
+	if (ev.hdr.type == MT_EV_EXEC && (ev.proc.exit_code & MT_EXEC_PRIVILEGED))
+		tracker_log(t, MEMTRACK_LOG_WARN,
+			    "process %d exec'd %.*s, which runs with privileges it did not have "
+			    "(setuid, setgid or file capabilities): not traced from there on",
+			    (int)ev.hdr.pid, (int)sizeof(ev.proc.filename), ev.proc.filename);
 	/* per-process probes: the warden held the process at its exec, and it was probed then */
-	if (ev.hdr.type == MT_EV_EXEC && !t->warden.pid)
+	else if (ev.hdr.type == MT_EV_EXEC && !t->warden.pid)
 		tracker_probe_exec(t, (pid_t)ev.hdr.pid);
 	if (mt_is_alloc_event(ev.hdr.type) && size >= sizeof(ev.alloc) && ev.alloc.stack_id)
 		note_stack(t, (pid_t)ev.hdr.pid, ev.hdr.timestamp, ev.alloc.stack_id);

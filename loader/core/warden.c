@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
@@ -94,6 +95,32 @@ static void resume(pid_t tid, int sig)
 }
 
 /*
+ * Did the exec pid just made give it privileges it did not have (setuid,
+ * setgid, file capabilities)? The kernel says so in its auxiliary vector,
+ * AT_SECURE. Tracing stops at that boundary.
+ */
+static bool secure_exec(pid_t pid)
+{
+	unsigned long av[2];
+	char path[64];
+	bool secure = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	while (read(fd, av, sizeof(av)) == (ssize_t)sizeof(av) && av[0] != AT_NULL) {
+		if (av[0] == AT_SECURE) {
+			secure = av[1] != 0;
+			break;
+		}
+	}
+	close(fd);
+	return secure;
+}
+
+/*
  * A task the kernel attached us to: a new thread goes on at once (its
  * process has its probes), a new process waits for them.
  */
@@ -149,6 +176,13 @@ static void on_wait(struct tracees *ts, int events, pid_t tid, int status)
 		tr = find(ts, tid);
 		if (!tr) {
 			resume(tid, 0);
+			break;
+		}
+		if (secure_exec(tid)) {
+			/* privileges it did not have: let go of it, as of one that exited */
+			ptrace(PTRACE_DETACH, tid, NULL, NULL);
+			forget(ts, tr);
+			send_msg(events, WARDEN_GONE, tid, 0);
 			break;
 		}
 		tr->held = true;

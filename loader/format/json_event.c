@@ -157,6 +157,8 @@ static void proc_fields(const struct field_writer *w, const struct mt_proc_event
 	put_str(w, "comm", e->comm, sizeof(e->comm));
 	if (e->hdr.type == MT_EV_EXEC)
 		put_str(w, "filename", e->filename, sizeof(e->filename));
+	if (e->hdr.type == MT_EV_EXEC && (e->exit_code & MT_EXEC_PRIVILEGED))
+		put_str(w, "untraced", "privileged", 16);
 	if (e->hdr.type == MT_EV_EXIT) {
 		put_u64(w, "exit_code", mt_exit_code(e->exit_code));
 		put_u64(w, "signal", mt_exit_signal(e->exit_code));

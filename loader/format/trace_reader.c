@@ -122,6 +122,8 @@ static int read_event(struct json_object *o, int type, const struct memtrack_tra
 		copy_str(ev.proc.comm, sizeof(ev.proc.comm), get_str(o, "comm"));
 		ev.proc.cgroup_id = (__u64)get_int(o, "cgroup");
 		copy_str(ev.proc.filename, sizeof(ev.proc.filename), get_str(o, "filename"));
+		if (type == MT_EV_EXEC && get_str(o, "untraced"))
+			ev.proc.exit_code = MT_EXEC_PRIVILEGED;
 	}
 	return h->on_event ? h->on_event(h->ctx, &ev) : 0;
 }

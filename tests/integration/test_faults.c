@@ -272,6 +272,64 @@ static void test_two_tracers_at_once(void **state)
 }
 
 /*
+ * A traced process, run as an ordinary user (under sudo), execs a setuid
+ * root program: tracing stops at the privilege boundary, with each kind
+ * of probes. Its Exec says so ("untraced"), memtrack-load warns, and none
+ * of the privileged program's calls (its malloc(4321)) is in the trace.
+ */
+static void test_no_tracing_across_a_setuid_exec(void **state)
+{
+	char dir[] = "/tmp/memtrack-suid-XXXXXX", prog[96], script[160];
+	const char *cmd[] = { "/bin/sh", "-c", script, NULL };
+	const char *modes[][2] = { { "-v", NULL }, { "--system-probes", NULL } };
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(prog, sizeof(prog), "%s/one_pair_suid", dir);
+	{
+		const char *cp[] = { "/bin/cp", build_path("tests/fixtures/one_pair"), prog, NULL };
+
+		assert_int_equal(run_quiet(cp), 0);
+	}
+	assert_int_equal(chown(prog, 0, 0), 0);
+	assert_int_equal(chmod(prog, 04755), 0);
+	snprintf(script, sizeof(script), "exec %s", prog);
+	setenv("SUDO_UID", "65534", 1);
+	setenv("SUDO_GID", "65534", 1);
+	for (size_t m = 0; m < 2; m++) {
+		struct json_object *exec_ev = NULL;
+		struct trace tr;
+		long pid;
+
+		trace_run(&tr, modes[m], cmd);
+		assert_int_equal(tr.status, 0);
+		pid = trace_exec_pid(&tr, "one_pair_suid");
+		for (size_t i = 0; i < tr.nev; i++) {
+			if (jint(tr.ev[i], "pid") != pid)
+				continue;
+			if (exec_ev)
+				fail_msg("%s: an event after the privileged exec: %s", modes[m][0],
+					 json_object_to_json_string(tr.ev[i]));
+			if (!strcmp(jstr(tr.ev[i], "type"), "Exec") &&
+			    strstr(jstr(tr.ev[i], "filename"), "one_pair_suid"))
+				exec_ev = tr.ev[i];
+		}
+		if (!exec_ev || !jstr(exec_ev, "untraced") ||
+		    strcmp(jstr(exec_ev, "untraced"), "privileged"))
+			fail_msg("%s: no Exec marked untraced:\n%s", modes[m][0], tr.err);
+		if (!strstr(tr.err, "not traced from there on"))
+			fail_msg("%s: no warning:\n%s", modes[m][0], tr.err);
+		trace_free(&tr);
+	}
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
+	unlink(prog);
+	rmdir(dir);
+}
+
+/*
  * A pid used twice in one run (pid_reuse makes its second child with the
  * first one's pid): each life is traced, the second too (its per-process
  * probes are its own, not the first life's being let go of), and a report
@@ -376,6 +434,7 @@ int main(void)
 		BOTH_SOURCES(test_closed_descriptors_and_low_limits),
 		cmocka_unit_test(test_shim_in_a_process_that_may_not_write_its_code),
 		cmocka_unit_test(test_two_tracers_at_once),
+		cmocka_unit_test(test_no_tracing_across_a_setuid_exec),
 		BOTH_SOURCES(test_pid_used_twice),
 		cmocka_unit_test(test_ten_thousand_processes),
 	};
