@@ -313,31 +313,48 @@ struct {
 __u32 unwind_gen = 0;
 
 /*
- * What is known of the code at at: the cache's entry for it, looked up and
- * filled on a miss (its row's cfa_rule is MT_CFA_NONE where there is none).
- * NULL only if the cache is not there (it always is with dwarf).
+ * What is known of the code at at, into e: from the cache, or learnt and
+ * put in it (e->row's cfa_rule is MT_CFA_NONE where there is no row).
+ *
+ * The cache is per CPU, and a uprobe's program can be preempted: another
+ * thread's walk on this CPU may fill the same entry meanwhile. So an entry
+ * is emptied (at = 0) before it is filled and its key is written last, and
+ * a hit is copied, then its key checked again: a copy that another walk
+ * changed under it is a miss, not a mix of two entries.
  */
-static __always_inline struct unwind_cached *learn(struct walk *w, __u64 at)
+static __always_inline void learn(struct walk *w, __u64 at, struct unwind_cached *e)
 {
 	__u32 slot = (__u32)((at ^ (at >> 12)) * 0x9e3779b1u) & (UNWIND_CACHE - 1);
 	struct unwind_cached *c = bpf_map_lookup_elem(&unwind_cache, &slot);
 	const struct mt_unwind_row *row = NULL;
 	__u32 gen = unwind_gen;
 
-	if (!c || (c->at == at && c->mm == w->mm && c->gen == gen))
-		return c;
-	c->at = at;
-	c->mm = w->mm;
-	c->gen = gen;
-	c->known = object_at(w, at);
-	c->skip = c->known && (w->obj.flags & MT_UNWIND_SKIP);
-	if (c->known)
+	if (c) {
+		*e = *c;
+		if (e->at == at && e->mm == w->mm && e->gen == gen && c->at == at &&
+		    c->mm == w->mm && c->gen == gen)
+			return;
+		c->at = 0;
+	}
+	e->known = object_at(w, at);
+	e->skip = e->known && (w->obj.flags & MT_UNWIND_SKIP);
+	if (e->known)
 		row = row_at(&w->obj, at - w->vma.bias + w->obj.vaddr_delta);
 	if (row)
-		c->row = *row;
+		e->row = *row;
 	else
-		c->row.cfa_rule = MT_CFA_NONE;
-	return c;
+		e->row.cfa_rule = MT_CFA_NONE;
+	e->at = at;
+	e->mm = w->mm;
+	e->gen = gen;
+	if (c) {
+		c->known = e->known;
+		c->skip = e->skip;
+		c->row = e->row;
+		c->mm = e->mm;
+		c->gen = e->gen;
+		c->at = at; /* last: the entry is whole */
+	}
 }
 
 /*
@@ -349,18 +366,15 @@ static long dwarf_step(__u32 index, void *ctx)
 {
 	struct walk *w = ((struct walk_ref *)ctx)->w;
 	__u64 at = w->exact ? w->pc : w->pc - 1; /* a return address is past its call */
-	struct unwind_cached *c = learn(w, at);
+	struct unwind_cached e;
 	struct mt_unwind_row row;
 	bool known;
 	__u64 cfa, ra, fp;
 
-	if (!c) {
-		w->cut = MT_STACK_CUT_NO_TABLE;
-		return 1;
-	}
-	row = c->row;
-	known = c->known;
-	if (w->keep_pc && !c->skip) {
+	learn(w, at, &e);
+	row = e.row;
+	known = e.known;
+	if (w->keep_pc && !e.skip) {
 		if (w->n >= stack_depth || w->n >= MT_MAX_STACK_DEPTH) {
 			w->cut = MT_STACK_CUT_DEPTH;
 			return 1;
@@ -438,18 +452,24 @@ static long dwarf_step(__u32 index, void *ctx)
  * sees the caller: its return address is at the stack pointer, passed
  * here; the dwarf walk finds it by the callee's first row).
  */
-/* One walk per CPU at a time: a uprobe's handler runs to its end on its CPU. */
+/*
+ * Each thread's walk in storage of its own. Not one per CPU: a uprobe's
+ * program runs with migration, not preemption, disabled, so a thread
+ * preempted mid-walk and another that walks on the same CPU meanwhile
+ * would share the state, and each take the other's frames (seen as
+ * stacks with a stranger's first frame on a busy machine).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct walk);
 } walk_scratch SEC(".maps");
 
 static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 caller)
 {
 	struct pt_regs *ctx = regs;
-	__u32 zero = 0, n, cut;
+	__u32 n, cut;
 	struct walk_ref ref;
 	struct walk *w;
 	__u64 id;
@@ -457,9 +477,12 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 
 	if (!stack_depth)
 		return 0;
-	w = bpf_map_lookup_elem(&walk_scratch, &zero);
-	if (!w)
+	w = bpf_task_storage_get(&walk_scratch, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w) {
+		count(&drops, MT_DROP_NO_MEMORY); /* no room for this thread's walk: no stack */
 		return 0;
+	}
 	w->fp = PT_REGS_FP(ctx);
 	w->sp = PT_REGS_SP(ctx);
 	w->id = MT_FNV1A_SEED;

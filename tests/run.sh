@@ -10,8 +10,10 @@ export BUILD
 # A debuginfod server named by the environment (Debian's profile can set
 # one) would make symbolization wait on the network: test_debuginfo runs its own.
 unset DEBUGINFOD_URLS
-# A hung test must not hang CI: each program gets this many seconds.
-TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+# A hung test must not hang CI: each program gets this many seconds, enough
+# for the slowest (test_scripts: bpftrace compiles each script) on a machine
+# running two test suites and a CPU hog beside it.
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 # test_real_suites runs other projects' whole test suites, each three times
 # (about 4 minutes on an idle 2-CPU VM): it gets more, and kills a hung
 # suite itself well before this.

@@ -185,11 +185,12 @@ static void test_build_cost(void **state)
 		print_message("skipped: no %s\n", lib);
 		skip();
 	}
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
 	assert_int_equal(cfi_table_build(lib, &t), 0);
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-	print_message("%s: %zu rows in %.1f ms\n", lib, t.n, ms);
+	/* CPU time: a busy machine's other work does not count */
+	print_message("%s: %zu rows in %.1f ms of CPU\n", lib, t.n, ms);
 	if (time_bounds_checked())
 		assert_true(ms < 100); /* issue 12's target, about 6 ms here */
 	cfi_table_free(&t);
