@@ -153,12 +153,17 @@ struct {
 	__type(value, __u64);
 } failures SEC(".maps");
 
+/*
+ * One more in a per-CPU counter. Atomic all the same: a uprobe's program
+ * can be preempted, and another thread counting on this CPU meanwhile
+ * would have its count lost by a plain increment.
+ */
 static __always_inline void count(void *map, __u32 key)
 {
 	__u64 *n = bpf_map_lookup_elem(map, &key);
 
 	if (n)
-		*n += 1;
+		__sync_fetch_and_add(n, 1);
 }
 
 static __always_inline void count_update_error(long err)
