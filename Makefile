@@ -359,6 +359,68 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS)
 		-lcmocka -ljson-c
 
 # --------------------------------------------------------------------------
+# Fuzzing (tests/fuzz/README.md): a libFuzzer harness for each parser of
+# outside input. clang builds the code under test again, instrumented and
+# with ASan and UBSan, under $(BUILD)/fuzz/ (each role with its own include
+# paths, as above); core/ (the tracker) reads no outside input and is left
+# out. A UB report stops the run as a crash does.
+
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := $(CFLAGS) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_ROLES := base sys format report
+FUZZ_LIB_OBJS := $(patsubst loader/%.c,$(BUILD)/fuzz/lib/%.o,\
+	$(foreach r,$(FUZZ_ROLES),$(wildcard loader/$(r)/*.c))) \
+	$(BUILD)/fuzz/lib/proto/profile.pb-c.o $(BUILD)/fuzz/cli/cli_options.o \
+	$(BUILD)/fuzz/cli/report_options.o
+FUZZ_LIB_A := $(BUILD)/fuzz/libmemtrack-fuzz.a
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SUPPORT := $(BUILD)/fuzz/tests/input_file.o
+
+.PHONY: fuzz
+fuzz: $(FUZZERS)
+# make (and so make test) builds them. Not again in the sanitizer build: they
+# carry their own sanitizers, and its test_fuzz skips.
+ifneq ($(SANITIZE),1)
+tests: fuzz
+endif
+# the harnesses' own helper, kept: make would otherwise delete it as an intermediate
+.SECONDARY: $(FUZZ_SUPPORT)
+
+define FUZZ_ROLE_RULE
+$$(BUILD)/fuzz/lib/$(1)/%.o: loader/$(1)/%.c
+	$$(Q)mkdir -p $$(@D)
+	$$(call msg,FUZZ-CC,$$@)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		$$(ROLE_INCLUDES_$(1)) -c $$< -o $$@
+endef
+$(foreach r,$(FUZZ_ROLES),$(eval $(call FUZZ_ROLE_RULE,$(r))))
+
+$(BUILD)/fuzz/lib/report/pprof.o: $(PROTO_C:.c=.h)
+
+$(BUILD)/fuzz/lib/proto/profile.pb-c.o: $(PROTO_C)
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-I$(BUILD)/proto -c $< -o $@
+
+$(BUILD)/fuzz/cli/%.o: loader/cli/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		$(ROLE_INCLUDES_cli) -c $< -o $@
+
+$(FUZZ_LIB_A): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/fuzz/tests/%.o: tests/fuzz/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz -c $< -o $@
+
+# harnesses see every role's headers, as the unit tests do
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SUPPORT) $(FUZZ_LIB_A)
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZ-LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(ALL_ROLE_INCLUDES) \
+		-Iloader/cli -Itests/fuzz -o $@ $< $(FUZZ_SUPPORT) $(FUZZ_LIB_A) $(LIB_LDLIBS) -lm
+
+# --------------------------------------------------------------------------
 # bench/: side-by-side cost ratios, not a test
 
 # alloc_loop runs threads (THREADS); -lpthread is harmless for the others
@@ -439,4 +501,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/lib/*/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/lib/*/*.d $(BUILD)/tests/*/*.d \
+	$(BUILD)/fuzz/*/*.d $(BUILD)/fuzz/lib/*/*.d)

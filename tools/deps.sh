@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="make gcc binutils clang llvm pkg-config libbpf-dev libelf-dev libdw-dev zlib1g-dev
-bpftool systemtap-sdt-dev bpftrace libcmocka-dev libjson-c-dev libcapstone-dev
+bpftool systemtap-sdt-dev bpftrace libcmocka-dev libjson-c-dev libcapstone-dev libclang-rt-14-dev
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libxml2-utils libcairo2-dev
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 g++ valgrind
 python3 perl git gzip gdb debuginfod xz-utils libpython3.11-testsuite"
