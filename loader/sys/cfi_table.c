@@ -117,6 +117,22 @@ static uint64_t read_fixed(struct cursor *c, size_t size)
 	return v;
 }
 
+/*
+ * A factored offset: v times the CIE's data alignment factor. A product
+ * past 64 bits is no offset any code has (and signed overflow is
+ * undefined): the program is malformed.
+ */
+static int64_t factored(struct cursor *c, int64_t v, int64_t factor)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(v, factor, &r)) {
+		c->bad = true;
+		return 0;
+	}
+	return r;
+}
+
 /* A pointer in the encoding DW_EH_PE_* (pcrel from the section's address; others absolute). */
 static uint64_t read_encoded(struct cursor *c, const struct builder *b, uint8_t enc, bool value_only)
 {
@@ -279,7 +295,8 @@ static int run(struct builder *b, const struct cie *cie, struct program *pr, con
 
 		switch (op & 0xc0) {
 		case DW_CFA_offset:
-			set_saved(s, op & 0x3f, true, (int64_t)read_uleb(&c) * cie->data_align);
+			set_saved(s, op & 0x3f, true,
+				  factored(&c, (int64_t)read_uleb(&c), cie->data_align));
 			continue;
 		case DW_CFA_restore:
 			reg = op & 0x3f;
@@ -314,15 +331,17 @@ static int run(struct builder *b, const struct cie *cie, struct program *pr, con
 			break;
 		case DW_CFA_offset_extended:
 			reg = read_uleb(&c);
-			set_saved(s, reg, true, (int64_t)read_uleb(&c) * cie->data_align);
+			set_saved(s, reg, true, factored(&c, (int64_t)read_uleb(&c), cie->data_align));
 			break;
 		case DW_CFA_offset_extended_sf:
 			reg = read_uleb(&c);
-			set_saved(s, reg, true, read_sleb(&c) * cie->data_align);
+			set_saved(s, reg, true, factored(&c, read_sleb(&c), cie->data_align));
 			break;
 		case DW_CFA_GNU_negative_offset_extended:
 			reg = read_uleb(&c);
-			set_saved(s, reg, true, -(int64_t)read_uleb(&c) * cie->data_align);
+			set_saved(s, reg, true,
+				  factored(&c, factored(&c, (int64_t)read_uleb(&c), cie->data_align),
+					   -1));
 			break;
 		case DW_CFA_restore_extended:
 			reg = read_uleb(&c);
@@ -363,7 +382,7 @@ static int run(struct builder *b, const struct cie *cie, struct program *pr, con
 			break;
 		case DW_CFA_def_cfa_sf:
 			s->cfa_reg = (unsigned int)read_uleb(&c);
-			s->cfa_off = read_sleb(&c) * cie->data_align;
+			s->cfa_off = factored(&c, read_sleb(&c), cie->data_align);
 			s->expr = 0;
 			break;
 		case DW_CFA_def_cfa_register:
@@ -374,7 +393,7 @@ static int run(struct builder *b, const struct cie *cie, struct program *pr, con
 			s->cfa_off = (int64_t)read_uleb(&c);
 			break;
 		case DW_CFA_def_cfa_offset_sf:
-			s->cfa_off = read_sleb(&c) * cie->data_align;
+			s->cfa_off = factored(&c, read_sleb(&c), cie->data_align);
 			break;
 		case DW_CFA_def_cfa_expression:
 			len = read_uleb(&c);
