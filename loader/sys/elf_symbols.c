@@ -149,7 +149,12 @@ static bool gnu_hash_has(Elf *elf, Elf_Data *hash, Elf_Data *dynsym, const GElf_
 		return false;
 	nbuckets = hdr[0], symoffset = hdr[1], bloom_size = hdr[2], bloom_shift = hdr[3];
 	words = 4 + (size_t)bloom_size * 2 + nbuckets;
-	if (!nbuckets || !bloom_size || hash->d_size < words * 4)
+	/*
+	 * The second Bloom bit is the hash shifted right by bloom_shift: a
+	 * shift of 32 or more is no bit of a 32-bit hash (and undefined in
+	 * C), so the table is malformed, as one without buckets is.
+	 */
+	if (!nbuckets || !bloom_size || bloom_shift >= 32 || hash->d_size < words * 4)
 		return false;
 	bloom = (const uint64_t *)(hdr + 4);
 	buckets = hdr + 4 + (size_t)bloom_size * 2;

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +152,63 @@ static void a_name_that_is_not_defined_gives_zero(void **state)
 	assert_int_not_equal(offsets[4], 0); /* the others do not stop the lookup */
 }
 
+/* The file offset of the .gnu.hash section of the ELF file at path (fails the test if none). */
+static off_t gnu_hash_offset(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf_Scn *scn = NULL;
+	off_t offset = 0;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	assert_true(fd >= 0);
+	assert_int_not_equal(elf_version(EV_CURRENT), EV_NONE);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(elf);
+	while (!offset && (scn = elf_nextscn(elf, scn)) != NULL)
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_HASH)
+			offset = (off_t)sh.sh_offset;
+	elf_end(elf);
+	close(fd);
+	if (!offset)
+		fail_msg("%s has no .gnu.hash", path);
+	return offset;
+}
+
+/*
+ * A .gnu.hash whose Bloom shift is 32 or more (the fuzzer's find) is
+ * malformed, as one without buckets is: the object is taken to define
+ * none of the names. The shift was once used as it was, undefined in C
+ * (x86 takes it modulo 32, and found the names anyway).
+ */
+static void a_gnu_hash_shift_past_32_bits_is_malformed(void **state)
+{
+	static const char *const names[] = { "malloc" };
+	char path[] = "/tmp/memtrack-gnuhash-XXXXXX";
+	char cmd[PATH_MAX + 64];
+	size_t offsets[1] = { 123 };
+	uint32_t shift;
+	off_t at;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", fixture, path);
+	assert_int_equal(system(cmd), 0);
+	at = gnu_hash_offset(path) + 12; /* nbuckets, symoffset, bloom_size, bloom_shift */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &shift, sizeof(shift), at), sizeof(shift));
+	assert_true(shift < 32);
+	shift += 32;
+	assert_int_equal(pwrite(fd, &shift, sizeof(shift), at), sizeof(shift));
+	close(fd);
+	assert_int_equal(elf_function_offsets(path, names, 1, offsets, NULL), 0);
+	assert_int_equal(offsets[0], 0);
+	unlink(path);
+}
+
 static void versioned_libc_symbols_match_their_plain_names(void **state)
 {
 	static const char *const names[] = { "malloc", "free", "calloc" };
@@ -264,6 +323,7 @@ int main(void)
 		cmocka_unit_test(fixture_functions_have_the_offsets_binutils_gives),
 		cmocka_unit_test(names_are_looked_up_in_any_order_and_repeated),
 		cmocka_unit_test(a_name_that_is_not_defined_gives_zero),
+		cmocka_unit_test(a_gnu_hash_shift_past_32_bits_is_malformed),
 		cmocka_unit_test(versioned_libc_symbols_match_their_plain_names),
 		cmocka_unit_test(a_file_that_is_not_elf_gives_enoexec),
 		cmocka_unit_test(a_missing_file_gives_enoent),
