@@ -135,19 +135,43 @@ static uint32_t gnu_hash(const char *s)
 	return h;
 }
 
+/*
+ * Word i of a table of 4- or 8-byte words, wherever it lies: the section
+ * is read raw from the file, at whatever offset the file gives it, so a
+ * load through a uint32_t or uint64_t pointer could be misaligned
+ * (undefined in C). memcpy of a constant size is one load on x86-64.
+ */
+static uint32_t word32(const uint8_t *table, size_t i)
+{
+	uint32_t v;
+
+	memcpy(&v, table + i * 4, sizeof(v));
+	return v;
+}
+
+static uint64_t word64(const uint8_t *table, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, table + i * 8, sizeof(v));
+	return v;
+}
+
 /* Is name a defined symbol of the table .gnu.hash indexes (dynsym, its header dsh)? */
 static bool gnu_hash_has(Elf *elf, Elf_Data *hash, Elf_Data *dynsym, const GElf_Shdr *dsh,
 			 const char *name)
 {
-	const uint32_t *hdr = hash->d_buf;
+	const uint8_t *hdr = hash->d_buf, *bloom, *buckets, *chain;
 	uint32_t nbuckets, symoffset, bloom_size, bloom_shift, h, idx;
-	const uint64_t *bloom;
-	const uint32_t *buckets, *chain;
+	uint64_t word;
 	size_t words;
 
 	if (hash->d_size < 16)
 		return false;
-	nbuckets = hdr[0], symoffset = hdr[1], bloom_size = hdr[2], bloom_shift = hdr[3];
+	nbuckets = word32(hdr, 0);
+	symoffset = word32(hdr, 1);
+	bloom_size = word32(hdr, 2);
+	bloom_shift = word32(hdr, 3);
 	words = 4 + (size_t)bloom_size * 2 + nbuckets;
 	/*
 	 * The second Bloom bit is the hash shifted right by bloom_shift: a
@@ -156,25 +180,27 @@ static bool gnu_hash_has(Elf *elf, Elf_Data *hash, Elf_Data *dynsym, const GElf_
 	 */
 	if (!nbuckets || !bloom_size || bloom_shift >= 32 || hash->d_size < words * 4)
 		return false;
-	bloom = (const uint64_t *)(hdr + 4);
-	buckets = hdr + 4 + (size_t)bloom_size * 2;
-	chain = buckets + nbuckets;
+	bloom = hdr + 4 * 4;
+	buckets = bloom + (size_t)bloom_size * 8;
+	chain = buckets + (size_t)nbuckets * 4;
 	h = gnu_hash(name);
 	/* two bits of the hash in the Bloom filter: most absent names stop here */
-	if (!((bloom[(h / 64) % bloom_size] >> (h % 64)) & 1) ||
-	    !((bloom[(h / 64) % bloom_size] >> ((h >> bloom_shift) % 64)) & 1))
+	word = word64(bloom, (h / 64) % bloom_size);
+	if (!((word >> (h % 64)) & 1) || !((word >> ((h >> bloom_shift) % 64)) & 1))
 		return false;
-	for (idx = buckets[h % nbuckets]; idx >= symoffset; idx++) {
+	for (idx = word32(buckets, h % nbuckets); idx >= symoffset; idx++) {
 		size_t c = 4 + (size_t)bloom_size * 2 + nbuckets + (idx - symoffset);
+		uint32_t link;
 		GElf_Sym sym;
 		const char *sname;
 
 		if (c >= hash->d_size / 4)
 			return false;
-		if ((chain[idx - symoffset] | 1) == (h | 1) && gelf_getsym(dynsym, (int)idx, &sym) &&
+		link = word32(chain, idx - symoffset);
+		if ((link | 1) == (h | 1) && gelf_getsym(dynsym, (int)idx, &sym) &&
 		    (sname = elf_strptr(elf, dsh->sh_link, sym.st_name)) && strcmp(sname, name) == 0)
 			return sym.st_shndx != SHN_UNDEF;
-		if (chain[idx - symoffset] & 1)
+		if (link & 1)
 			return false;
 	}
 	return false;
