@@ -57,6 +57,13 @@ static int parse_arg(const char *s, struct usdt_arg_spec *arg, int *used)
 		return -EINVAL;
 	s += n;
 	*used = n;
+	/*
+	 * %n is stored only when everything before it matched: a memory
+	 * operand without its ')' matches its first fields and leaves n as
+	 * the size's count was, which moved the caller past the argument,
+	 * or past the string's end. n = 0 says it was not reached.
+	 */
+	n = 0;
 	if (sscanf(s, "%%%15[a-z0-9]%n", reg, &n) == 1) {
 		arg->arg_type = USDT_ARG_REG;
 	} else if (sscanf(s, "$%lli%n", &off, &n) == 1) {
@@ -69,6 +76,8 @@ static int parse_arg(const char *s, struct usdt_arg_spec *arg, int *used)
 	} else {
 		return -EINVAL;
 	}
+	if (!n)
+		return -EINVAL;
 	*used += n;
 	if (arg->arg_type != USDT_ARG_CONST && reg_offset(reg, &arg->reg_off))
 		return -EINVAL;

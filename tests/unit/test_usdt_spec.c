@@ -68,6 +68,12 @@ static void test_bad_specs_are_refused(void **state)
 		"8@rax",   /* no % */
 		"8@%rax,", /* junk after it */
 		"1@%al 1@%al 1@%al 1@%al 1@%al 1@%al 1@%al 1@%al 1@%al 1@%al 1@%al 1@%al 1@%al",
+		/*
+		 * no ')' (the fuzzer's find): its parse once skipped as many
+		 * characters as "\t\t8@" twice, landing on the space
+		 */
+		"\t\t8@(%r8 4@%rdi",
+		"8@-16(%rbp",
 	};
 	struct usdt_spec s;
 
