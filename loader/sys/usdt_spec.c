@@ -81,6 +81,9 @@ static int parse_arg(const char *s, struct usdt_arg_spec *arg, int *used)
 	*used += n;
 	if (arg->arg_type != USDT_ARG_CONST && reg_offset(reg, &arg->reg_off))
 		return -EINVAL;
+	/* a size is 1, 2, 4 or 8 bytes: known out of range before -size, which overflows INT_MIN */
+	if (size < -8 || size > 8)
+		return -EINVAL;
 	arg->arg_signed = size < 0;
 	if (size < 0)
 		size = -size;
