@@ -4,11 +4,13 @@
  * memtrack points at the objects a process maps: function offsets from
  * .dynsym and .symtab (after the .gnu.hash test that skips an object
  * defining none of them), PT_INTERP, DT_NEEDED with DT_RPATH/DT_RUNPATH,
- * and the build-id note.
+ * and the build-id note; and libc_of_executable() (sys/libc_locate.c),
+ * which follows PT_INTERP, or a script's "#!" line, to a libc.
  */
 #include <stdint.h>
 
 #include "elf_symbols.h"
+#include "libc_locate.h"
 #include "input_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,5 +42,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the size address_space.c gives it, and one too small for the usual id */
 	(void)elf_build_id(path, buf, 130);
 	(void)elf_build_id(path, buf, 8);
+	(void)libc_of_executable(path, buf, sizeof(buf));
 	return 0;
 }
