@@ -440,7 +440,7 @@ static int add_fde(struct builder *b, const Dwarf_CFI_Entry *e)
 	const struct cie *cie = cie_at(b, e->fde.CIE_pointer);
 	struct cursor c = { e->fde.start, e->fde.end, false };
 	struct program pr = { 0 };
-	uint64_t start, range;
+	uint64_t start, range, aug;
 	const struct cfa_state none = { .expr = MT_CFA_NONE };
 	int err;
 
@@ -448,12 +448,15 @@ static int add_fde(struct builder *b, const Dwarf_CFI_Entry *e)
 		return b->err ? b->err : -EINVAL;
 	start = read_encoded(&c, b, cie->fde_encoding, false);
 	range = read_encoded(&c, b, cie->fde_encoding, true);
-	if (cie->has_z)
-		c.p += read_uleb(&c);
-	else
-		c.p += cie->fde_aug_size;
-	if (c.bad || c.p > c.end)
+	aug = cie->has_z ? read_uleb(&c) : cie->fde_aug_size;
+	/*
+	 * Checked before the cursor moves: a length past the FDE's end moved
+	 * it out of its buffer (undefined), and one near 2^64 wrapped it back
+	 * inside, to run bytes that are no program.
+	 */
+	if (c.bad || aug > (uint64_t)(c.end - c.p))
 		return -EINVAL;
+	c.p += aug;
 	if (!range)
 		return 0;
 	/* the CIE's program sets the initial rules; DW_CFA_restore goes back to them */

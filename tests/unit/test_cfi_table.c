@@ -211,6 +211,23 @@ static void test_refused(void **state)
 	cfi_table_free(&t);
 }
 
+/*
+ * An FDE whose augmentation length is 2^64 - 10: moving past it once
+ * wrapped the cursor back into the FDE, and its bytes were run as a
+ * program (4 rows). The length is past the FDE's end: malformed.
+ */
+static void test_augmentation_past_fde_end(void **state)
+{
+	struct cfi_table t;
+
+	(void)state;
+	assert_int_equal(
+		cfi_table_build("tests/fuzz/corpus/cfi_table/crash-fde-augmentation-wraps", &t),
+		-EINVAL);
+	assert_int_equal(t.n, 0);
+	cfi_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_prologue_rows),
 		cmocka_unit_test(test_build_cost),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_augmentation_past_fde_end),
 	};
 
 	return cmocka_run_group_tests_name("cfi_table", tests, NULL, NULL);
