@@ -95,8 +95,12 @@ static int64_t read_sleb(struct cursor *c)
 			v |= (int64_t)((uint64_t)(b & 0x7f) << shift);
 		shift += 7;
 		if (!(b & 0x80)) {
+			/*
+			 * the sign through the bits above, made unsigned: at
+			 * shift 63 (a 9-byte number) 1 << 63 overflows int64_t
+			 */
 			if (shift < 64 && (b & 0x40))
-				v |= -((int64_t)1 << shift);
+				v |= (int64_t)(~(uint64_t)0 << shift);
 			return v;
 		}
 	}
