@@ -301,7 +301,9 @@ int elf_interpreter(const char *path, char *buf, size_t size)
 		if (!gelf_getphdr(h.elf, (int)i, &ph) || ph.p_type != PT_INTERP)
 			continue;
 		raw = elf_rawfile(h.elf, &len);
-		if (!raw || ph.p_offset + ph.p_filesz > len || ph.p_filesz == 0) {
+		/* each bound alone: p_offset + p_filesz can wrap past 2^64 to look inside the file */
+		if (!raw || ph.p_offset > len || ph.p_filesz > len - ph.p_offset ||
+		    ph.p_filesz == 0) {
 			err = -ENOEXEC;
 			break;
 		}

@@ -300,6 +300,48 @@ static void the_interpreter_of_a_dynamic_executable_is_its_loader(void **state)
 #endif
 }
 
+/*
+ * A PT_INTERP whose offset and size wrap past 2^64 to a sum inside the
+ * file (the fuzzer's find) is malformed: the sum alone was checked, and
+ * the read at the offset crashed.
+ */
+static void an_interpreter_wrapping_past_the_file_is_malformed(void **state)
+{
+	char path[] = "/tmp/memtrack-interp-XXXXXX", cmd[PATH_MAX + 64], buf[PATH_MAX];
+	uint64_t wrap[2] = { UINT64_MAX - 7, 16 }; /* p_offset, then p_filesz 16 bytes on */
+	GElf_Phdr ph;
+	size_t n, at = 0;
+	Elf *elf;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "cp /bin/true %s", path);
+	assert_int_equal(system(cmd), 0);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_not_equal(elf_version(EV_CURRENT), EV_NONE);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(elf);
+	assert_int_equal(elf_getphdrnum(elf, &n), 0);
+	for (size_t i = 0; i < n && !at; i++)
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP) {
+			GElf_Ehdr eh;
+
+			assert_non_null(gelf_getehdr(elf, &eh));
+			/* Elf64_Phdr: p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz */
+			at = eh.e_phoff + i * eh.e_phentsize + 8;
+		}
+	elf_end(elf);
+	assert_true(at != 0);
+	assert_int_equal(pwrite(fd, &wrap[0], 8, (off_t)at), 8);
+	assert_int_equal(pwrite(fd, &wrap[1], 8, (off_t)at + 24), 8);
+	close(fd);
+	assert_int_equal(elf_interpreter(path, buf, sizeof(buf)), -ENOEXEC);
+	unlink(path);
+}
+
 static void a_library_has_no_interpreter(void **state)
 {
 	char buf[PATH_MAX] = "untouched";
@@ -328,6 +370,7 @@ int main(void)
 		cmocka_unit_test(a_file_that_is_not_elf_gives_enoexec),
 		cmocka_unit_test(a_missing_file_gives_enoent),
 		cmocka_unit_test(the_interpreter_of_a_dynamic_executable_is_its_loader),
+		cmocka_unit_test(an_interpreter_wrapping_past_the_file_is_malformed),
 		cmocka_unit_test(a_library_has_no_interpreter),
 		cmocka_unit_test(an_interpreter_longer_than_the_buffer_is_an_error),
 	};
