@@ -69,8 +69,8 @@ struct vma_seen {
 };
 
 /*
- * A stack walk in progress: bpf_loop()'s context. It lives in a per-CPU
- * map, not on the BPF stack: the verifier does not follow the values of a
+ * A stack walk in progress: bpf_loop()'s context. It lives in the thread's
+ * task storage (walk_scratch), not on the BPF stack: the verifier does not follow the values of a
  * map's memory, so the walk's many ways of ending do not become as many
  * states for the code after it to be verified in (on the stack, they made
  * a report-only program take seconds to load).
