@@ -64,6 +64,12 @@ static const char *const python_core[] = {
 	"-i", "SiginterruptTest",
 	/* test_subprocess: ProcessTestCase again, with select() where it polls */
 	"-i", "ProcessTestCaseNoPoll",
+	/*
+	 * test_signal: a race by design that its own comment says may see no
+	 * signal at all; on a busy machine, with the process slowed by the
+	 * tracer, it did (0 received), with nothing of memtrack's involved
+	 */
+	"-i", "test_stress_modifying_handlers",
 	NULL
 };
 

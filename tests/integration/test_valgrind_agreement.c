@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -394,7 +395,21 @@ static void run_program(const struct program *p, const char *dir, bool usdt)
 		mt_argv[8 + k] = p->argv[k];
 	}
 
-	run_io(vg_argv, base, "", 0, &o);
+	/*
+	 * Another tracer's system-wide uprobes on libc (a test run beside this
+	 * one, with -a or --system-probes) put breakpoints in every process's
+	 * copy of it, valgrind's guest's too, and valgrind dies of the SIGTRAP
+	 * it translates them into. Not this run's doing: wait, and run again.
+	 */
+	for (int tries = 0;; tries++) {
+		run_io(vg_argv, base, "", 0, &o);
+		if (o.status != 128 + SIGTRAP || tries == 20)
+			break;
+		print_message("%s: valgrind met another tracer's breakpoint; again in 3 s\n",
+			      p->name);
+		output_free(&o);
+		sleep(3);
+	}
 	if (o.status != 0)
 		fail_msg("%s under valgrind: exit %d\n%s", p->name, o.status, o.err);
 	output_free(&o);
