@@ -469,6 +469,7 @@ struct {
 static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 caller)
 {
 	struct pt_regs *ctx = regs;
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 n, cut;
 	struct walk_ref ref;
 	struct walk *w;
@@ -477,7 +478,7 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 
 	if (!stack_depth)
 		return 0;
-	w = bpf_task_storage_get(&walk_scratch, bpf_get_current_task_btf(), NULL,
+	w = bpf_task_storage_get(&walk_scratch, task, NULL,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!w) {
 		count(&drops, MT_DROP_NO_MEMORY); /* no room for this thread's walk: no stack */
@@ -496,7 +497,7 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 	w->win_len = 0;
 	ref.w = w;
 	if (dwarf_unwind) {
-		w->mm = (__u64)bpf_get_current_task_btf()->mm; /* a trusted pointer: a plain load */
+		w->mm = (__u64)task->mm; /* a trusted pointer: a plain load */
 		bpf_loop(MT_MAX_STACK_DEPTH + 1, dwarf_step, &ref, 0);
 	} else {
 		if (!skip_top)

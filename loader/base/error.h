@@ -3,6 +3,7 @@
 #ifndef MEMTRACK_ERROR_H
 #define MEMTRACK_ERROR_H
 
+#include <errno.h>
 #include <stdarg.h>
 
 #include "memtrack.h"
@@ -13,5 +14,14 @@ void error_set(struct memtrack_error *err, enum memtrack_error_kind kind, int co
 /* error_set() with arguments; returns code, so a failure is one statement. */
 int error_fail(struct memtrack_error *err, enum memtrack_error_kind kind, int code,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * A failed write's own reason (ENOSPC, EPIPE) as a negative errno: a stdio
+ * call that failed leaves it in errno; -EIO where it left none.
+ */
+static inline int write_error(void)
+{
+	return errno ? -errno : -EIO;
+}
 
 #endif /* MEMTRACK_ERROR_H */

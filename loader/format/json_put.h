@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "error.h"
 #include "safe_text.h"
 
 /* o[key] = v; v is released if it cannot be added (or is NULL: it could not be made). */
@@ -70,7 +71,7 @@ static inline int json_emit(struct json_object *doc, int err, FILE *out)
 	if (!err && !text)
 		err = -ENOMEM;
 	if (!err && fprintf(out, "%s\n", text) < 0)
-		err = errno ? -errno : -EIO;
+		err = write_error();
 	json_object_put(doc);
 	return err;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "json_put.h"
 #include "safe_text.h"
 #include "opts.h"
@@ -521,7 +522,7 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 	if (!err) {
 		errno = 0;
 		if (fflush(out) || ferror(out))
-			err = errno ? -errno : -EIO;
+			err = write_error();
 	}
 	return err;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "json_event.h"
 #include "json_put.h"
 #include "opts.h"
@@ -55,7 +56,7 @@ static int event_text(struct memtrack_summary *s, const struct mt_alloc_event *a
 	if (a->hdr.type == MT_EV_ALIGNED_ALLOC && n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, " align %llu", (unsigned long long)a->align);
 	if (fprintf(out, "%s\n", line) < 0)
-		return errno ? -errno : -EIO;
+		return write_error();
 	if (!a->stack_id)
 		return 0;
 	return report_stack_text(s, (pid_t)a->hdr.pid, a->stack_id, a->hdr.timestamp, "\t", out);

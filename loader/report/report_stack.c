@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 
+#include "error.h"
 #include "json_put.h"
 #include "report_stack.h"
 #include "safe_text.h"
@@ -48,7 +49,7 @@ static int frame_text(void *ctx, const struct sym_frame *f, uint64_t ip,
 	sym_frame_format(f, ip, line, sizeof(line));
 	text_printable(line); /* names and paths are the traced program's: one line each */
 	if (fprintf(c->out, "%s%s\n", c->indent, line) < 0)
-		return errno ? -errno : -EIO; /* the write's own error, ENOSPC */
+		return write_error();
 	return 0;
 }
 
@@ -59,7 +60,7 @@ int report_stack_text(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, 
 	int err = report_stack_each(s, pid, stack_id, time, frame_text, &c);
 
 	if (err == -ENOENT)
-		return fprintf(out, "%s<no stack>\n", indent) < 0 ? (errno ? -errno : -EIO) : 0;
+		return fprintf(out, "%s<no stack>\n", indent) < 0 ? write_error() : 0;
 	return err;
 }
 
