@@ -36,21 +36,31 @@ static void cgroup_make(char *path, size_t size)
 		fail_msg("cannot make cgroup %s: %s", path, strerror(errno));
 }
 
-/* Start fixture inside the cgroup: a shell that moves itself there, then execs it. */
+/*
+ * Start fixture inside the cgroup: a child that moves itself there, then
+ * execs it. Not a shell: between joining and exec, only system calls, so
+ * that every allocation the cgroup sees is the fixture's.
+ */
 static pid_t start_in_cgroup(const char *cgroup, const char *fixture, int stdin_fd)
 {
-	char script[1024];
-	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-	posix_spawn_file_actions_t fa;
+	char procs[600], prog[512];
+	char *const argv[] = { prog, NULL };
 	pid_t pid;
 
-	snprintf(script, sizeof(script), "echo $$ > %s/cgroup.procs && exec %s", cgroup,
-		 build_path(fixture));
-	posix_spawn_file_actions_init(&fa);
-	if (stdin_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
-	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
+	snprintf(prog, sizeof(prog), "%s", build_path(fixture));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+
+		/* "0": the writer itself */
+		if (fd < 0 || write(fd, "0", 1) != 1 || close(fd) ||
+		    (stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0))
+			_exit(126);
+		execve(prog, argv, environ);
+		_exit(127);
+	}
 	return pid;
 }
 

@@ -231,7 +231,8 @@ long trace_child_of(const struct trace *tr, long parent)
 	return -1;
 }
 
-long trace_exec_pid(const struct trace *tr, const char *suffix)
+/* The index of the first Exec of a file whose name ends with suffix, or -1. */
+static ssize_t exec_index(const struct trace *tr, const char *suffix)
 {
 	size_t slen = strlen(suffix);
 
@@ -240,9 +241,16 @@ long trace_exec_pid(const struct trace *tr, const char *suffix)
 
 		if (is_type(tr->ev[i], "Exec") && f && strlen(f) >= slen &&
 		    strcmp(f + strlen(f) - slen, suffix) == 0)
-			return (long)jint(tr->ev[i], "pid");
+			return (ssize_t)i;
 	}
 	return -1;
+}
+
+long trace_exec_pid(const struct trace *tr, const char *suffix)
+{
+	ssize_t i = exec_index(tr, suffix);
+
+	return i < 0 ? -1 : (long)jint(tr->ev[i], "pid");
 }
 
 struct json_object *trace_find(const struct trace *tr, const char *type, long pid)
@@ -293,15 +301,21 @@ static void add_word(char **s, size_t *len, const char *word)
 	*len += wlen;
 }
 
-char *trace_sequence(const struct trace *tr, long pid, long tid)
+/* The calls of pid (tid, if > 0) from event first on; with one_image, up to its next Exec. */
+static char *sequence_from(const struct trace *tr, size_t first, long pid, long tid,
+			   bool one_image)
 {
 	char *s = strdup(""), word[96];
 	size_t len = 0;
 
-	for (size_t i = 0; i < tr->nev; i++) {
+	for (size_t i = first; i < tr->nev; i++) {
 		struct json_object *o = tr->ev[i];
 
-		if (!is_alloc_event(o) || jint(o, "pid") != pid || (tid > 0 && jint(o, "tid") != tid))
+		if (jint(o, "pid") != pid || (tid > 0 && jint(o, "tid") != tid))
+			continue;
+		if (one_image && i > first && is_type(o, "Exec"))
+			break;
+		if (!is_alloc_event(o))
 			continue;
 		if (is_type(o, "Free"))
 			snprintf(word, sizeof(word), "Free");
@@ -313,6 +327,20 @@ char *trace_sequence(const struct trace *tr, long pid, long tid)
 		add_word(&s, &len, word);
 	}
 	return s;
+}
+
+char *trace_sequence(const struct trace *tr, long pid, long tid)
+{
+	return sequence_from(tr, 0, pid, tid, false);
+}
+
+char *trace_program_sequence(const struct trace *tr, const char *suffix)
+{
+	ssize_t i = exec_index(tr, suffix);
+
+	if (i < 0)
+		fail_msg("no Exec of a file whose name ends with %s", suffix);
+	return sequence_from(tr, (size_t)i, (long)jint(tr->ev[i], "pid"), 0, true);
 }
 
 char *trace_funcs(const struct trace *tr, long pid)

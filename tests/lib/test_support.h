@@ -114,6 +114,13 @@ struct json_object *trace_stats(const struct trace *tr);
  * Freed by the caller.
  */
 char *trace_sequence(const struct trace *tr, long pid, long tid);
+/*
+ * The same for a program: the calls of the first process that exec'd a file
+ * whose name ends with suffix, from that Exec to its next. What a shell's
+ * child does between its fork and its exec is the shell's (dash allocates
+ * there, or not, depending on the sizes of its environment and command line).
+ */
+char *trace_program_sequence(const struct trace *tr, const char *suffix);
 /* The same, with the func of every Realloc and AlignedAlloc: "realloc aligned_alloc ...". */
 char *trace_funcs(const struct trace *tr, long pid);
 
