@@ -17,15 +17,45 @@
 #define MAX_FRAMES 160
 
 struct frames {
-	char *name[MAX_FRAMES]; /* "?" where there is no name */
+	char *name[MAX_FRAMES];	 /* "?" where there is no name */
+	char *where[MAX_FRAMES]; /* memtrack's: "module+0xoffset", or the bare ip */
 	size_t n;
 };
 
 static void frames_free(struct frames *f)
 {
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t i = 0; i < f->n; i++) {
 		free(f->name[i]);
+		free(f->where[i]);
+	}
 	f->n = 0;
+}
+
+/* Where a frame of memtrack's is: what tells a naming miss from a wrong address. */
+static char *frame_where(struct json_object *frame)
+{
+	const char *module = jstr(frame, "module");
+	char *s;
+
+	if (module)
+		assert_true(asprintf(&s, "%s+0x%llx", module, jint(frame, "module_offset")) > 0);
+	else
+		assert_true(asprintf(&s, "0x%llx, in no known mapping", jint(frame, "ip")) > 0);
+	return s;
+}
+
+/* memtrack's whole stack, a frame a line, for a failure's message. */
+static char *frames_text(const struct frames *f)
+{
+	char *s = strdup(""), *more;
+
+	for (size_t i = 0; i < f->n; i++) {
+		assert_true(asprintf(&more, "%s  #%zu %s (%s)\n", s, i, f->name[i],
+				     f->where[i] ? f->where[i] : "?") > 0);
+		free(s);
+		s = more;
+	}
+	return s;
 }
 
 /*
@@ -141,8 +171,10 @@ static void gdb_frames(const char *fn, const char *reg, unsigned long value, boo
 		if (!name || !end)
 			continue;
 		*end = '\0';
-		if (out->n < MAX_FRAMES)
+		if (out->n < MAX_FRAMES) {
+			out->where[out->n] = NULL;
 			out->name[out->n++] = comparable(strcmp(name, "??") ? name : "?");
+		}
 	}
 	free(text);
 	if (out->n < 2)
@@ -174,9 +206,12 @@ static void memtrack_frames(void **state, unsigned long size, const char *const 
 		    (unsigned long)jint(o, "size") == size &&
 		    json_object_object_get_ex(o, "stack", &st)) {
 			for (size_t i = 0; i < json_object_array_length(st) && out->n < MAX_FRAMES;
-			     i++)
-				out->name[out->n++] =
-					comparable(jstr(json_object_array_get_idx(st, i), "function"));
+			     i++) {
+				struct json_object *frame = json_object_array_get_idx(st, i);
+
+				out->where[out->n] = frame_where(frame);
+				out->name[out->n++] = comparable(jstr(frame, "function"));
+			}
 		}
 		json_object_put(o);
 	}
@@ -207,8 +242,8 @@ static void compare_frames(void **state, const char *fn, const char *reg, unsign
 		fail_msg("%s: memtrack's stack has no frame %s", cmd[0], from);
 	for (i = 0; i < want.n && first + i < got.n; i++) {
 		if (strcmp(want.name[i], got.name[first + i]))
-			fail_msg("%s: frame %zu: gdb %s, memtrack %s", cmd[0], i, want.name[i],
-				 got.name[first + i]);
+			fail_msg("%s: frame %zu: gdb %s, memtrack %s; memtrack's stack:\n%s", cmd[0],
+				 i, want.name[i], got.name[first + i], frames_text(&got));
 		compared++;
 		if (!strcmp(want.name[i], "main") || !strcmp(want.name[i], "__libc_start_call_main"))
 			break;
