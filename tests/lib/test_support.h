@@ -31,6 +31,14 @@ const char *build_path(const char *rel);
  */
 bool time_bounds_checked(void);
 
+/*
+ * The CPU time this process has spent in user space, in seconds: what a
+ * time bound measures. Not wall time, which other work on a busy machine
+ * stretches; not system time either, since another tracer probing every
+ * process's malloc (a second test run) makes each call trap into the kernel.
+ */
+double user_cpu_seconds(void);
+
 /* Why BPF tracing cannot run here, or NULL if it can. */
 const char *bpf_unavailable_reason(void);
 
