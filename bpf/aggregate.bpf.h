@@ -40,12 +40,12 @@ struct {
 	__type(value, struct mt_site);
 } sites SEC(".maps");
 
-/* Totals per process; as many as can be tracked. */
+/* Totals per process life (R11). Size set by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
+	__type(key, struct mt_life_key);
 	__type(value, struct mt_proc_totals);
 } proc_totals SEC(".maps");
 
@@ -100,11 +100,15 @@ static __always_inline void *lookup_or_make(void *map, const void *key, const vo
 	return bpf_map_lookup_elem(map, key);
 }
 
-static __always_inline struct mt_proc_totals *totals_of(__u32 pid)
+/* A life's totals, made at its first call: image_time then tells its blocks from older ones. */
+static __always_inline struct mt_proc_totals *totals_of(const struct mt_life_key *lk)
 {
 	static const struct mt_proc_totals zero;
+	struct mt_proc_totals *t = lookup_or_make(&proc_totals, lk, &zero);
 
-	return lookup_or_make(&proc_totals, &pid, &zero);
+	if (t && !t->image_time)
+		__sync_val_compare_and_swap(&t->image_time, 0, bpf_ktime_get_ns());
+	return t;
 }
 
 static __always_inline void count_call(struct mt_proc_totals *t, __u32 func)
@@ -126,9 +130,10 @@ static __always_inline void agg_forget(struct mt_proc_totals *t, __u64 size, boo
 }
 
 /* The program released the block at addr. */
-static __always_inline void agg_release(struct mt_proc_totals *t, __u32 pid, __u64 addr)
+static __always_inline void agg_release(struct mt_proc_totals *t, const struct mt_life_key *lk,
+					__u64 addr)
 {
-	struct mt_block_key k = { .pid = pid, .addr = addr };
+	struct mt_block_key k = { .pid = lk->pid, .life = lk->life, .addr = addr };
 	struct mt_block *b = bpf_map_lookup_elem(&live_blocks, &k);
 	bool known = b && b->time >= t->image_time;
 	bool filtered = b && b->filtered;
@@ -146,10 +151,11 @@ static __always_inline void agg_release(struct mt_proc_totals *t, __u32 pid, __u
 	agg_forget(t, size, filtered);
 }
 
-static __always_inline void agg_site(__u32 pid, __u64 stack_id, __u64 size, __u64 now)
+static __always_inline void agg_site(const struct mt_life_key *lk, __u64 stack_id, __u64 size,
+				     __u64 now)
 {
 	static const struct mt_site zero;
-	struct mt_site_key k = { .pid = pid, .stack_id = stack_id };
+	struct mt_site_key k = { .pid = lk->pid, .life = lk->life, .stack_id = stack_id };
 	struct mt_site *s = lookup_or_make(&sites, &k, &zero);
 
 	if (!s)
@@ -161,10 +167,10 @@ static __always_inline void agg_site(__u32 pid, __u64 stack_id, __u64 size, __u6
 }
 
 /* The program got size bytes at addr. */
-static __always_inline void agg_allocate(struct mt_proc_totals *t, __u32 pid, __u32 func,
-					 __u64 addr, __u64 size, __u64 stack_id)
+static __always_inline void agg_allocate(struct mt_proc_totals *t, const struct mt_life_key *lk,
+					 __u32 func, __u64 addr, __u64 size, __u64 stack_id)
 {
-	struct mt_block_key k = { .pid = pid, .addr = addr };
+	struct mt_block_key k = { .pid = lk->pid, .life = lk->life, .addr = addr };
 	struct mt_block *old = bpf_map_lookup_elem(&live_blocks, &k);
 	bool skip = size < min_size || (max_size && size > max_size);
 	struct mt_block b = {
@@ -205,7 +211,7 @@ static __always_inline void agg_allocate(struct mt_proc_totals *t, __u32 pid, __
 		t->largest_time = b.time;
 		t->largest_addr = addr;
 	}
-	agg_site(pid, stack_id, size, b.time);
+	agg_site(lk, stack_id, size, b.time);
 }
 
 /*
@@ -213,10 +219,10 @@ static __always_inline void agg_allocate(struct mt_proc_totals *t, __u32 pid, __
  * the block there now was allocated since: then another thread got the
  * address after the realloc freed it, and ended the old block (R10).
  */
-static __always_inline void agg_release_old(struct mt_proc_totals *t, __u32 pid, __u64 addr,
-					    __u64 entered)
+static __always_inline void agg_release_old(struct mt_proc_totals *t,
+					    const struct mt_life_key *lk, __u64 addr, __u64 entered)
 {
-	struct mt_block_key k = { .pid = pid, .addr = addr };
+	struct mt_block_key k = { .pid = lk->pid, .life = lk->life, .addr = addr };
 	struct mt_block *b = bpf_map_lookup_elem(&live_blocks, &k);
 
 	if (b && entered && b->time > entered) {
@@ -225,38 +231,40 @@ static __always_inline void agg_release_old(struct mt_proc_totals *t, __u32 pid,
 			__sync_fetch_and_add(&t->frees, 1);
 		return;
 	}
-	agg_release(t, pid, addr);
+	agg_release(t, lk, addr);
 }
 
 /* One allocation event, accounted here instead of streamed (the event's own fields). */
 static __always_inline void agg_event(__u32 type, __u32 func, __u64 addr, __u64 size,
 				      __u64 old_addr, __u64 entered, __u32 pid, __u64 stack_id)
 {
-	struct mt_proc_totals *t = totals_of(pid);
+	struct mt_life_key lk = { .pid = pid, .life = life_of(pid) };
+	struct mt_proc_totals *t = totals_of(&lk);
 
 	if (!t)
 		return;
 	switch (type) {
 	case MT_EV_FREE:
 		count_call(t, func);
-		agg_release(t, pid, addr);
+		agg_release(t, &lk, addr);
 		return;
 	case MT_EV_REALLOC:
 		if (old_addr)
-			agg_release_old(t, pid, old_addr, entered);
+			agg_release_old(t, &lk, old_addr, entered);
 		if (!addr) {
 			count_call(t, func); /* realloc(p, 0) */
 			return;
 		}
 		break;
 	}
-	agg_allocate(t, pid, func, addr, size, stack_id);
+	agg_allocate(t, &lk, func, addr, size, stack_id);
 }
 
 /* exec: every block of the old image is released; the process's totals go on. */
 static __always_inline void agg_exec(__u32 pid, __u64 now)
 {
-	struct mt_proc_totals *t = bpf_map_lookup_elem(&proc_totals, &pid);
+	struct mt_life_key lk = { .pid = pid, .life = life_of(pid) };
+	struct mt_proc_totals *t = bpf_map_lookup_elem(&proc_totals, &lk);
 	__u64 live;
 
 	if (!aggregate || !t)

@@ -58,13 +58,16 @@ struct {
 	__type(value, __u32);
 } scope_cgroups SEC(".maps");
 
-/* Processes being traced. Key: tgid. Value: unused. */
+/* Processes being traced. Key: tgid. Value: its life (mt_life_key, R11). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u32);
 } tracked SEC(".maps");
+
+/* The last life given; user space numbers its own from MT_LIFE_ADDED. */
+__u32 last_life = 0;
 
 /* A session's entry program returns this when the call's return need not be seen. */
 #define SKIP_RETURN 1
@@ -176,12 +179,20 @@ static __always_inline void count_update_error(long err)
 		count(&drops, MT_DROP_OTHER);
 }
 
-#include "aggregate.bpf.h"
-
 static __always_inline bool tgid_tracked(__u32 tgid)
 {
 	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
 }
+
+/* The life of a traced process (0 if it is not traced, or no longer). */
+static __always_inline __u32 life_of(__u32 tgid)
+{
+	__u32 *life = bpf_map_lookup_elem(&tracked, &tgid);
+
+	return life ? *life : 0;
+}
+
+#include "aggregate.bpf.h"
 
 /* Is the current task in the scope asked for (--cgroup, -a)? */
 static __always_inline bool current_in_scope(void)
@@ -194,8 +205,9 @@ static __always_inline bool current_in_scope(void)
 /* Start tracing tgid; false (counted) if the map is full. */
 static __always_inline bool track(__u32 tgid)
 {
-	__u8 one = 1;
-	long err = bpf_map_update_elem(&tracked, &tgid, &one, BPF_ANY);
+	/* a new life: whatever a former process of this pid left in the maps is not its */
+	__u32 life = (__sync_fetch_and_add(&last_life, 1) + 1) & (MT_LIFE_ADDED - 1);
+	long err = bpf_map_update_elem(&tracked, &tgid, &life, BPF_ANY);
 
 	if (err)
 		count_update_error(err);

@@ -364,12 +364,29 @@ _Static_assert(sizeof(struct mt_proc_event) == 24 + 8 + 8 + 16 + 256, "mt_proc_e
  *     counts the free R6 did not (if the old block was in range); the
  *     newer block stays live. With entered 0, the block at old_addr is
  *     released, as before.
+ * R11 A pid may be used again within one run (after its process exited):
+ *     each life of it is accounted apart. The kernel keys its maps by
+ *     (pid, life); a record read back belongs to the life of its pid that
+ *     had not yet exited at the record's time (a totals' image_time, a
+ *     site's first_time, a block's time).
  */
+
+/*
+ * One life of a process: its pid, and a number the kernel gave it when it
+ * began to be traced (fork, or exec into the scope; MT_LIFE_ADDED and up:
+ * user space added it). Two lives of one pid never share a number.
+ */
+struct mt_life_key {
+	__u32 pid;
+	__u32 life;
+};
+_Static_assert(sizeof(struct mt_life_key) == 8, "mt_life_key layout");
+#define MT_LIFE_ADDED 0x80000000u
 
 /* live_blocks: one entry per block a process has allocated and not released. */
 struct mt_block_key {
 	__u32 pid;
-	__u32 _pad;
+	__u32 life;
 	__u64 addr;
 };
 _Static_assert(sizeof(struct mt_block_key) == 16, "mt_block_key layout");
@@ -387,7 +404,7 @@ _Static_assert(sizeof(struct mt_block) == 32, "mt_block layout");
 /* sites: what one process allocated from one stack (in the size range). */
 struct mt_site_key {
 	__u32 pid;
-	__u32 _pad;
+	__u32 life;
 	__u64 stack_id;
 };
 _Static_assert(sizeof(struct mt_site_key) == 16, "mt_site_key layout");
@@ -399,14 +416,14 @@ struct mt_site {
 };
 _Static_assert(sizeof(struct mt_site) == 24, "mt_site layout");
 
-/* proc_totals: a process's accounting, as the per-process summary shows it. Key: pid. */
+/* proc_totals: a process's accounting, as the per-process summary shows it. Key: mt_life_key. */
 struct mt_proc_totals {
 	__u64 allocs, frees;
 	__u64 alloc_bytes, free_bytes;
 	__u64 live_bytes, live_blocks, peak_bytes;
 	__u64 max_request, largest_stack, largest_time, largest_addr;
 	__u64 unknown_frees;   /* releases of blocks allocated before tracing */
-	__u64 image_time;      /* its last exec: older blocks belong to the old image */
+	__u64 image_time;      /* its first call, or its last exec: older blocks are not its */
 	__u64 calls[MT_FN_MAX]; /* successful calls by function */
 };
 _Static_assert(sizeof(struct mt_proc_totals) == 8 * (13 + MT_FN_MAX), "mt_proc_totals layout");

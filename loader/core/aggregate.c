@@ -19,6 +19,12 @@
 #define DEFAULT_MAX_LIVE (1u << 20)
 /* Room for the totals of each (process, stack): stacks times a few processes sharing them. */
 #define SITES_PER_STACK 4
+/*
+ * Totals are kept per process life, and kept after it exits, for the
+ * report: room for this many lives (a run of more processes loses the
+ * totals of the later ones, counted as map_full drops).
+ */
+#define MAX_LIVES (1u << 17)
 
 int aggregate_setup(struct memtrack *t, const struct memtrack_opts *opts)
 {
@@ -39,7 +45,8 @@ int aggregate_setup(struct memtrack *t, const struct memtrack_opts *opts)
 		sites = 1u << 24;
 	err = bpf_map__set_max_entries(skel->maps.live_blocks,
 				       opts->max_live ? opts->max_live : DEFAULT_MAX_LIVE);
-	return err ?: bpf_map__set_max_entries(skel->maps.sites, (__u32)sites);
+	return err ?: bpf_map__set_max_entries(skel->maps.sites, (__u32)sites) ?:
+		      bpf_map__set_max_entries(skel->maps.proc_totals, MAX_LIVES);
 }
 
 int aggregate_fill(struct memtrack *t, unsigned long long *peak, unsigned long long *max)
@@ -111,7 +118,7 @@ static int push_totals(const struct push *p, const void *key, const void *value)
 {
 	struct memtrack *t = p->t;
 	const struct mt_proc_totals *v = value;
-	pid_t pid = (pid_t)*(const __u32 *)key;
+	pid_t pid = (pid_t)((const struct mt_life_key *)key)->pid;
 	const struct memtrack_trace_handler *h = &t->handler;
 
 	/* every mapping the process had, and its largest request's stack, name what follows */
@@ -135,18 +142,18 @@ static int push_block(const struct push *p, const void *key, const void *value)
 	const struct mt_block_key *k = key;
 	const struct mt_block *b = value;
 	const struct memtrack_trace_handler *h = &p->t->handler;
+	struct mt_life_key life = { .pid = k->pid, .life = k->life };
 	struct mt_proc_totals totals;
-	__u32 pid = k->pid;
 	int err;
 
 	if (b->filtered)
 		return 0; /* kept only so its release would pair */
-	if (bpf_map__lookup_elem(p->t->skel->maps.proc_totals, &pid, sizeof(pid), &totals,
+	if (bpf_map__lookup_elem(p->t->skel->maps.proc_totals, &life, sizeof(life), &totals,
 				 sizeof(totals), 0) == 0 &&
 	    b->time < totals.image_time)
 		return 0; /* the image it belonged to was replaced by exec */
 	err = event_context_pass_stack(&p->t->passed, p->t, b->stack_id, h);
-	return err ?: h->on_block ? h->on_block(h->ctx, (pid_t)pid, k->addr, b) : 0;
+	return err ?: h->on_block ? h->on_block(h->ctx, (pid_t)k->pid, k->addr, b) : 0;
 }
 
 int aggregate_push(struct memtrack *t)

@@ -104,12 +104,11 @@ uint64_t mmap_watch_exec_began(struct mmap_watch *w, pid_t pid, uint64_t tp_time
 static bool ours(struct mmap_watch *w, pid_t pid, uint64_t time)
 {
 	uint64_t exit_time;
-	__u32 key = (__u32)pid;
-	__u8 one;
+	__u32 key = (__u32)pid, life;
 
 	if (u64_map_get(&w->windows, (uint64_t)pid, &exit_time))
 		return time <= exit_time;
-	if (bpf_map_lookup_elem(w->tracked_fd, &key, &one) == 0) {
+	if (bpf_map_lookup_elem(w->tracked_fd, &key, &life) == 0) {
 		u64_map_put(&w->windows, (uint64_t)pid, UINT64_MAX);
 		return true;
 	}

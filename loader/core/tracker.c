@@ -441,9 +441,10 @@ int memtrack_open(const struct memtrack_opts *caller_opts, struct memtrack **tra
 int tracker_track_pid(struct memtrack *t, pid_t pid)
 {
 	__u32 key = (__u32)pid;
-	__u8 one = 1;
+	/* lives user space gives are apart from the kernel's (R11) */
+	__u32 life = MT_LIFE_ADDED | __atomic_add_fetch(&t->last_added_life, 1, __ATOMIC_RELAXED);
 
-	if (bpf_map__update_elem(t->skel->maps.tracked, &key, sizeof(key), &one, sizeof(one),
+	if (bpf_map__update_elem(t->skel->maps.tracked, &key, sizeof(key), &life, sizeof(life),
 				 BPF_ANY))
 		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, -errno,
 				    "cannot add process %d to the traced set: %s", (int)pid,

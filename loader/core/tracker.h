@@ -127,6 +127,8 @@ struct memtrack {
 
 	struct unwind_tables unwind; /* --unwind dwarf: each object's rows */
 
+	__u32 last_added_life; /* processes user space adds to `tracked`: their lives (R11) */
+
 	char *scope_cgroup; /* opts.cgroup: its processes are traced */
 	bool scope_all;	    /* opts.all: every process is */
 

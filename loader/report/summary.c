@@ -69,14 +69,17 @@ void summary_live_each(const struct memtrack_summary *s, const struct proc_entry
 static struct proc_entry *new_entry(struct memtrack_summary *s, pid_t pid)
 {
 	struct proc_entry *e;
+	uint64_t former = 0;
 
 	if (GROW_ARRAY(s->procs, s->nprocs, s->cap, 16))
 		return NULL;
+	u64_map_get(&s->by_pid, (uint64_t)pid, &former);
 	if (u64_map_put(&s->by_pid, (uint64_t)pid, s->nprocs + 1))
 		return NULL;
 	e = &s->procs[s->nprocs++];
 	memset(e, 0, sizeof(*e));
 	e->st.pid = pid;
+	e->former_life = former;
 	return e;
 }
 
@@ -92,6 +95,25 @@ static struct proc_entry *entry_of(struct memtrack_summary *s, pid_t pid, bool n
 			return e;
 	}
 	return new_entry(s, pid);
+}
+
+/*
+ * The life of pid that had not exited yet at time (R11): what a
+ * report-only run's kernel kept, read at the end, is matched to the lives
+ * the stream's Fork and Exit records made. The last life if none.
+ */
+static struct proc_entry *entry_at(struct memtrack_summary *s, pid_t pid, uint64_t time)
+{
+	struct proc_entry *e = entry_of(s, pid, false);
+
+	while (e && e->former_life) {
+		struct proc_entry *former = &s->procs[e->former_life - 1];
+
+		if (former->st.exited && former->end_time < time)
+			break;
+		e = former;
+	}
+	return e;
 }
 
 /* A block slot, reusing freed ones. Its index + 1, or 0 without memory. */
@@ -320,7 +342,7 @@ static int import_totals(void *ctx, pid_t pid, unsigned long long read_at,
 			 const struct mt_proc_totals *t)
 {
 	struct memtrack_summary *s = ctx;
-	struct proc_entry *e = entry_of(s, pid, false);
+	struct proc_entry *e = entry_at(s, pid, t->image_time);
 
 	if (!e)
 		return -ENOMEM;
@@ -349,7 +371,7 @@ static int import_totals(void *ctx, pid_t pid, unsigned long long read_at,
 static int import_site(void *ctx, pid_t pid, unsigned long long stack_id, const struct mt_site *v)
 {
 	struct memtrack_summary *s = ctx;
-	struct proc_entry *e = entry_of(s, pid, false);
+	struct proc_entry *e = entry_at(s, pid, v->first_time);
 	struct site *site;
 
 	if (!e)
@@ -365,7 +387,7 @@ static int import_site(void *ctx, pid_t pid, unsigned long long stack_id, const 
 static int import_block(void *ctx, pid_t pid, unsigned long long addr, const struct mt_block *b)
 {
 	struct memtrack_summary *s = ctx;
-	struct proc_entry *e = entry_of(s, pid, false);
+	struct proc_entry *e = entry_at(s, pid, b->time);
 	size_t proc;
 	struct site *site;
 	uint64_t idx;

@@ -42,6 +42,7 @@ struct proc_entry {
 	unsigned long long calls[MT_FN_MAX]; /* successful allocation calls by function */
 	uint64_t largest_stack, largest_time, largest_addr; /* of the Req.max request */
 	uint64_t end_time; /* when it exited or exec'd away its blocks (0: still ran at the end) */
+	uint64_t former_life; /* the entry of the pid's life before this one: index + 1, or 0 */
 };
 
 struct memtrack_summary {

@@ -383,6 +383,72 @@ static void test_pid_used_twice(void **state)
 }
 
 /*
+ * The same, report-only (the kernel keeps the accounting): each life keeps
+ * its own totals and its own leak, though both lives' blocks may lie at
+ * one address.
+ */
+static void test_pid_used_twice_report_only(void **state)
+{
+	const char *cmd[] = { build_path("tests/fixtures/pid_reuse"), "leak", NULL };
+	const char *opts[] = { "--source", SOURCE_OF(state), "--json", "--leaks", NULL };
+	struct json_object *summary, *leaks, *procs, *list, *life[2] = { NULL, NULL };
+	long parent = -1, pid = -1, tracer;
+	size_t lives = 0, leaked[2] = { 0, 0 };
+	struct trace tr;
+
+	REQUIRE_BPF();
+	trace_start(&tr, opts, cmd, -1, TRACE_NO_EVENTS);
+	tracer = tr.pid;
+	trace_finish(&tr);
+	if (tr.status != 0)
+		fail_msg("status %d (3: the pid could not be had again):\n%s", tr.status, tr.err);
+	summary = trace_report(&tr, "summary");
+	leaks = trace_report(&tr, "leaks");
+	assert_true(json_object_object_get_ex(summary, "processes", &procs));
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		struct json_object *p = json_object_array_get_idx(procs, i);
+
+		if (jint(p, "ppid") == tracer)
+			parent = jint(p, "pid");
+	}
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		struct json_object *p = json_object_array_get_idx(procs, i);
+
+		if (jint(p, "ppid") != parent || parent < 0)
+			continue;
+		if (lives == 2 || (pid >= 0 && jint(p, "pid") != pid))
+			fail_msg("more children than the two lives of one pid:\n%s", tr.err);
+		pid = jint(p, "pid");
+		life[lives++] = p;
+	}
+	if (lives != 2)
+		fail_msg("%zu lives of the children's pid, not 2:\n%s", lives, tr.err);
+	for (size_t i = 0; i < 2; i++) {
+		long long size = i ? 2222 : 1111;
+
+		if (jint(life[i], "allocs") != 1 || jint(life[i], "frees") != 0 ||
+		    jint(life[i], "alloc_bytes") != size || jint(life[i], "live_bytes") != size ||
+		    jint(life[i], "live_blocks") != 1 || jint(life[i], "unknown_frees") != 0)
+			fail_msg("life %zu of pid %ld: %s", i + 1, pid,
+				 json_object_to_json_string(life[i]));
+	}
+	assert_true(json_object_object_get_ex(leaks, "leaks", &list));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *k = json_object_array_get_idx(list, i);
+
+		if (jint(k, "pid") != pid)
+			continue;
+		leaked[0] += jint(k, "bytes") == 1111;
+		leaked[1] += jint(k, "bytes") == 2222;
+	}
+	if (leaked[0] != 1 || leaked[1] != 1)
+		fail_msg("not one leak of 1111 and one of 2222 bytes for pid %ld:\n%s", pid, tr.err);
+	json_object_put(summary);
+	json_object_put(leaks);
+	trace_free(&tr);
+}
+
+/*
  * Ten thousand short-lived processes in one run (report-only, as a long
  * run is): each one's totals exact, one malloc(4321) and its free, and
  * nothing of theirs left in the kernel's maps at the end.
@@ -392,9 +458,8 @@ static void test_ten_thousand_processes(void **state)
 	const char *cmd[] = { build_path("tests/fixtures/spawn_many"), "10000",
 			      build_path("tests/fixtures/one_pair"), NULL };
 	const char *opts[] = { "-v", "--json", NULL };
-	struct json_object *summary = NULL, *procs;
+	struct json_object *summary, *procs;
 	struct trace tr;
-	char *line, *save = NULL;
 	size_t n = 0;
 
 	(void)state;
@@ -403,11 +468,7 @@ static void test_ten_thousand_processes(void **state)
 	trace_finish(&tr);
 	assert_int_equal(tr.status, 0);
 	nothing_left(&tr, "10,000 processes");
-	for (line = strtok_r(tr.err, "\n", &save); line && !summary;
-	     line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, "{\"report\":\"summary\",", 20))
-			summary = json_tokener_parse(line);
-	assert_non_null(summary);
+	summary = trace_report(&tr, "summary");
 	assert_int_equal(jint(summary, "dropped"), 0);
 	assert_true(json_object_object_get_ex(summary, "processes", &procs));
 	for (size_t i = 0; i < json_object_array_length(procs); i++) {
@@ -436,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_two_tracers_at_once),
 		cmocka_unit_test(test_no_tracing_across_a_setuid_exec),
 		BOTH_SOURCES(test_pid_used_twice),
+		BOTH_SOURCES(test_pid_used_twice_report_only),
 		cmocka_unit_test(test_ten_thousand_processes),
 	};
 

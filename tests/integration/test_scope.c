@@ -209,9 +209,8 @@ static void test_whole_system(void **state)
 	const char *opts[] = { "-v", "-a", "-d", "4", "--json", NULL };
 	const char *argv[] = { build_path("tests/fixtures/fork_child"), NULL };
 	posix_spawn_file_actions_t fa;
-	struct json_object *summary = NULL;
+	struct json_object *summary;
 	struct trace tr;
-	char *line, *save = NULL;
 	pid_t pid;
 
 	(void)state;
@@ -226,12 +225,7 @@ static void test_whole_system(void **state)
 	reap_ok(pid);
 	trace_finish(&tr);
 	assert_int_equal(tr.status, 0);
-	for (line = strtok_r(tr.err, "\n", &save); line && !summary;
-	     line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, "{\"report\":\"summary\",", 20))
-			summary = json_tokener_parse(line);
-	if (!summary)
-		fail_msg("no --json summary on stderr");
+	summary = trace_report(&tr, "summary");
 	expect_totals(summary_row(summary, pid, 0), 2, 2, 444);	/* Malloc:111 Free Malloc:333 Free */
 	expect_totals(summary_row(summary, 0, pid), 1, 1, 222); /* its child: Malloc:222 Free */
 	json_object_put(summary);

@@ -286,6 +286,32 @@ struct json_object *trace_stats(const struct trace *tr)
 	return tr->ev[tr->nev - 1];
 }
 
+struct json_object *trace_report(const struct trace *tr, const char *name)
+{
+	char start[64];
+	size_t len = (size_t)snprintf(start, sizeof(start), "{\"report\":\"%s\",", name);
+
+	for (const char *line = tr->err; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+
+		if (n >= len && !strncmp(line, start, len)) {
+			char *copy = strndup(line, n);
+			struct json_object *o;
+
+			assert_non_null(copy);
+			o = json_tokener_parse(copy);
+			free(copy);
+			if (!o)
+				fail_msg("the %s report is not JSON", name);
+			return o;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	fail_msg("no --json %s report on stderr:\n%s", name, tr->err);
+	return NULL;
+}
+
 static bool is_alloc_event(struct json_object *o)
 {
 	static const char *const types[] = { "Malloc", "Free", "Calloc", "Realloc",

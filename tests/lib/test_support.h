@@ -115,6 +115,11 @@ struct json_object *trace_find(const struct trace *tr, const char *type, long pi
 size_t trace_count(const struct trace *tr, const char *type, long pid);
 /* The closing Stats record, or NULL if the last line is not one. */
 struct json_object *trace_stats(const struct trace *tr);
+/*
+ * A --json report memtrack-load wrote to stderr: the line that begins
+ * {"report":"NAME", parsed (the caller puts it); the test fails without one.
+ */
+struct json_object *trace_report(const struct trace *tr, const char *name);
 
 /*
  * One process's (and, if tid > 0, one thread's) allocation events as text,

@@ -449,6 +449,50 @@ static void a_fork_of_a_pid_whose_last_life_exited_starts_a_new_row(void **state
 	assert_int_equal(reborn->free_bytes, 0); /* A of the first life is not this one's */
 }
 
+/*
+ * What a report-only run's kernel kept, read at the end, goes to the life
+ * of its pid that was running at its time (R11): the stream's Fork and
+ * Exit made the lives; totals, sites and blocks come after them all.
+ */
+static void kept_totals_go_to_the_life_they_were_counted_in(void **state)
+{
+	struct memtrack_summary *s = *state;
+	const struct memtrack_trace_handler h = memtrack_summary_handler(s);
+	struct mt_proc_totals t = { .allocs = 1, .alloc_bytes = 10, .live_bytes = 10,
+				    .live_blocks = 1 };
+	struct mt_site site = { .count = 1, .bytes = 10 };
+	struct mt_block b = { .size = 10, .stack_id = 5 };
+	unsigned long long first_life, second_life;
+
+	proc_ev(s, MT_EV_FORK, PID, 1, "first", 0);
+	first_life = ++clock_ns;
+	proc_ev(s, MT_EV_EXIT, PID, 1, "first", 0);
+	proc_ev(s, MT_EV_FORK, PID, 1, "second", 0);
+	second_life = ++clock_ns;
+	/* the second life's first, as a map's order may have it */
+	t.image_time = site.first_time = b.time = second_life;
+	t.alloc_bytes = t.live_bytes = site.bytes = b.size = 20;
+	assert_int_equal(h.on_totals(h.ctx, PID, second_life + 1, &t), 0);
+	assert_int_equal(h.on_site(h.ctx, PID, 5, &site), 0);
+	assert_int_equal(h.on_block(h.ctx, PID, A, &b), 0);
+	t.image_time = site.first_time = b.time = first_life;
+	t.alloc_bytes = t.live_bytes = site.bytes = b.size = 10;
+	assert_int_equal(h.on_totals(h.ctx, PID, second_life + 1, &t), 0);
+	assert_int_equal(h.on_site(h.ctx, PID, 5, &site), 0);
+	assert_int_equal(h.on_block(h.ctx, PID, A, &b), 0);
+	assert_int_equal(memtrack_summary_count(s), 2);
+	assert_string_equal(row(s, 0)->comm, "first");
+	assert_int_equal(row(s, 0)->alloc_bytes, 10);
+	assert_int_equal(row(s, 0)->live_bytes, 10);
+	assert_string_equal(row(s, 1)->comm, "second");
+	assert_int_equal(row(s, 1)->alloc_bytes, 20);
+	assert_int_equal(row(s, 1)->live_bytes, 20);
+	/* and a total from before the first Fork (a process added at the start) is the first's */
+	t.image_time = 0;
+	assert_int_equal(h.on_totals(h.ctx, PID, second_life + 1, &t), 0);
+	assert_int_equal(row(s, 0)->alloc_bytes, 20);
+}
+
 /* memtrack_summary_print into a string. */
 static char *print(struct memtrack_summary *s, const struct memtrack_counters *c)
 {
@@ -664,6 +708,7 @@ int main(void)
 		T(fork_creates_a_row_for_the_child),
 		T(exit_marks_the_process_exited_with_its_status),
 		T(a_fork_of_a_pid_whose_last_life_exited_starts_a_new_row),
+		T(kept_totals_go_to_the_life_they_were_counted_in),
 		T(the_report_has_a_header_and_one_row_per_process),
 		T(a_process_without_a_comm_is_named_from_proc),
 		T(the_drop_line_is_printed_even_when_nothing_was_dropped),
