@@ -612,6 +612,8 @@ int usdt_call(struct pt_regs *ctx)
 	case MT_EV_REALLOC:
 		old_ptr = usdt_arg(ctx, 2);
 		failed = ptr == 0 && !(size == 0 && old_ptr != 0); /* realloc(p, 0) releases p */
+		if (!failed)
+			align = usdt_arg(ctx, 3); /* the event's entered (R10); 0 if not known */
 		break;
 	case MT_EV_FREE:
 		if (!ptr)

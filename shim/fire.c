@@ -6,6 +6,7 @@
  * call that writes below the stack pointer (see the Makefile).
  */
 #include <errno.h>
+#include <time.h>
 
 #include "fire.h"
 #include "memtrack_usdt.h"
@@ -34,17 +35,34 @@ void *fire_calloc(size_t nmemb, size_t size)
 	return p;
 }
 
+/*
+ * When a realloc began: it frees a moved block inside, and another thread
+ * may get that address and fire its probe before ours. A tracer told when
+ * the realloc began keeps that thread's newer block (R10 in
+ * bpf/memtrack_events.h). The vDSO's clock: no system call, no allocation.
+ */
+static uint64_t realloc_began(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0; /* not known: the tracer releases the block at old */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void *fire_realloc(void *old, size_t size)
 {
+	uint64_t began = realloc_began();
 	void *p = real.realloc(old, size);
 
-	MEMTRACK_USDT_EMIT(realloc, p, size, old, 0, RESULT(p));
+	MEMTRACK_USDT_EMIT(realloc, p, size, old, began, RESULT(p));
 	return p;
 }
 
 void *fire_reallocarray(void *old, size_t nmemb, size_t size, bool listened)
 {
 	size_t bytes = product(nmemb, size);
+	uint64_t began = listened ? realloc_began() : 0;
 	void *p = NULL;
 
 	if (bytes == SIZE_MAX && nmemb && size)
@@ -52,7 +70,7 @@ void *fire_reallocarray(void *old, size_t nmemb, size_t size, bool listened)
 	else
 		p = real.realloc(old, bytes);
 	if (listened)
-		MEMTRACK_USDT_EMIT(reallocarray, p, bytes, old, 0, RESULT(p));
+		MEMTRACK_USDT_EMIT(reallocarray, p, bytes, old, began, RESULT(p));
 	return p;
 }
 

@@ -18,7 +18,9 @@
  *	arg1  size     bytes requested (calloc, reallocarray: nmemb * size)
  *	arg2  old_ptr  realloc, reallocarray: the block given back (NULL for a fresh one); else 0
  *	arg3  align    aligned_alloc, posix_memalign, memalign: the alignment;
- *	               valloc, pvalloc: the page size; else 0
+ *	               valloc, pvalloc: the page size; realloc, reallocarray:
+ *	               when the call began, CLOCK_MONOTONIC in ns (the clock of
+ *	               BPF's bpf_ktime_get_ns), or 0 if not known; else 0
  *	arg4  ret      0 on success, else the error (posix_memalign's result, or errno)
  * A probe fires after the call, only while its semaphore says a tracer is
  * attached. free(NULL) fires nothing.

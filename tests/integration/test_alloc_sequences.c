@@ -79,6 +79,18 @@ static void test_calloc_and_realloc(void **state)
 	assert_non_null(to_zero);
 	assert_int_equal(jint(to_zero, "addr"), 0);
 	assert_true(jint(to_zero, "old_addr") > 0);
+	/* each says when it began (R10), with either source: before it ended, after the last call */
+	for (long long i = 0, last = 0; i < (long long)tr.nev; i++) {
+		long long entered = jint(tr.ev[i], "entered"), at = jint(tr.ev[i], "timestamp");
+
+		if (jint(tr.ev[i], "pid") != pid || !json_object_object_get_ex(tr.ev[i], "addr", NULL))
+			continue; /* not a call */
+		if (!strcmp(jstr(tr.ev[i], "type"), "Realloc") &&
+		    (entered <= 0 || entered > at || entered < last))
+			fail_msg("Realloc entered %lld, at %lld, after a call at %lld", entered, at,
+				 last);
+		last = at;
+	}
 	assert_int_equal(trace_check_blocks(&tr, pid), 0);
 	trace_free(&tr);
 }
