@@ -346,8 +346,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_INTERNAL_A) $(CLI_COMMON_OBJS) $(TES
 		$(CLI_COMMON_OBJS) $(TEST_LIB_OBJS) \
 		$(LIB_INTERNAL_A) $(LIB_LDLIBS) -lcmocka -lm
 
-# test_library and test_event_path drive libmemtrack itself
-$(BUILD)/tests/integration/test_library $(BUILD)/tests/integration/test_event_path: \
+# test_library and test_event_path drive libmemtrack itself; test_trace_format asks it the
+# names of the record types
+$(BUILD)/tests/integration/test_library $(BUILD)/tests/integration/test_event_path \
+$(BUILD)/tests/integration/test_trace_format: \
 		$(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_LIB_OBJS) $(LIB_A)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) \
@@ -484,7 +486,8 @@ test: deps
 
 install: lib cli shim
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(CLI) $(REPORT_CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(SHIM) $(DESTDIR)$(PREFIX)/lib/
@@ -493,6 +496,7 @@ install: lib cli shim
 		$(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/memtrack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 docs/memtrack-load.1 docs/memtrack-report.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/memtrack-trace.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 format:
 	clang-format -i $(wildcard bpf/*.[ch] loader/*/*.[ch] include/*.h shim/*.[ch] usdt/*.h examples/*.c \

@@ -506,7 +506,7 @@ static __always_inline __u64 stack_capture(void *regs, bool skip_top, __u64 call
 	}
 	n = w->n;
 	cut = w->cut;
-	id = w->id;
+	id = w->id & MT_STACK_ID_MASK;
 	if (cut < MT_STACK_CUT_MAX)
 		count(&stack_cuts, cut);
 	if (!n || n > MT_MAX_STACK_DEPTH)

@@ -197,6 +197,43 @@ struct memtrack_mapping {
 };
 
 /*
+ * A trace's first record, Header: what the trace is of, and how its
+ * CLOCK_MONOTONIC timestamps map to wall-clock time (realtime was read
+ * at monotonic_ns). The schema's major number changes when readers of the
+ * old one would misread a trace; its minor one when records or fields are
+ * added, which readers skip.
+ */
+#define MEMTRACK_SCHEMA_MAJOR 1
+#define MEMTRACK_SCHEMA_MINOR 0
+struct memtrack_header {
+	size_t sz; /* sizeof(struct memtrack_header): lets the struct grow */
+	unsigned int schema_major, schema_minor;
+	char memtrack_version[32];
+	enum memtrack_source source;
+	const char *const *command; /* the command traced, NULL-terminated; NULL: none */
+	const pid_t *pids;	    /* the processes attached to (-p) */
+	size_t npids;
+	const char *cgroup; /* the cgroup traced (--cgroup), or NULL */
+	bool all;	    /* every process (-a) */
+	char host[65];	    /* uname's nodename and release */
+	char kernel[65];
+	unsigned long long monotonic_ns;
+	long long realtime_sec; /* CLOCK_REALTIME at monotonic_ns */
+	long realtime_nsec;
+};
+
+/*
+ * Fill the parts of h that describe this machine and this moment (schema,
+ * version, host, kernel, the two clocks), leaving what was traced (source,
+ * command, pids, cgroup, all) as the caller set it. h->sz must be set.
+ * 0, or -EINVAL.
+ */
+int memtrack_header_init(struct memtrack_header *h);
+
+/* The "Header" record, as memtrack_event_to_json() writes an event. */
+int memtrack_header_to_json(const struct memtrack_header *h, char *buf, size_t size);
+
+/*
  * The records of a trace, in order, as tracing made them: what a live
  * tracker (opts.handler) and memtrack_trace_read() both deliver, so that
  * every output is fed the same calls live and from a trace read back.
@@ -227,6 +264,8 @@ struct memtrack_trace_handler {
 			 const struct mt_proc_totals *t);
 	int (*on_site)(void *ctx, pid_t pid, unsigned long long stack_id, const struct mt_site *v);
 	int (*on_block)(void *ctx, pid_t pid, unsigned long long addr, const struct mt_block *b);
+	/* what the trace is of: first, before any other record (a trace read back may have none) */
+	int (*on_header)(void *ctx, const struct memtrack_header *h);
 };
 
 /*
@@ -461,6 +500,7 @@ int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
 			       const struct mt_stack *st);
 int memtrack_jsonl_write_mapping(struct memtrack_jsonl *w, pid_t pid, unsigned long long timestamp,
 				 const struct memtrack_mapping *m);
+int memtrack_jsonl_write_header(struct memtrack_jsonl *w, const struct memtrack_header *h);
 int memtrack_jsonl_flush(struct memtrack_jsonl *w);
 /* Every record handed to this writes its line: the -o output of a tracker or a trace. */
 struct memtrack_trace_handler memtrack_jsonl_handler(struct memtrack_jsonl *w);
@@ -469,8 +509,9 @@ int memtrack_jsonl_close(struct memtrack_jsonl *w);
 
 /*
  * Read the trace at path ("-": standard input). Records of types this
- * version does not know are skipped. Returns 0, or a negative errno with
- * err (if not NULL) naming the file and line.
+ * version does not know are skipped; a trace of a newer schema major
+ * (its Header says so) is refused (-EPROTONOSUPPORT). Returns 0, or a
+ * negative errno with err (if not NULL) naming the file and line.
  */
 int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *h,
 			struct memtrack_error *err);

@@ -361,6 +361,25 @@ static int command_status(struct child *c, bool exited)
 	return stop_signal ? 128 + stop_signal : EXIT_RUNTIME;
 }
 
+/* The trace's Header record, to every output that takes one. */
+static int send_header(const struct memtrack_trace_handler *records, const struct cli_options *o)
+{
+	struct memtrack_header h = {
+		.sz = sizeof(h),
+		.source = o->usdt ? MEMTRACK_SOURCE_USDT : MEMTRACK_SOURCE_UPROBE,
+		.command = (const char *const *)o->argv,
+		.pids = o->pids,
+		.npids = o->npids,
+		.cgroup = o->cgroup,
+		.all = o->all,
+	};
+	int err = memtrack_header_init(&h);
+
+	err = err ?: records->on_header(records->ctx, &h);
+	/* a failed output is the tee's to record (its own error, seen at the end) */
+	return err == -ENOMEM ? err : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_options o;
@@ -433,6 +452,12 @@ int main(int argc, char **argv)
 	};
 	if (memtrack_open(&opts, &t, &err)) {
 		status = fail(&err);
+		goto out;
+	}
+	/* before any record, now that the run will happen: what it is of */
+	if (send_header(&records, &o)) {
+		fprintf(stderr, "memtrack-load: out of memory\n");
+		status = EXIT_RUNTIME;
 		goto out;
 	}
 	install_signal_handlers();

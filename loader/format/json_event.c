@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json_event.h"
 #include "json_put.h"
@@ -340,5 +341,54 @@ int memtrack_mapping_to_json(pid_t pid, unsigned long long timestamp,
 	jb_printf(&b, ",\"build_id\":");
 	jb_string(&b, m->build_id, 256);
 	jb_printf(&b, "}\n");
+	return (int)b.len;
+}
+
+int memtrack_header_to_json(const struct memtrack_header *h, char *buf, size_t size)
+{
+	const char *source = h->source == MEMTRACK_SOURCE_USDT ? "usdt" : "uprobe";
+	struct jbuf b = { buf, size, 0 };
+	time_t sec = (time_t)h->realtime_sec;
+	char when[32] = "";
+	struct tm tm;
+
+	if (size)
+		buf[0] = '\0';
+	if (gmtime_r(&sec, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	jb_printf(&b, "{\"type\":\"Header\",\"schema\":\"%u.%u\",\"memtrack\":", h->schema_major,
+		  h->schema_minor);
+	jb_string(&b, h->memtrack_version, sizeof(h->memtrack_version));
+	jb_printf(&b, ",\"source\":\"%s\"", source);
+	if (h->command) {
+		jb_printf(&b, ",\"command\":[");
+		for (size_t i = 0; h->command[i]; i++) {
+			if (i)
+				jb_putc(&b, ',');
+			jb_string(&b, h->command[i], 4096);
+		}
+		jb_putc(&b, ']');
+	}
+	if (h->npids) {
+		jb_printf(&b, ",\"pids\":[");
+		for (size_t i = 0; i < h->npids; i++)
+			jb_printf(&b, "%s%d", i ? "," : "", (int)h->pids[i]);
+		jb_putc(&b, ']');
+	}
+	if (h->cgroup) {
+		jb_printf(&b, ",\"cgroup_path\":");
+		jb_string(&b, h->cgroup, 4096);
+	}
+	if (h->all)
+		jb_printf(&b, ",\"all\":true");
+	jb_printf(&b, ",\"host\":");
+	jb_string(&b, h->host, sizeof(h->host));
+	jb_printf(&b, ",\"kernel\":");
+	jb_string(&b, h->kernel, sizeof(h->kernel));
+	/* each timestamp is realtime + (timestamp - monotonic_ns) */
+	jb_printf(&b,
+		  ",\"monotonic_ns\":%llu,\"realtime\":\"%s.%09ldZ\",\"realtime_sec\":%lld,"
+		  "\"realtime_nsec\":%ld}\n",
+		  h->monotonic_ns, when, h->realtime_nsec, h->realtime_sec, h->realtime_nsec);
 	return (int)b.len;
 }

@@ -23,6 +23,13 @@ struct memtrack_jsonl {
 	char *path; /* opened at the first write */
 	bool close_fd;
 	bool regular;	/* a regular file: a failed write can be cut back to whole lines */
+	/*
+	 * The Header's line, held until a record follows it: a run refused
+	 * after the Header was handed over still writes nothing.
+	 */
+	char *header;
+	size_t header_len;
+	bool records; /* a record besides the Header came */
 	off_t written;	/* bytes of whole lines in the file */
 	size_t len;
 	int error; /* first write error, negative errno */
@@ -118,15 +125,40 @@ static int commit_line(struct memtrack_jsonl *w, int n)
 	return w->error;
 }
 
+static int write_whole(struct memtrack_jsonl *w, const char *line, size_t len);
+
+/* Before the first record: the Header held until now. */
+static int begin_records(struct memtrack_jsonl *w)
+{
+	int err = 0;
+
+	if (w->records)
+		return 0;
+	w->records = true;
+	if (!w->header)
+		return 0;
+	if (w->header_len < JSONL_LINE_MAX) {
+		memcpy(line_slot(w), w->header, w->header_len);
+		err = commit_line(w, (int)w->header_len);
+	} else {
+		err = write_whole(w, w->header, w->header_len);
+	}
+	free(w->header);
+	w->header = NULL;
+	return err;
+}
+
 int memtrack_jsonl_write_event(struct memtrack_jsonl *w, const union mt_event *ev)
 {
-	return commit_line(w, memtrack_event_to_json(ev, line_slot(w), JSONL_LINE_MAX));
+	return begin_records(w) ?: commit_line(w, memtrack_event_to_json(ev, line_slot(w),
+									 JSONL_LINE_MAX));
 }
 
 int memtrack_jsonl_write_stats(struct memtrack_jsonl *w, const struct memtrack_counters *c,
 			       unsigned long long timestamp)
 {
-	return commit_line(w, memtrack_stats_to_json(c, timestamp, line_slot(w), JSONL_LINE_MAX));
+	return begin_records(w) ?:
+	       commit_line(w, memtrack_stats_to_json(c, timestamp, line_slot(w), JSONL_LINE_MAX));
 }
 
 /* Flush what is buffered, then one long line, whole or not at all. */
@@ -187,7 +219,7 @@ int memtrack_jsonl_write_stack(struct memtrack_jsonl *w, unsigned long long id,
 {
 	struct stack_arg a = { id, st };
 
-	return write_record(w, format_stack, &a);
+	return begin_records(w) ?: write_record(w, format_stack, &a);
 }
 
 struct mapping_arg {
@@ -208,10 +240,32 @@ int memtrack_jsonl_write_mapping(struct memtrack_jsonl *w, pid_t pid, unsigned l
 {
 	struct mapping_arg a = { pid, timestamp, m };
 
-	return write_record(w, format_mapping, &a);
+	return begin_records(w) ?: write_record(w, format_mapping, &a);
+}
+
+int memtrack_jsonl_write_header(struct memtrack_jsonl *w, const struct memtrack_header *h)
+{
+	int n = memtrack_header_to_json(h, NULL, 0);
+	char *line;
+
+	if (w->records)
+		return -EINVAL; /* the Header is the first line */
+	line = n > 0 ? malloc((size_t)n + 1) : NULL;
+	if (!line)
+		return -ENOMEM;
+	memtrack_header_to_json(h, line, (size_t)n + 1);
+	free(w->header);
+	w->header = line;
+	w->header_len = (size_t)n;
+	return 0;
 }
 
 /* The writer as a handler: each record as its line; the Stats record stamped when it comes. */
+static int write_header_record(void *ctx, const struct memtrack_header *h)
+{
+	return memtrack_jsonl_write_header(ctx, h);
+}
+
 static int write_event_record(void *ctx, const union mt_event *ev)
 {
 	return memtrack_jsonl_write_event(ctx, ev);
@@ -246,6 +300,7 @@ struct memtrack_trace_handler memtrack_jsonl_handler(struct memtrack_jsonl *w)
 		.on_stack = write_stack_record,
 		.on_mapping = write_mapping_record,
 		.on_stats = write_stats_record,
+		.on_header = write_header_record,
 	};
 }
 
@@ -258,6 +313,7 @@ int memtrack_jsonl_close(struct memtrack_jsonl *w)
 	err = memtrack_jsonl_flush(w);
 	if (w->close_fd && close(w->fd) && !err)
 		err = -errno;
+	free(w->header); /* with no record after it: no trace */
 	free(w->path);
 	free(w);
 	return err;

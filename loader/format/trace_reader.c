@@ -168,6 +168,79 @@ static int read_mapping(struct json_object *o, const struct memtrack_trace_handl
 
 static bool is_count(struct json_object *v, unsigned long long max);
 
+/*
+ * The Header record. Its schema's major number must be one this reader
+ * knows (-EPROTONOSUPPORT: *major says which it was); the lists it holds
+ * live as long as o does, for the handler's call.
+ */
+static int read_header(struct json_object *o, const struct memtrack_trace_handler *h,
+		       unsigned int *major)
+{
+	struct memtrack_header hd = { .sz = sizeof(hd) };
+	struct json_object *cmd = NULL, *pids = NULL;
+	const char *schema = get_str(o, "schema"), *source = get_str(o, "source");
+	const char **argv = NULL;
+	pid_t *pidv = NULL;
+	char *end;
+	int err = 0;
+
+	if (!schema || !json_object_is_type(json_object_object_get(o, "schema"), json_type_string))
+		return -EINVAL;
+	errno = 0;
+	*major = (unsigned int)strtoul(schema, &end, 10);
+	if (errno || end == schema || *end != '.')
+		return -EINVAL;
+	if (*major > MEMTRACK_SCHEMA_MAJOR)
+		return -EPROTONOSUPPORT;
+	hd.schema_major = *major;
+	hd.schema_minor = (unsigned int)strtoul(end + 1, NULL, 10);
+	if (!h->on_header)
+		return 0;
+	copy_str(hd.memtrack_version, sizeof(hd.memtrack_version), get_str(o, "memtrack"));
+	hd.source = source && !strcmp(source, "usdt") ? MEMTRACK_SOURCE_USDT : MEMTRACK_SOURCE_UPROBE;
+	copy_str(hd.host, sizeof(hd.host), get_str(o, "host"));
+	copy_str(hd.kernel, sizeof(hd.kernel), get_str(o, "kernel"));
+	hd.cgroup = get_str(o, "cgroup_path");
+	hd.all = json_object_get_boolean(json_object_object_get(o, "all"));
+	hd.monotonic_ns = (unsigned long long)get_int(o, "monotonic_ns");
+	hd.realtime_sec = get_int(o, "realtime_sec");
+	hd.realtime_nsec = (long)get_int(o, "realtime_nsec");
+	if (json_object_object_get_ex(o, "command", &cmd)) {
+		size_t n = json_object_is_type(cmd, json_type_array) ? json_object_array_length(cmd) : 0;
+
+		argv = calloc(n + 1, sizeof(*argv));
+		if (!argv)
+			return -ENOMEM;
+		for (size_t i = 0; i < n && !err; i++) {
+			struct json_object *a = json_object_array_get_idx(cmd, i);
+
+			argv[i] = json_object_get_string(a);
+			err = json_object_is_type(a, json_type_string) ? 0 : -EINVAL;
+		}
+		err = err ?: json_object_is_type(cmd, json_type_array) ? 0 : -EINVAL;
+		hd.command = argv;
+	}
+	if (!err && json_object_object_get_ex(o, "pids", &pids)) {
+		size_t n = json_object_is_type(pids, json_type_array) ? json_object_array_length(pids) : 0;
+
+		pidv = calloc(n ? n : 1, sizeof(*pidv));
+		err = pidv ? 0 : -ENOMEM;
+		for (size_t i = 0; i < n && !err; i++) {
+			struct json_object *p = json_object_array_get_idx(pids, i);
+
+			err = is_count(p, UINT32_MAX) ? 0 : -EINVAL;
+			pidv[i] = (pid_t)json_object_get_int64(p);
+		}
+		err = err ?: json_object_is_type(pids, json_type_array) ? 0 : -EINVAL;
+		hd.pids = pidv;
+		hd.npids = n;
+	}
+	err = err ?: h->on_header(h->ctx, &hd);
+	free(argv);
+	free(pidv);
+	return err;
+}
+
 /* Counts by name under key (absent: none); -EINVAL if they are not an object of counts. */
 static int read_counts(struct json_object *o, const char *key, unsigned long long *out,
 		       unsigned int max, const char *(*name_of)(unsigned int))
@@ -220,7 +293,8 @@ static int read_stats(struct json_object *o, const struct memtrack_trace_handler
 static const char *const numbers64[] = {
 	"timestamp", "addr", "size", "old_addr", "align", "entered", "old_size", "stack_id", "cgroup",
 	"id", "start", "end", "offset", "events", "dropped", "ringbuf_size", "ringbuf_peak",
-	"stacks", "max_stacks", "live_peak", "max_live",
+	"stacks", "max_stacks", "live_peak", "max_live", "monotonic_ns", "realtime_sec",
+	"realtime_nsec",
 };
 static const char *const numbers32[] = { "pid", "tid", "ppid", "exit_code", "signal" };
 
@@ -262,13 +336,17 @@ static bool event_placeable(struct json_object *o, int type)
 	}
 }
 
-static int read_record(struct json_object *o, const struct memtrack_trace_handler *h)
+/* first: no record came before this one (a Header may come only there). */
+static int read_record(struct json_object *o, const struct memtrack_trace_handler *h, bool first,
+		       unsigned int *major)
 {
 	const char *type = get_str(o, "type");
 	int ev;
 
 	if (!type || !numbers_valid(o))
 		return -EINVAL;
+	if (strcmp(type, "Header") == 0)
+		return first ? read_header(o, h, major) : -EINVAL;
 	if (strcmp(type, "Stack") == 0)
 		return read_stack(o, h);
 	if (strcmp(type, "Mapping") == 0)
@@ -289,7 +367,8 @@ int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *c
 	struct memtrack_trace_handler handler, *h = &handler;
 	struct json_tokener *tok;
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	size_t cap = 0, lineno = 0, records = 0;
+	unsigned int major = 0;
 	ssize_t len;
 	int ret = 0;
 	FILE *f;
@@ -325,8 +404,13 @@ int memtrack_trace_read(const char *path, const struct memtrack_trace_handler *c
 			ret = error_fail(err, MEMTRACK_ERR_USAGE, -EINVAL,
 					"%s:%zu: not a memtrack JSONL record", path, lineno);
 		} else {
-			ret = read_record(o, h);
-			if (ret == -EINVAL)
+			ret = read_record(o, h, records++ == 0, &major);
+			if (ret == -EPROTONOSUPPORT)
+				error_fail(err, MEMTRACK_ERR_USAGE, ret,
+					  "%s:%zu: a trace of schema %u.x, newer than this reader's "
+					  "(%u.x): read it with the memtrack that wrote it, or a newer one",
+					  path, lineno, major, MEMTRACK_SCHEMA_MAJOR);
+			else if (ret == -EINVAL)
 				error_fail(err, MEMTRACK_ERR_USAGE, ret,
 					  "%s:%zu: a record with missing or malformed fields", path,
 					  lineno);

@@ -123,6 +123,11 @@ static int tee_block(void *ctx, pid_t pid, unsigned long long addr, const struct
 	TEE_EACH((struct memtrack_tee *)ctx, on_block, pid, addr, b);
 }
 
+static int tee_header(void *ctx, const struct memtrack_header *h)
+{
+	TEE_EACH((struct memtrack_tee *)ctx, on_header, h);
+}
+
 struct memtrack_trace_handler memtrack_tee_handler(struct memtrack_tee *tee)
 {
 	return (struct memtrack_trace_handler){
@@ -135,5 +140,6 @@ struct memtrack_trace_handler memtrack_tee_handler(struct memtrack_tee *tee)
 		.on_totals = tee_totals,
 		.on_site = tee_site,
 		.on_block = tee_block,
+		.on_header = tee_header,
 	};
 }

@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,14 +26,18 @@ static size_t read_all(int fd, char *buf, size_t size)
 	return len;
 }
 
-/* -o - puts only JSONL on stdout: every line parses, the last is Stats. */
+/*
+ * -o - puts only JSONL on stdout: every line parses, the first is the
+ * Header (what was traced, and the clock anchor), the last is Stats.
+ */
 static void test_jsonl_on_stdout(void **state)
 {
 	const char *argv[] = { build_path("memtrack-load"), "-o", "-", "--",
 			       build_path("tests/fixtures/reuse"), NULL };
 	char out[65536], *line, *save = NULL;
-	struct json_object *last = NULL;
-	int events = 0, stacks = 0, mappings = 0;
+	struct json_object *last = NULL, *command;
+	int events = 0, stacks = 0, mappings = 0, headers = 0;
+	struct timespec mono, real;
 
 	(void)state;
 	REQUIRE_BPF();
@@ -49,13 +54,28 @@ static void test_jsonl_on_stdout(void **state)
 		assert_non_null(last);
 		type = jstr(last, "type");
 		assert_non_null(type);
-		if (strcmp(type, "Stack") == 0)
+		if (strcmp(type, "Header") == 0) {
+			assert_int_equal(events + stacks + mappings + headers++, 0);
+			clock_gettime(CLOCK_MONOTONIC, &mono);
+			clock_gettime(CLOCK_REALTIME, &real);
+			assert_string_equal(jstr(last, "schema"), "1.0");
+			assert_string_equal(jstr(last, "source"), "uprobe");
+			assert_true(json_object_object_get_ex(last, "command", &command));
+			assert_string_equal(json_object_get_string(json_object_array_get_idx(command, 0)),
+					    argv[4]);
+			assert_non_null(jstr(last, "host"));
+			assert_non_null(jstr(last, "kernel"));
+			/* the anchor: the two clocks' difference then is their difference now */
+			assert_true(llabs((jint(last, "realtime_sec") - jint(last, "monotonic_ns") / 1000000000) -
+					  (real.tv_sec - mono.tv_sec)) <= 2);
+		} else if (strcmp(type, "Stack") == 0)
 			stacks++;
 		else if (strcmp(type, "Mapping") == 0)
 			mappings++;
 		else if (strcmp(type, "Stats") != 0)
 			events++;
 	}
+	assert_int_equal(headers, 1);
 	/* Exec, Malloc, Free, Malloc (the same stack), Free, Exit */
 	assert_int_equal(events, 6);
 	assert_int_equal(stacks, 2); /* the two malloc calls; the frees take none */

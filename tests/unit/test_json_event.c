@@ -543,6 +543,118 @@ static void jsonl_open_of_an_unwritable_path_fails_with_an_output_error(void **s
 	assert_null(memtrack_jsonl_open("/nonexistent-memtrack-dir/ev.jsonl", NULL));
 }
 
+/* The Header, written and read back: what was traced, and the clock anchor. */
+static int take_header(void *ctx, const struct memtrack_header *h)
+{
+	struct memtrack_header *got = ctx;
+	static char argv0[64], argv1[64];
+	static const char *argv[3] = { argv0, argv1, NULL };
+	static pid_t pids[2];
+
+	assert_non_null(h->command);
+	assert_non_null(h->command[0]);
+	assert_non_null(h->command[1]);
+	assert_null(h->command[2]);
+	snprintf(argv0, sizeof(argv0), "%s", h->command[0]);
+	snprintf(argv1, sizeof(argv1), "%s", h->command[1]);
+	assert_int_equal(h->npids, 2);
+	memcpy(pids, h->pids, sizeof(pids));
+	*got = *h;
+	got->command = argv;
+	got->pids = pids;
+	return 0;
+}
+
+static void the_header_reads_back_as_written(void **state)
+{
+	const char *argv[] = { "/bin/prog", "a \"quoted\" arg", NULL };
+	const pid_t pids[] = { 12, 34 };
+	struct memtrack_header h = { .sz = sizeof(h), .source = MEMTRACK_SOURCE_USDT,
+				     .command = argv, .pids = pids, .npids = 2,
+				     .cgroup = "/sys/fs/cgroup/x" }, got;
+	struct memtrack_trace_handler th = { .sz = sizeof(th), .ctx = &got,
+					     .on_header = take_header };
+	union mt_event ev = alloc_event(MT_EV_MALLOC, 4096, 100);
+	struct memtrack_jsonl *w;
+	char path[64];
+
+	(void)state;
+	assert_int_equal(memtrack_header_init(&h), 0);
+	assert_int_equal(h.schema_major, MEMTRACK_SCHEMA_MAJOR);
+	assert_true(h.monotonic_ns > 0 && h.realtime_sec > 1700000000);
+	temp_path(path, sizeof(path));
+	w = memtrack_jsonl_open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(memtrack_jsonl_write_header(w, &h), 0);
+	assert_int_equal(memtrack_jsonl_write_event(w, &ev), 0);
+	assert_int_equal(memtrack_jsonl_write_header(w, &h), -EINVAL); /* the first line only */
+	assert_int_equal(memtrack_jsonl_close(w), 0);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(memtrack_trace_read(path, &th, NULL), 0);
+	assert_int_equal(got.schema_major, MEMTRACK_SCHEMA_MAJOR);
+	assert_int_equal(got.schema_minor, MEMTRACK_SCHEMA_MINOR);
+	assert_string_equal(got.memtrack_version, h.memtrack_version);
+	assert_int_equal(got.source, MEMTRACK_SOURCE_USDT);
+	assert_string_equal(got.command[0], argv[0]);
+	assert_string_equal(got.command[1], argv[1]);
+	assert_int_equal(got.pids[0], 12);
+	assert_int_equal(got.pids[1], 34);
+	assert_string_equal(got.host, h.host);
+	assert_string_equal(got.kernel, h.kernel);
+	assert_int_equal(got.monotonic_ns, h.monotonic_ns);
+	assert_int_equal(got.realtime_sec, h.realtime_sec);
+	assert_int_equal(got.realtime_nsec, h.realtime_nsec);
+	unlink(path);
+}
+
+/* A Header and then nothing (a run refused after it began): no file is made. */
+static void a_header_alone_writes_nothing(void **state)
+{
+	struct memtrack_header h = { .sz = sizeof(h) };
+	struct memtrack_jsonl *w;
+	char path[64];
+
+	(void)state;
+	temp_path(path, sizeof(path));
+	unlink(path);
+	assert_int_equal(memtrack_header_init(&h), 0);
+	w = memtrack_jsonl_open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(memtrack_jsonl_write_header(w, &h), 0);
+	assert_int_equal(memtrack_jsonl_flush(w), 0);
+	assert_int_equal(memtrack_jsonl_close(w), 0);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* A trace of a newer schema major is refused, naming it; a Header past the first line is damage. */
+static void a_newer_schema_or_a_late_header_is_refused(void **state)
+{
+	static const char *const traces[] = {
+		"{\"type\":\"Header\",\"schema\":\"2.0\"}\n",
+		"{\"type\":\"Header\",\"schema\":\"1.0\"}\n{\"type\":\"Header\",\"schema\":\"1.0\"}\n",
+		"{\"type\":\"Header\",\"schema\":1}\n",
+	};
+	static const int codes[] = { -EPROTONOSUPPORT, -EINVAL, -EINVAL };
+	struct memtrack_trace_handler th = { .sz = sizeof(th) };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]); i++) {
+		struct memtrack_error err = { 0 };
+		char path[64];
+		FILE *f;
+
+		temp_path(path, sizeof(path));
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(traces[i], f);
+		fclose(f);
+		assert_int_equal(memtrack_trace_read(path, &th, &err), codes[i]);
+		if (i == 0)
+			assert_non_null(strstr(err.msg, "schema 2.x, newer than this reader's (1.x)"));
+		unlink(path);
+	}
+}
+
 static void jsonl_close_of_null_is_harmless(void **state)
 {
 	(void)state;
@@ -576,6 +688,9 @@ int main(void)
 		cmocka_unit_test(jsonl_open_truncates_an_existing_file),
 		cmocka_unit_test(jsonl_open_of_an_unwritable_path_fails_with_an_output_error),
 		cmocka_unit_test(jsonl_close_of_null_is_harmless),
+		cmocka_unit_test(the_header_reads_back_as_written),
+		cmocka_unit_test(a_header_alone_writes_nothing),
+		cmocka_unit_test(a_newer_schema_or_a_late_header_is_refused),
 	};
 
 	return cmocka_run_group_tests_name("json_event", tests, NULL, NULL);
