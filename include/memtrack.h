@@ -601,6 +601,12 @@ struct memtrack_report_opts {
 	size_t top;
 	/* A JSON document on one line instead of text (not for the folded formats). */
 	bool json;
+	/*
+	 * Leaks and folded stacks: one entry per stack as recorded (return
+	 * addresses), instead of per location (each frame's function and
+	 * file:line, or module+offset where there is no symbol).
+	 */
+	bool group_by_address;
 };
 
 /*

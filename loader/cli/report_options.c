@@ -12,9 +12,12 @@
 const char report_options_help[] =
 	"Reports (at the end; text unless --json):\n"
 	"      --leaks              blocks still live at the end, grouped by\n"
-	"                           allocation stack, most bytes first\n"
+	"                           allocation site, most bytes first\n"
 	"      --min-age AGE        leaks: only blocks at least AGE old (2s, 500ms)\n"
-	"      --top N              leaks: only the N stacks with the most bytes\n"
+	"      --top N              leaks: only the N sites with the most bytes\n"
+	"      --group-by HOW       what one site of leaks and folded stacks is:\n"
+	"                           location (each frame's function and file:line,\n"
+	"                           the default) or address (the stack as recorded)\n"
 	"  -T, --trace              every allocation and free with its stack, as it\n"
 	"                           happens\n"
 	"  -m, --largest            the stack of each process's largest request\n"
@@ -83,6 +86,11 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 	case OPT_PPROF: r->pprof = arg; return 1;
 	case OPT_REPORT_FILE: r->report_file = arg; return 1;
 	case OPT_DEBUG_DIR: r->debug_dirs = arg; return 1;
+	case OPT_GROUP_BY:
+		if (strcmp(arg, "location") && strcmp(arg, "address"))
+			return invalid(err, errlen, "--group-by", arg, "location or address");
+		r->group_by_address = !strcmp(arg, "address");
+		return 1;
 	case OPT_MIN_AGE:
 		if (report_parse_age(arg, &r->min_age_ns))
 			return invalid(err, errlen, "age", arg, "such as 2s, 500ms, 10us or 1h");
@@ -194,8 +202,8 @@ int report_file_close(struct report_file *rf, int failed)
 }
 
 /* One file output: open it ("-": stdout), write it, close it, say what failed. */
-static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind, const char *path,
-		   char *msg, size_t msglen)
+static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind,
+		   const struct memtrack_report_opts *o, const char *path, char *msg, size_t msglen)
 {
 	struct memtrack_error why = { 0 };
 	struct report_file rf;
@@ -205,7 +213,7 @@ static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind, c
 		snprintf(msg, msglen, "%s", why.msg);
 		return err;
 	}
-	err = report_file_close(&rf, memtrack_report(s, kind, NULL, rf.f));
+	err = report_file_close(&rf, memtrack_report(s, kind, o, rf.f));
 	if (err)
 		snprintf(msg, msglen, "cannot write %s: %s",
 			 strcmp(path, "-") ? path : "standard output", strerror(-err));
@@ -220,6 +228,7 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 		.min_age_ns = r->min_age_ns,
 		.top = r->top,
 		.json = r->json,
+		.group_by_address = r->group_by_address,
 	};
 	const struct {
 		bool wanted;
@@ -241,9 +250,9 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 			snprintf(msg, msglen, "cannot write the reports: %s", strerror(-err));
 	}
 	if (!err && r->folded)
-		err = to_file(s, MEMTRACK_REPORT_FOLDED_LIVE, r->folded, msg, msglen);
+		err = to_file(s, MEMTRACK_REPORT_FOLDED_LIVE, &o, r->folded, msg, msglen);
 	if (!err && r->folded_alloc)
-		err = to_file(s, MEMTRACK_REPORT_FOLDED_ALLOC, r->folded_alloc, msg, msglen);
+		err = to_file(s, MEMTRACK_REPORT_FOLDED_ALLOC, &o, r->folded_alloc, msg, msglen);
 	if (!err && r->pprof) {
 		err = memtrack_report_pprof(s, r->pprof);
 		if (err)

@@ -15,6 +15,7 @@
 
 struct report_options {
 	bool leaks, trace, largest, stats, json, no_summary, by_cgroup;
+	bool group_by_address; /* --group-by address: leaks and folded stacks by stack as recorded */
 	unsigned long long min_age_ns, min_size, max_size; /* 0: no bound */
 	size_t top;					   /* 0: all */
 	const char *folded, *folded_alloc, *pprof;	   /* files; "-": standard output */
@@ -37,6 +38,7 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_NO_SUMMARY,
 	OPT_BY_CGROUP,
+	OPT_GROUP_BY,
 	OPT_REPORT_LAST,
 };
 
@@ -60,7 +62,8 @@ enum {
 	{ "report-file", required_argument, NULL, OPT_REPORT_FILE },          \
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },              \
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },                  \
-	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP }
+	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP },                    \
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY }
 
 /* The help text of those options. */
 extern const char report_options_help[];

@@ -61,30 +61,79 @@ static void names_clear(struct names *names)
 	names->n = 0;
 }
 
+/* The lines so far, when lines with the same frames are summed before they are written. */
+struct line {
+	char *frames; /* "comm;outermost;...;innermost" */
+	uint64_t bytes;
+};
+
+struct lines {
+	struct line *v;
+	size_t n, cap;
+	bool merge;
+};
+
+static int line_cmp(const void *pa, const void *pb)
+{
+	return strcmp(((const struct line *)pa)->frames, ((const struct line *)pb)->frames);
+}
+
 static int write_line(struct memtrack_summary *s, size_t proc, uint64_t stack_id, uint64_t time,
-		      uint64_t bytes, struct names *names, FILE *out)
+		      uint64_t bytes, struct names *names, struct lines *lines, FILE *out)
 {
 	const struct memtrack_proc_stats *st = &s->procs[proc].st;
-	char comm[sizeof(st->comm) + 1];
+	char comm[sizeof(st->comm) + 1], *text = NULL;
+	size_t len = 0;
+	FILE *line;
 	int err = report_stack_each(s, st->pid, stack_id, time, name_frame, names);
 
 	if (err && err != -ENOENT)
 		return err;
+	line = lines->merge ? open_memstream(&text, &len) : out;
+	if (!line)
+		return -ENOMEM;
 	snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(st->comm), st->comm[0] ? st->comm : "?");
 	frame_name_clean(comm);
-	fputs(comm, out);
+	fputs(comm, line);
 	if (err == -ENOENT)
-		fputs(";[no stack]", out);
+		fputs(";[no stack]", line);
 	for (size_t i = names->n; i > 0; i--)
-		fprintf(out, ";%s", names->v[i - 1]);
-	fprintf(out, " %llu\n", (unsigned long long)bytes);
+		fprintf(line, ";%s", names->v[i - 1]);
 	names_clear(names);
+	if (!lines->merge) {
+		fprintf(out, " %llu\n", (unsigned long long)bytes);
+		return 0;
+	}
+	if (fclose(line) || GROW_ARRAY(lines->v, lines->n, lines->cap, 256)) {
+		free(text);
+		return -ENOMEM;
+	}
+	lines->v[lines->n++] = (struct line){ text, bytes };
 	return 0;
 }
 
-int folded_write(struct memtrack_summary *s, bool allocated, FILE *out)
+/* The merged lines, each once with the bytes of all its stacks; freed. */
+static void write_merged(struct lines *lines, FILE *out)
+{
+	if (lines->n)
+		qsort(lines->v, lines->n, sizeof(*lines->v), line_cmp);
+	for (size_t i = 0; i < lines->n; i++) {
+		uint64_t bytes = lines->v[i].bytes;
+
+		while (i + 1 < lines->n && !strcmp(lines->v[i].frames, lines->v[i + 1].frames)) {
+			free(lines->v[i].frames);
+			bytes += lines->v[++i].bytes;
+		}
+		fprintf(out, "%s %llu\n", lines->v[i].frames, (unsigned long long)bytes);
+		free(lines->v[i].frames);
+	}
+	free(lines->v);
+}
+
+int folded_write(struct memtrack_summary *s, bool allocated, bool by_location, FILE *out)
 {
 	struct names names = { 0 };
+	struct lines lines = { .merge = by_location };
 	struct leaks l = { 0 };
 	int err = 0;
 
@@ -94,14 +143,21 @@ int folded_write(struct memtrack_summary *s, bool allocated, FILE *out)
 
 			if (site->alloc_bytes)
 				err = write_line(s, site->proc, site->stack_id, site->first,
-						 site->alloc_bytes, &names, out);
+						 site->alloc_bytes, &names, &lines, out);
 		}
 	} else {
 		err = leaks_collect(s, 0, &l);
 		for (size_t i = 0; !err && i < l.n; i++)
 			err = write_line(s, l.v[i].proc, l.v[i].stack_id, l.v[i].first_time,
-					 l.v[i].bytes, &names, out);
+					 l.v[i].bytes, &names, &lines, out);
 		leaks_free(&l);
+	}
+	if (err) {
+		for (size_t i = 0; i < lines.n; i++)
+			free(lines.v[i].frames);
+		free(lines.v);
+	} else if (by_location) {
+		write_merged(&lines, out);
 	}
 	names_clear(&names);
 	free(names.v);

@@ -12,7 +12,11 @@
 
 #include "summary.h"
 
-/* 0, or -ENOMEM. */
-int folded_write(struct memtrack_summary *s, bool allocated, FILE *out);
+/*
+ * by_location: lines with the same frames (stacks that differ only in
+ * return addresses) are one line, their bytes summed, as a flame graph
+ * draws them anyway; otherwise one line per stack. 0, or -ENOMEM.
+ */
+int folded_write(struct memtrack_summary *s, bool allocated, bool by_location, FILE *out);
 
 #endif /* MEMTRACK_FOLDED_H */

@@ -279,37 +279,45 @@ static int summary_json(const struct memtrack_summary *s, FILE *out)
 
 /* ---- leaks ---- */
 
-static int leaks_text(struct memtrack_summary *s, const struct leaks *l, size_t shown, FILE *out)
+static int leaks_text(struct memtrack_summary *s, const struct leaks *l, size_t shown,
+		      bool by_address, FILE *out)
 {
 	char comm[MT_COMM_LEN + 1], young[16], old[16];
 	size_t nprocs = 0;
 
 	for (size_t p = 0; p < s->nprocs; p++)
 		nprocs += s->procs[p].st.live_blocks > 0;
-	fprintf(out, "memtrack: %llu bytes in %llu block%s still live, from %zu stack%s in %zu "
+	fprintf(out, "memtrack: %llu bytes in %llu block%s still live, from %zu %s%s in %zu "
 		     "process%s\n",
 		(unsigned long long)l->bytes, (unsigned long long)l->blocks, plural(l->blocks),
-		l->n, plural(l->n), nprocs, nprocs == 1 ? "" : "es");
+		l->n, by_address ? "stack" : "location", plural(l->n), nprocs,
+		nprocs == 1 ? "" : "es");
 	for (size_t i = 0; i < shown; i++) {
 		const struct leak *k = &l->v[i];
 		const struct memtrack_proc_stats *st = &s->procs[k->proc].st;
 		int err;
 
-		fprintf(out, "%llu bytes in %llu block%s from pid %d (%s), age %s to %s:\n",
+		fprintf(out, "%llu bytes in %llu block%s from pid %d (%s), age %s to %s",
 			(unsigned long long)k->bytes, (unsigned long long)k->count,
 			plural(k->count), (int)st->pid,
 			comm_text(st, comm, sizeof(comm)), duration(k->min_age, true, young, sizeof(young)),
 			duration(k->max_age, true, old, sizeof(old)));
+		if (k->stacks > 1) /* the one shown has the most bytes */
+			fprintf(out, ", from %llu stacks at this location",
+				(unsigned long long)k->stacks);
+		fputs(":\n", out);
 		err = report_stack_text(s, st->pid, k->stack_id, k->first_time, "\t", out);
 		if (err)
 			return err;
 	}
 	if (shown < l->n)
-		fprintf(out, "memtrack: %zu more stacks not shown (--top)\n", l->n - shown);
+		fprintf(out, "memtrack: %zu more %ss not shown (--top)\n", l->n - shown,
+			by_address ? "stack" : "location");
 	return 0;
 }
 
-static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t shown, FILE *out)
+static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t shown,
+		      bool by_address, FILE *out)
 {
 	struct json_object *doc = new_report("leaks"), *list = json_object_new_array();
 	int err = doc && list ? 0 : -ENOMEM;
@@ -317,6 +325,7 @@ static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t 
 	err = err ?: json_put_u64(doc, "bytes", l->bytes);
 	err = err ?: json_put_u64(doc, "blocks", l->blocks);
 	err = err ?: json_put_u64(doc, "stacks", l->n);
+	err = err ?: json_put_str(doc, "group_by", by_address ? "address" : "location");
 	for (size_t i = 0; !err && i < shown; i++) {
 		const struct leak *k = &l->v[i];
 		const struct memtrack_proc_stats *st = &s->procs[k->proc].st;
@@ -331,6 +340,7 @@ static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t 
 		err = err ?: json_put_u64(o, "min_age_ns", k->min_age);
 		err = err ?: json_put_u64(o, "max_age_ns", k->max_age);
 		err = err ?: json_put_u64(o, "stack_id", k->stack_id);
+		err = err ?: json_put_u64(o, "stacks", k->stacks);
 		err = err ?: json_put(o, "stack", report_stack_json(s, st->pid, k->stack_id, k->first_time));
 		err = err ? (json_object_put(o), err) : json_push(list, o);
 	}
@@ -344,9 +354,12 @@ static int report_leaks(struct memtrack_summary *s, const struct memtrack_report
 	size_t shown;
 	int err = leaks_collect(s, o->min_age_ns, &l);
 
+	if (!err && !o->group_by_address)
+		err = leaks_by_location(s, &l);
 	shown = o->top && o->top < l.n ? o->top : l.n;
 	if (!err)
-		err = o->json ? leaks_json(s, &l, shown, out) : leaks_text(s, &l, shown, out);
+		err = o->json ? leaks_json(s, &l, shown, o->group_by_address, out)
+			      : leaks_text(s, &l, shown, o->group_by_address, out);
 	leaks_free(&l);
 	return err;
 }
@@ -506,10 +519,10 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		}
 		break;
 	case MEMTRACK_REPORT_FOLDED_LIVE:
-		err = folded_write(s, false, out);
+		err = folded_write(s, false, !o.group_by_address, out);
 		break;
 	case MEMTRACK_REPORT_FOLDED_ALLOC:
-		err = folded_write(s, true, out);
+		err = folded_write(s, true, !o.group_by_address, out);
 		break;
 	default:
 		return -EINVAL;

@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "error.h"
+#include "fnv_hash.h"
 #include "json_put.h"
 #include "report_stack.h"
 #include "safe_text.h"
@@ -32,6 +33,39 @@ int report_stack_each(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, 
 		}
 	}
 	return 0;
+}
+
+static int frame_location(void *ctx, const struct sym_frame *f, uint64_t ip,
+			  const struct memtrack_mapping *m)
+{
+	uint64_t *h = ctx;
+
+	(void)m;
+	if (f->function) {
+		*h = fnv1a_str(*h, f->function);
+		if (f->file && f->line)
+			*h = fnv1a_u64(fnv1a_str(fnv1a_u64(*h, 1), f->file), (uint64_t)f->line);
+	} else if (f->module) {
+		*h = fnv1a_u64(fnv1a_str(fnv1a_u64(*h, 2), f->module), f->module_offset);
+	} else {
+		*h = fnv1a_u64(fnv1a_u64(*h, 3), ip);
+	}
+	*h = fnv1a_u64(*h, 0); /* the frame's end: "ab" "c" is not "a" "bc" */
+	return 0;
+}
+
+int report_stack_location(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, uint64_t time,
+			  uint64_t *location)
+{
+	uint64_t h = FNV1A_SEED;
+	int err = report_stack_each(s, pid, stack_id, time, frame_location, &h);
+
+	if (err == -ENOENT) {
+		*location = 0;
+		return 0;
+	}
+	*location = h ? h : 1;
+	return err;
 }
 
 struct text_ctx {

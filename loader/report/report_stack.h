@@ -27,6 +27,16 @@ typedef int (*report_frame_fn)(void *ctx, const struct sym_frame *f, uint64_t ip
 int report_stack_each(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, uint64_t time,
 		      report_frame_fn fn, void *ctx);
 
+/*
+ * The stack's location, as a person reads it: a hash of each frame's
+ * function and file:line (the function alone without line information),
+ * or its module and offset where there is no symbol. Stacks that differ
+ * only in return addresses within the same lines (an unrolled loop's
+ * calls) have the same location; 0 for an unknown stack.
+ */
+int report_stack_location(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, uint64_t time,
+			  uint64_t *location);
+
 /* One line per frame, each after indent; "<no stack>" for an unknown one. */
 int report_stack_text(struct memtrack_summary *s, pid_t pid, uint64_t stack_id, uint64_t time,
 		      const char *indent, FILE *out);

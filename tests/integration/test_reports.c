@@ -71,7 +71,7 @@ static void check_leaks_text(const char *report)
 	const char *frame;
 
 	assert_non_null(strstr(report, "memtrack: 5820 bytes in 7 blocks still live, from 4 "
-					"stacks in 1 process\n"));
+					"locations in 1 process\n"));
 	g = leak_group(report, 4096, 1);
 	assert_non_null(g);
 	frame = first_frame(g);
@@ -203,6 +203,73 @@ static void test_leaks_from_trace(void **state)
 		assert_non_null(strstr(jstr(top, "file"), "leak_sites.c"));
 	}
 	json_object_put(doc);
+	trace_free(&tr);
+}
+
+/* The lines of a folded file, and the bytes of the first. */
+static size_t folded_lines(const char *path, long long *first_bytes)
+{
+	char line[4096];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *sp = strrchr(line, ' ');
+
+		if (!n++ && sp)
+			*first_bytes = atoll(sp + 1);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Three calls of one function on one line (three return addresses): by
+ * location, the default, one leak of three blocks and one folded line;
+ * by address, three of each.
+ */
+static void test_group_by_location(void **state)
+{
+	char folded[] = "/tmp/memtrack-folded-XXXXXX";
+	const char *cmd[] = { build_path("tests/fixtures/same_line"), NULL };
+	const char *by_location[] = { "--json", "--leaks", "--no-summary", "--folded", folded, NULL };
+	const char *by_address[] = { "--json", "--leaks", "--no-summary", "--folded", folded,
+				     "--group-by", "address", NULL };
+	struct json_object *doc, *leaks, *leak;
+	long long bytes = 0;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	close(mkstemp(folded));
+	trace_run(&tr, NULL, cmd);
+	assert_int_equal(tr.status, 0);
+	doc = report_json(tr.out_path, by_location, "leaks");
+	assert_string_equal(jstr(doc, "group_by"), "location");
+	assert_true(json_object_object_get_ex(doc, "leaks", &leaks));
+	assert_int_equal(json_object_array_length(leaks), 1);
+	leak = json_object_array_get_idx(leaks, 0);
+	assert_int_equal(jint(leak, "bytes"), 300);
+	assert_int_equal(jint(leak, "count"), 3);
+	assert_int_equal(jint(leak, "stacks"), 3);
+	json_object_put(doc);
+	assert_int_equal(folded_lines(folded, &bytes), 1);
+	assert_int_equal(bytes, 300);
+
+	doc = report_json(tr.out_path, by_address, "leaks");
+	assert_string_equal(jstr(doc, "group_by"), "address");
+	assert_true(json_object_object_get_ex(doc, "leaks", &leaks));
+	assert_int_equal(json_object_array_length(leaks), 3);
+	for (size_t i = 0; i < 3; i++) {
+		leak = json_object_array_get_idx(leaks, i);
+		assert_int_equal(jint(leak, "bytes"), 100);
+		assert_int_equal(jint(leak, "stacks"), 1);
+	}
+	json_object_put(doc);
+	assert_int_equal(folded_lines(folded, &bytes), 3);
+	assert_int_equal(bytes, 100);
+	unlink(folded);
 	trace_free(&tr);
 }
 
@@ -408,7 +475,7 @@ static void test_filters(void **state)
 	output_free(&o);
 
 	report(&o, tr.out_path, small);
-	assert_non_null(strstr(o.out, "memtrack: 700 bytes in 5 blocks still live, from 2 stacks"));
+	assert_non_null(strstr(o.out, "memtrack: 700 bytes in 5 blocks still live, from 2 locations"));
 	output_free(&o);
 
 	report(&o, tr.out_path, old);
@@ -418,7 +485,7 @@ static void test_filters(void **state)
 	report(&o, tr.out_path, top);
 	assert_non_null(strstr(o.out, "\n1024 bytes in 1 block from"));
 	assert_null(strstr(o.out, "\n400 bytes in"));
-	assert_non_null(strstr(o.out, "memtrack: 2 more stacks not shown (--top)"));
+	assert_non_null(strstr(o.out, "memtrack: 2 more locations not shown (--top)"));
 	output_free(&o);
 	trace_free(&tr);
 }
@@ -864,6 +931,7 @@ int main(void)
 		BOTH_SOURCES(test_leaks_live),
 		cmocka_unit_test(test_leaks_from_trace),
 		cmocka_unit_test(test_summary_json),
+		cmocka_unit_test(test_group_by_location),
 		cmocka_unit_test(test_folded_totals),
 		cmocka_unit_test(test_pprof_totals),
 		cmocka_unit_test(test_largest_stats_and_trace),
