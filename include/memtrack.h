@@ -619,6 +619,14 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		    const struct memtrack_report_opts *opts, FILE *out);
 
 /*
+ * What is still live at the end, in the size range, counting only blocks
+ * at least min_age_ns old (what the leak report lists): a CI gate's
+ * number. 0, or -ENOMEM.
+ */
+int memtrack_summary_leaked(const struct memtrack_summary *s, unsigned long long min_age_ns,
+			    unsigned long long *bytes, unsigned long long *blocks);
+
+/*
  * -T: each allocation and free as it comes, to out: a line, then its
  * stack (opts->json: its JSONL record with a "stack" of named frames).
  * Stacks are named with what names has been fed: put the printer after

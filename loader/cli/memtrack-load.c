@@ -512,6 +512,9 @@ int main(int argc, char **argv)
 	} else if (o.strict && dropped && status == 0) {
 		fprintf(stderr, "memtrack-load: %llu events were dropped (--strict)\n", dropped);
 		status = EXIT_DROPPED;
+	} else if (status == 0 &&
+		   report_leaked_too_much(r.summary, &o.report, "memtrack-load", stderr)) {
+		status = EXIT_LEAKED;
 	}
 out:
 	memtrack_close(t);

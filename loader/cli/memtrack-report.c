@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  -V, --version            show the version\n"
 	"\n"
 	"Exit status: 0 done, 1 runtime error, 2 usage, 6 output not writable,\n"
-	"8 trace unreadable or malformed.\n"
+	"8 trace unreadable or malformed, 9 more still live than --fail-on-leaks allows.\n"
 	"\n"
 	"Examples:\n"
 	"  memtrack-report --leaks trace.jsonl\n"
@@ -181,6 +181,8 @@ int main(int argc, char **argv)
 	if (report_write(s, &r, out, msg, sizeof(msg))) {
 		fprintf(stderr, "memtrack-report: %s\n", msg);
 		status = EXIT_OUTPUT;
+	} else if (report_leaked_too_much(s, &r, "memtrack-report", stderr)) {
+		status = EXIT_LEAKED;
 	}
 out:
 	memtrack_summary_free(s);

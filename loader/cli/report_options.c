@@ -17,7 +17,9 @@ const char report_options_help[] =
 	"      --top N              leaks: only the N sites with the most bytes\n"
 	"      --group-by HOW       what one site of leaks and folded stacks is:\n"
 	"                           location (each frame's function and file:line,\n"
-	"                           the default) or address (the stack as recorded)\n"
+	"                           the default) or address (the stack as recorded)\n"	"      --fail-on-leaks[=BYTES]  exit 9 if more than BYTES (default 0) are\n"
+	"                           still live at the end, counting only blocks at\n"
+	"                           least --min-age old\n"
 	"  -T, --trace              every allocation and free with its stack, as it\n"
 	"                           happens\n"
 	"  -m, --largest            the stack of each process's largest request\n"
@@ -90,6 +92,13 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 		if (strcmp(arg, "location") && strcmp(arg, "address"))
 			return invalid(err, errlen, "--group-by", arg, "location or address");
 		r->group_by_address = !strcmp(arg, "address");
+		return 1;
+	case OPT_FAIL_ON_LEAKS:
+		r->fail_on_leaks = true;
+		if (arg && cli_parse_size(arg, &n))
+			return invalid(err, errlen, "size for --fail-on-leaks", arg,
+				       "bytes, with K, M or G");
+		r->fail_leak_bytes = arg ? n : 0;
 		return 1;
 	case OPT_MIN_AGE:
 		if (report_parse_age(arg, &r->min_age_ns))
@@ -218,6 +227,27 @@ static int to_file(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		snprintf(msg, msglen, "cannot write %s: %s",
 			 strcmp(path, "-") ? path : "standard output", strerror(-err));
 	return err;
+}
+
+bool report_leaked_too_much(const struct memtrack_summary *s, const struct report_options *r,
+			    const char *tool, FILE *msg)
+{
+	unsigned long long bytes = 0, blocks = 0;
+
+	if (!r->fail_on_leaks)
+		return false;
+	if (memtrack_summary_leaked(s, r->min_age_ns, &bytes, &blocks)) {
+		fprintf(msg, "%s: out of memory counting what is still live (--fail-on-leaks)\n",
+			tool);
+		return true;
+	}
+	if (bytes <= r->fail_leak_bytes)
+		return false;
+	fprintf(msg, "%s: %llu bytes in %llu block%s still live at the end%s, more than the %llu "
+		     "--fail-on-leaks allows\n",
+		tool, bytes, blocks, blocks == 1 ? "" : "s", r->min_age_ns ? " (--min-age)" : "",
+		r->fail_leak_bytes);
+	return true;
 }
 
 int report_write(struct memtrack_summary *s, const struct report_options *r, FILE *out,

@@ -16,6 +16,8 @@
 struct report_options {
 	bool leaks, trace, largest, stats, json, no_summary, by_cgroup;
 	bool group_by_address; /* --group-by address: leaks and folded stacks by stack as recorded */
+	bool fail_on_leaks;    /* --fail-on-leaks[=BYTES]: a status of its own past fail_leak_bytes */
+	unsigned long long fail_leak_bytes;
 	unsigned long long min_age_ns, min_size, max_size; /* 0: no bound */
 	size_t top;					   /* 0: all */
 	const char *folded, *folded_alloc, *pprof;	   /* files; "-": standard output */
@@ -39,6 +41,7 @@ enum {
 	OPT_NO_SUMMARY,
 	OPT_BY_CGROUP,
 	OPT_GROUP_BY,
+	OPT_FAIL_ON_LEAKS,
 	OPT_REPORT_LAST,
 };
 
@@ -63,7 +66,8 @@ enum {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },              \
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },                  \
 	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP },                    \
-	{ "group-by", required_argument, NULL, OPT_GROUP_BY }
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },                \
+	{ "fail-on-leaks", optional_argument, NULL, OPT_FAIL_ON_LEAKS }
 
 /* The help text of those options. */
 extern const char report_options_help[];
@@ -74,6 +78,16 @@ extern const char report_options_help[];
  * (err says why).
  */
 int report_option(struct report_options *r, int c, const char *arg, char *err, size_t errlen);
+
+/* The exit status of a run that leaked more than --fail-on-leaks allows (both tools). */
+#define EXIT_LEAKED 9
+
+/*
+ * --fail-on-leaks: did more bytes stay live at the end (blocks at least
+ * --min-age old) than it allows? If so, says how many on msg, as tool.
+ */
+bool report_leaked_too_much(const struct memtrack_summary *s, const struct report_options *r,
+			    const char *tool, FILE *msg);
 
 /* "1.5s", "200ms", "30us", "10ns", "2" (seconds) as ns; -EINVAL if malformed. */
 int report_parse_age(const char *s, unsigned long long *ns);

@@ -122,3 +122,15 @@ void leaks_free(struct leaks *l)
 	free(l->v);
 	*l = (struct leaks){ 0 };
 }
+
+int memtrack_summary_leaked(const struct memtrack_summary *s, unsigned long long min_age_ns,
+			    unsigned long long *bytes, unsigned long long *blocks)
+{
+	struct leaks l = { 0 };
+	int err = leaks_collect(s, min_age_ns, &l);
+
+	*bytes = err ? 0 : l.bytes;
+	*blocks = err ? 0 : l.blocks;
+	leaks_free(&l);
+	return err;
+}

@@ -273,6 +273,57 @@ static void test_group_by_location(void **state)
 	trace_free(&tr);
 }
 
+/*
+ * --fail-on-leaks gates a CI job: exit 9 when more bytes than it allows
+ * are live at the end (leak_sites keeps 5820), live and from the trace;
+ * blocks younger than --min-age do not count; the command's own failure
+ * comes first.
+ */
+static void test_fail_on_leaks(void **state)
+{
+	static const struct {
+		const char *bound, *min_age;
+		int status;
+	} cases[] = {
+		{ "--fail-on-leaks", NULL, 9 },	      { "--fail-on-leaks=5K", NULL, 9 },
+		{ "--fail-on-leaks=5820", NULL, 0 }, { "--fail-on-leaks", "1h", 0 },
+	};
+	char script[256];
+	const char *failing[] = { build_path("memtrack-load"), "--fail-on-leaks", "--", "/bin/sh",
+				  "-c", script, NULL };
+	struct output o;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *opts[] = { "--no-summary", cases[i].bound,
+				       cases[i].min_age ? "--min-age" : NULL, cases[i].min_age,
+				       NULL };
+
+		const char *cmd[] = { build_path("tests/fixtures/leak_sites"), NULL };
+
+		trace_run(&tr, opts, cmd);
+		if (tr.status != cases[i].status)
+			fail_msg("memtrack-load %s: status %d, not %d:\n%s", cases[i].bound,
+				 tr.status, cases[i].status, tr.err);
+		if (cases[i].status)
+			assert_non_null(strstr(tr.err, "memtrack-load: 5820 bytes in 7 blocks still "
+							"live at the end, more than the"));
+		report(&o, tr.out_path, opts);
+		if (o.status != cases[i].status)
+			fail_msg("memtrack-report %s: status %d, not %d:\n%s", cases[i].bound,
+				 o.status, cases[i].status, o.err);
+		output_free(&o);
+		trace_free(&tr);
+	}
+	/* it leaks, and fails on its own: its status is the one that counts */
+	snprintf(script, sizeof(script), "%s; exit 3", build_path("tests/fixtures/leaky"));
+	run_io(failing, NULL, "", 0, &o);
+	assert_int_equal(o.status, 3);
+	output_free(&o);
+}
+
 /* The per-process summary, as JSON, from the trace: exact totals. */
 static void test_summary_json(void **state)
 {
@@ -932,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_leaks_from_trace),
 		cmocka_unit_test(test_summary_json),
 		cmocka_unit_test(test_group_by_location),
+		cmocka_unit_test(test_fail_on_leaks),
 		cmocka_unit_test(test_folded_totals),
 		cmocka_unit_test(test_pprof_totals),
 		cmocka_unit_test(test_largest_stats_and_trace),
