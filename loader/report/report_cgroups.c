@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "cgroup_mount.h"
 #include "grow_array.h"
 #include "json_put.h"
 #include "report_cgroups.h"
@@ -24,20 +25,16 @@ struct group {
 	char *path; /* relative to the cgroup2 mount; NULL if not found */
 };
 
-/* Where cgroup v2 is mounted ("" if nowhere). */
+/* Where cgroup v2 is mounted ("" if nowhere, or if the mount table cannot be read). */
 static void cgroup2_mount(char *dir, size_t size)
 {
-	char line[1024], mnt[512], type[64];
 	FILE *f = fopen("/proc/self/mounts", "re");
 
 	dir[0] = '\0';
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %511s %63s", mnt, type) == 2 && strcmp(type, "cgroup2") == 0) {
-			snprintf(dir, size, "%s", mnt);
-			break;
-		}
-	if (f)
-		fclose(f);
+	if (!f)
+		return;
+	(void)cgroup2_mount_parse(f, dir, size);
+	fclose(f);
 }
 
 /* nftw has no context pointer: the walk's state, for one walk at a time. */
