@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ struct group {
 	char *path; /* relative to the cgroup2 mount; NULL if not found */
 };
 
-/* Where cgroup v2 is mounted ("" if nowhere, or if the mount table cannot be read). */
+/* Where cgroup v2 is mounted: "" if nowhere, or if the mount table cannot be read. */
 static void cgroup2_mount(char *dir, size_t size)
 {
 	FILE *f = fopen("/proc/self/mounts", "re");
@@ -33,6 +34,7 @@ static void cgroup2_mount(char *dir, size_t size)
 	dir[0] = '\0';
 	if (!f)
 		return;
+	/* on any error dir is "": the groups are then named by their ids */
 	(void)cgroup2_mount_parse(f, dir, size);
 	fclose(f);
 }
@@ -61,7 +63,7 @@ static int name_group(const char *path, const struct stat *st, int type, struct 
 
 static void name_groups(struct group *v, size_t n)
 {
-	char root[512];
+	char root[PATH_MAX];
 
 	cgroup2_mount(root, sizeof(root));
 	if (!root[0])
