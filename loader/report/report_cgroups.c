@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "cgroup_mount.h"
 #include "grow_array.h"
 #include "json_put.h"
 #include "report_cgroups.h"
@@ -24,20 +26,17 @@ struct group {
 	char *path; /* relative to the cgroup2 mount; NULL if not found */
 };
 
-/* Where cgroup v2 is mounted ("" if nowhere). */
+/* Where cgroup v2 is mounted: "" if nowhere, or if the mount table cannot be read. */
 static void cgroup2_mount(char *dir, size_t size)
 {
-	char line[1024], mnt[512], type[64];
 	FILE *f = fopen("/proc/self/mounts", "re");
 
 	dir[0] = '\0';
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %511s %63s", mnt, type) == 2 && strcmp(type, "cgroup2") == 0) {
-			snprintf(dir, size, "%s", mnt);
-			break;
-		}
-	if (f)
-		fclose(f);
+	if (!f)
+		return;
+	/* on any error dir is "": the groups are then named by their ids */
+	(void)cgroup2_mount_parse(f, dir, size);
+	fclose(f);
 }
 
 /* nftw has no context pointer: the walk's state, for one walk at a time. */
@@ -64,7 +63,7 @@ static int name_group(const char *path, const struct stat *st, int type, struct 
 
 static void name_groups(struct group *v, size_t n)
 {
-	char root[512];
+	char root[PATH_MAX];
 
 	cgroup2_mount(root, sizeof(root));
 	if (!root[0])

@@ -17,7 +17,7 @@
 /*
  * The sanitizer build's pass (make SANITIZE=1) builds no fuzzers: they
  * carry ASan and UBSan already, and the plain pass runs them. One test
- * says so, not nine.
+ * says so, not eleven.
  */
 static void fuzzers_run_in_the_plain_build(void **state)
 {
@@ -131,6 +131,8 @@ static void fuzz(void **state)
 static const struct harness trace_reader = { "trace_reader", 60000 };
 static const struct harness proc_maps = { "proc_maps", 120000 };
 static const struct harness proc_status = { "proc_status", 300000 };
+static const struct harness cgroup_mount = { "cgroup_mount", 240000 };
+static const struct harness command_path = { "command_path", 800000 };
 static const struct harness elf_symbols = { "elf_symbols", 60000 };
 static const struct harness usdt_notes = { "usdt_notes", 150000 };
 static const struct harness usdt_spec = { "usdt_spec", 800000 };
@@ -141,9 +143,10 @@ static const struct harness probe_site = { "probe_site", 250000 };
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		HARNESS(trace_reader), HARNESS(proc_maps),  HARNESS(proc_status),
-		HARNESS(elf_symbols),  HARNESS(usdt_notes), HARNESS(usdt_spec),
-		HARNESS(cfi_table),    HARNESS(options),    HARNESS(probe_site),
+		HARNESS(trace_reader), HARNESS(proc_maps),    HARNESS(proc_status),
+		HARNESS(cgroup_mount), HARNESS(command_path), HARNESS(elf_symbols),
+		HARNESS(usdt_notes),   HARNESS(usdt_spec),    HARNESS(cfi_table),
+		HARNESS(options),      HARNESS(probe_site),
 	};
 
 	return cmocka_run_group_tests_name("fuzz", tests, NULL, NULL);
