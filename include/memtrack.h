@@ -627,6 +627,17 @@ int memtrack_summary_leaked(const struct memtrack_summary *s, unsigned long long
 			    unsigned long long *bytes, unsigned long long *blocks);
 
 /*
+ * Two runs compared, location by location (each frame's function and
+ * file:line: return addresses move between builds): bytes and calls
+ * allocated, and bytes and blocks live at the end, in base and in now,
+ * the biggest change first (opts: top, json; group_by_address does not
+ * apply). Only locations that changed are listed, after the totals.
+ * 0, or a negative errno.
+ */
+int memtrack_report_diff(struct memtrack_summary *base, struct memtrack_summary *now,
+			 const struct memtrack_report_opts *opts, FILE *out);
+
+/*
  * -T: each allocation and free as it comes, to out: a line, then its
  * stack (opts->json: its JSONL record with a "stack" of named frames).
  * Stacks are named with what names has been fed: put the printer after

@@ -28,6 +28,7 @@ enum {
 
 static const char usage_text[] =
 	"Usage: memtrack-report [OPTIONS] TRACE.jsonl\n"
+	"       memtrack-report --diff BASE.jsonl [--json] [--top N] TRACE.jsonl\n"
 	"\n"
 	"Read a trace written by memtrack-load -o ('-': standard input) and print\n"
 	"its reports: the per-process summary, and those asked for below. Stacks\n"
@@ -35,6 +36,10 @@ static const char usage_text[] =
 	"build-id; separate debug files under /usr/lib/debug/.build-id.\n"
 	"\n"
 	"%s"
+	"      --diff BASE          compare the trace with the run in BASE, by\n"
+	"                           location: bytes and calls allocated, bytes live\n"
+	"                           at the end, the biggest change first (alone, or\n"
+	"                           with --json, --top, sizes and --report-file)\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
 	"\n"
@@ -45,17 +50,31 @@ static const char usage_text[] =
 	"  memtrack-report --leaks trace.jsonl\n"
 	"  memtrack-report --folded - trace.jsonl | flamegraph.pl > live.svg\n"
 	"  memtrack-report --pprof heap.pb.gz trace.jsonl && go tool pprof heap.pb.gz\n"
-	"  memtrack-report --json -s trace.jsonl | jq .drops\n";
+	"  memtrack-report --json -s trace.jsonl | jq .drops\n"
+	"  memtrack-report --diff before.jsonl after.jsonl    # what a change costs\n";
+
+enum { OPT_DIFF = OPT_REPORT_LAST };
 
 static const struct option long_options[] = {
 	REPORT_LONG_OPTIONS,
+	{ "diff", required_argument, NULL, OPT_DIFF },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* --diff prints the comparison alone: the other reports are a run's, not two runs'. */
+static const char *not_with_diff(const struct report_options *r)
+{
+	return r->leaks ? "--leaks" : r->trace ? "-T" : r->largest ? "-m" : r->stats ? "-s"
+	       : r->folded ? "--folded" : r->folded_alloc ? "--folded-alloc"
+	       : r->pprof ? "--pprof" : r->by_cgroup ? "--by-cgroup"
+	       : r->fail_on_leaks ? "--fail-on-leaks" : NULL;
+}
+
 /* Returns -1 to go on, else the exit status. */
-static int parse(int argc, char **argv, struct report_options *r, const char **trace)
+static int parse(int argc, char **argv, struct report_options *r, const char **trace,
+		 const char **base)
 {
 	char err[256];
 	int c;
@@ -72,6 +91,9 @@ static int parse(int argc, char **argv, struct report_options *r, const char **t
 			return EXIT_USAGE;
 		}
 		switch (c) {
+		case OPT_DIFF:
+			*base = optarg;
+			continue;
 		case 'h':
 			printf(usage_text, report_options_help);
 			return 0;
@@ -94,6 +116,12 @@ static int parse(int argc, char **argv, struct report_options *r, const char **t
 		return EXIT_USAGE;
 	}
 	*trace = argv[optind];
+	if (*base && not_with_diff(r)) {
+		fprintf(stderr, "memtrack-report: --diff prints the comparison alone, not %s (run "
+				"that report on its own)\n",
+			not_with_diff(r));
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 
@@ -137,16 +165,33 @@ static int read_trace(struct memtrack_summary *s, const struct report_options *r
 	return status;
 }
 
+/* --diff: the trace against the base run; the exit status. */
+static int report_diff(struct memtrack_summary *base, struct memtrack_summary *s,
+		       const struct report_options *r, FILE *out)
+{
+	const struct memtrack_report_opts o = { .sz = sizeof(o), .top = r->top, .json = r->json };
+	int err = memtrack_report_diff(base, s, &o, out);
+
+	errno = 0;
+	if (!err && (fflush(out) || ferror(out)))
+		err = errno ? -errno : -EIO;
+	if (!err)
+		return 0;
+	fprintf(stderr, "memtrack-report: cannot write the comparison: %s\n", strerror(-err));
+	return err == -ENOMEM ? EXIT_RUNTIME : EXIT_OUTPUT;
+}
+
 int main(int argc, char **argv)
 {
 	struct memtrack_error err = { 0 };
 	struct memtrack_summary *s = NULL;
 	struct report_options r;
-	const char *trace = NULL;
+	const char *trace = NULL, *base = NULL;
+	struct memtrack_summary *base_run = NULL;
 	struct report_file rf = { .o.fd = -1 };
 	FILE *out = stdout;
 	char msg[512];
-	int closed, status = parse(argc, argv, &r, &trace);
+	int closed, status = parse(argc, argv, &r, &trace, &base);
 
 	if (status >= 0)
 		return status;
@@ -170,7 +215,16 @@ int main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	if (read_trace(s, &r, out, trace, &err)) {
+	if (base) {
+		base_run = memtrack_summary_new();
+		if (!base_run || report_setup(base_run, &r)) {
+			fprintf(stderr, "memtrack-report: out of memory\n");
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	if ((base_run && read_trace(base_run, &r, out, base, &err)) ||
+	    read_trace(s, &r, out, trace, &err)) {
 		fprintf(stderr, "memtrack-report: %s\n", err.msg[0] ? err.msg : "cannot read the trace");
 		status = err.kind == MEMTRACK_ERR_OUTPUT    ? EXIT_OUTPUT
 			 : err.kind == MEMTRACK_ERR_RUNTIME ? EXIT_RUNTIME
@@ -178,6 +232,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	status = 0;
+	if (base_run) {
+		status = report_diff(base_run, s, &r, out);
+		goto out;
+	}
 	if (report_write(s, &r, out, msg, sizeof(msg))) {
 		fprintf(stderr, "memtrack-report: %s\n", msg);
 		status = EXIT_OUTPUT;
@@ -185,6 +243,7 @@ int main(int argc, char **argv)
 		status = EXIT_LEAKED;
 	}
 out:
+	memtrack_summary_free(base_run);
 	memtrack_summary_free(s);
 	/* the --report-file takes its path's place only if all went well */
 	closed = report_file_close(&rf, status ? -ECANCELED : 0);

@@ -76,4 +76,27 @@ static inline int json_emit(struct json_object *doc, int err, FILE *out)
 	return err;
 }
 
+/* A report's document: {"report": name, ...}; NULL without memory. */
+static inline struct json_object *json_new_report(const char *name)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o && json_put_str(o, "report", name)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Hang the list of a report on its document, then emit it; both are freed. */
+static inline int json_emit_list(struct json_object *doc, const char *key,
+				 struct json_object *list, int err, FILE *out)
+{
+	if (err)
+		json_object_put(list);
+	else
+		err = json_put(doc, key, list);
+	return json_emit(doc, err, out);
+}
+
 #endif /* MEMTRACK_JSON_PUT_H */

@@ -194,27 +194,6 @@ static struct json_object *named_counts(const unsigned long long *v, unsigned in
 	return o;
 }
 
-/* Hang the list of a report on its document, then emit it; both are freed. */
-static int emit_list(struct json_object *doc, const char *key, struct json_object *list, int err,
-		     FILE *out)
-{
-	if (err)
-		json_object_put(list);
-	else
-		err = json_put(doc, key, list);
-	return json_emit(doc, err, out);
-}
-
-static struct json_object *new_report(const char *name)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (o && json_put_str(o, "report", name)) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
 
 static int proc_json(const struct memtrack_summary *s, const struct proc_entry *e,
 		     struct json_object *o)
@@ -263,7 +242,7 @@ static int counters_json(const struct memtrack_counters *c, struct json_object *
 
 static int summary_json(const struct memtrack_summary *s, FILE *out)
 {
-	struct json_object *doc = new_report("summary"), *procs = json_object_new_array();
+	struct json_object *doc = json_new_report("summary"), *procs = json_object_new_array();
 	int err = doc && procs ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !err && i < s->nprocs; i++) {
@@ -274,7 +253,7 @@ static int summary_json(const struct memtrack_summary *s, FILE *out)
 	}
 	if (!err && s->have_counters)
 		err = counters_json(&s->counters, doc);
-	return emit_list(doc, "processes", procs, err, out);
+	return json_emit_list(doc, "processes", procs, err, out);
 }
 
 /* ---- leaks ---- */
@@ -319,7 +298,7 @@ static int leaks_text(struct memtrack_summary *s, const struct leaks *l, size_t 
 static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t shown,
 		      bool by_address, FILE *out)
 {
-	struct json_object *doc = new_report("leaks"), *list = json_object_new_array();
+	struct json_object *doc = json_new_report("leaks"), *list = json_object_new_array();
 	int err = doc && list ? 0 : -ENOMEM;
 
 	err = err ?: json_put_u64(doc, "bytes", l->bytes);
@@ -344,7 +323,7 @@ static int leaks_json(struct memtrack_summary *s, const struct leaks *l, size_t 
 		err = err ?: json_put(o, "stack", report_stack_json(s, st->pid, k->stack_id, k->first_time));
 		err = err ? (json_object_put(o), err) : json_push(list, o);
 	}
-	return emit_list(doc, "leaks", list, err, out);
+	return json_emit_list(doc, "leaks", list, err, out);
 }
 
 static int report_leaks(struct memtrack_summary *s, const struct memtrack_report_opts *o,
@@ -374,7 +353,7 @@ static int report_largest(struct memtrack_summary *s, const struct memtrack_repo
 	int err = 0;
 
 	if (o->json) {
-		doc = new_report("largest");
+		doc = json_new_report("largest");
 		list = json_object_new_array();
 		if (!doc || !list)
 			err = -ENOMEM;
@@ -408,7 +387,7 @@ static int report_largest(struct memtrack_summary *s, const struct memtrack_repo
 	}
 	if (!o->json)
 		return err;
-	return emit_list(doc, "largest", list, err, out);
+	return json_emit_list(doc, "largest", list, err, out);
 }
 
 /* ---- statistics ---- */
@@ -464,7 +443,7 @@ static int stats_json(const struct memtrack_summary *s, const unsigned long long
 		      FILE *out)
 {
 	const struct memtrack_counters *c = &s->counters;
-	struct json_object *doc = new_report("stats");
+	struct json_object *doc = json_new_report("stats");
 	int err = doc ? 0 : -ENOMEM;
 
 	err = err ?: json_put(doc, "calls", named_counts(calls, MT_FN_MAX, memtrack_func_name));

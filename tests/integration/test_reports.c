@@ -324,6 +324,74 @@ static void test_fail_on_leaks(void **state)
 	output_free(&o);
 }
 
+/*
+ * --diff: two runs of one program, keeping 2 and then 5 blocks from one
+ * line, differ at that location only (their addresses differ all over);
+ * the changes of a run against itself are none. It prints the
+ * comparison alone.
+ */
+static void test_diff(void **state)
+{
+	const char *two[] = { build_path("tests/fixtures/keep_n"), "2", NULL };
+	const char *five[] = { build_path("tests/fixtures/keep_n"), "5", NULL };
+	const char *as_json[] = { "--json", "--diff", NULL, NULL };
+	struct json_object *doc, *changes, *change, *stack, *total;
+	struct trace base, now;
+	struct output o;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_run(&base, NULL, two);
+	trace_run(&now, NULL, five);
+	assert_int_equal(base.status, 0);
+	assert_int_equal(now.status, 0);
+	as_json[2] = base.out_path;
+	doc = report_json(now.out_path, as_json, "diff");
+	assert_true(json_object_object_get_ex(doc, "total", &total));
+	assert_int_equal(jint(json_object_object_get(total, "alloc_bytes"), "change"), 300);
+	assert_int_equal(jint(json_object_object_get(total, "live_blocks"), "base"), 2);
+	assert_int_equal(jint(json_object_object_get(total, "live_blocks"), "new"), 5);
+	assert_true(json_object_object_get_ex(doc, "changes", &changes));
+	if (json_object_array_length(changes) != 1)
+		fail_msg("%zu locations changed, not 1: %s", json_object_array_length(changes),
+			 json_object_to_json_string(changes));
+	change = json_object_array_get_idx(changes, 0);
+	assert_int_equal(jint(json_object_object_get(change, "calls"), "change"), 3);
+	assert_int_equal(jint(json_object_object_get(change, "live_bytes"), "change"), 300);
+	assert_true(json_object_object_get_ex(change, "stack", &stack));
+	assert_string_equal(jstr(json_object_array_get_idx(stack, 0), "function"), "main");
+	assert_non_null(strstr(jstr(json_object_array_get_idx(stack, 0), "file"), "keep_n.c"));
+	json_object_put(doc);
+
+	as_json[2] = now.out_path; /* against itself */
+	doc = report_json(now.out_path, as_json, "diff");
+	assert_true(json_object_object_get_ex(doc, "changes", &changes));
+	assert_int_equal(json_object_array_length(changes), 0);
+	json_object_put(doc);
+	{
+		const char *text[] = { "--diff", base.out_path, NULL };
+		const char *refused[] = { "--diff", base.out_path, "--leaks", NULL };
+		const char *missing[] = { "--diff", "/nonexistent/base.jsonl", NULL };
+
+		report(&o, now.out_path, text);
+		assert_int_equal(o.status, 0);
+		assert_non_null(strstr(o.out, "+300 bytes allocated (200 -> 500), +3 calls (2 -> 5), "
+					      "+300 bytes live at the end (200 -> 500)"));
+		assert_non_null(strstr(o.out, "; 1 location changed\n"));
+		output_free(&o);
+		report(&o, now.out_path, refused);
+		assert_int_equal(o.status, 2);
+		assert_non_null(strstr(o.err, "--diff prints the comparison alone, not --leaks"));
+		output_free(&o);
+		report(&o, now.out_path, missing);
+		assert_int_equal(o.status, 8);
+		assert_non_null(strstr(o.err, "/nonexistent/base.jsonl"));
+		output_free(&o);
+	}
+	trace_free(&base);
+	trace_free(&now);
+}
+
 /* The per-process summary, as JSON, from the trace: exact totals. */
 static void test_summary_json(void **state)
 {
@@ -984,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_summary_json),
 		cmocka_unit_test(test_group_by_location),
 		cmocka_unit_test(test_fail_on_leaks),
+		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_folded_totals),
 		cmocka_unit_test(test_pprof_totals),
 		cmocka_unit_test(test_largest_stats_and_trace),
