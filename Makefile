@@ -75,7 +75,8 @@ ROLE_INCLUDES_cli := -Iloader/cli
 ALL_ROLE_INCLUDES := $(foreach r,$(ROLES),-Iloader/$(r)) -I$(BUILD) -I$(BUILD)/proto
 
 LIB_SRCS := $(foreach r,$(ROLES),$(wildcard loader/$(r)/*.c))
-CLI_SRCS := loader/cli/memtrack-load.c loader/cli/cli_options.c loader/cli/report_options.c
+CLI_SRCS := loader/cli/memtrack-load.c loader/cli/cli_options.c loader/cli/report_options.c \
+	loader/cli/status_line.c
 # pprof's profile.proto, compiled by protoc-c into $(BUILD)/proto/
 PROTO_C := $(BUILD)/proto/profile.pb-c.c
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/proto/profile.pb-c.o

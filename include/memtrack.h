@@ -266,6 +266,13 @@ struct memtrack_trace_handler {
 	int (*on_block)(void *ctx, pid_t pid, unsigned long long addr, const struct mt_block *b);
 	/* what the trace is of: first, before any other record (a trace read back may have none) */
 	int (*on_header)(void *ctx, const struct memtrack_header *h);
+	/*
+	 * Report-only runs: the on_totals, on_site and on_block calls that
+	 * follow, read at timestamp, replace all those before (a snapshot, by
+	 * memtrack_snapshot() or memtrack_finish()): a handler that adds them
+	 * up starts over.
+	 */
+	int (*on_snapshot)(void *ctx, unsigned long long timestamp);
 };
 
 /*
@@ -360,6 +367,17 @@ int memtrack_drain(struct memtrack *t);
  * counters to on_stats. Once, when tracing is over. 0 or a negative errno.
  */
 int memtrack_finish(struct memtrack *t);
+
+/*
+ * While tracing, from the thread that polls: bring the handler up to now.
+ * A report-only run hands it what the kernel holds (on_snapshot, then the
+ * totals, and unless MEMTRACK_SNAPSHOT_TOTALS the sites and live blocks,
+ * as memtrack_finish() does at the end); a streaming run's handler has it
+ * all already. For reports at intervals (memtrack-load --interval).
+ * 0, or a negative errno.
+ */
+#define MEMTRACK_SNAPSHOT_TOTALS 1u /* per-process totals only: cheap, for a status line */
+int memtrack_snapshot(struct memtrack *t, unsigned int flags);
 
 /*
  * Poll in a background thread until memtrack_stop() or memtrack_close().

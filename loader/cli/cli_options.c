@@ -30,7 +30,11 @@ static const char usage_text[] =
 	"  -o, --output FILE        write every event as JSONL to FILE ('-': stdout,\n"
 	"                           and the command's own stdout goes to stderr)\n"
 	"  -p, --pid PID            trace a running process; repeat for several\n"
-	"  -d, --duration SEC       stop tracing after SEC seconds (fractions allowed)\n"
+	"  -d, --duration SEC       stop tracing after SEC seconds (fractions allowed)\n"	"      --interval TIME      print the reports every TIME (10s, 1m) while tracing,\n"
+	"                           each under a heading with the time; SIGUSR1 prints\n"
+	"                           them at once, --interval or not\n"
+	"  -q, --quiet              no live status line (shown on a terminal: calls/s,\n"
+	"                           processes, what is live, drops)\n"
 	"      --cgroup PATH        trace every process of a cgroup (a v2 directory, and\n"
 	"                           those under it), including ones started later\n"
 	"  -a, --all                trace every process of the system\n"
@@ -105,6 +109,7 @@ enum {
 	OPT_MAX_LIVE,
 	OPT_SYSTEM_PROBES,
 	OPT_UNWIND,
+	OPT_INTERVAL,
 };
 
 #define DEFAULT_STACK_DEPTH 64
@@ -113,6 +118,8 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
 	{ "lib", required_argument, NULL, 'l' },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
@@ -245,7 +252,7 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 	 */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:p:d:l:avhV" REPORT_SHORT_OPTIONS, long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:p:d:l:aqvhV" REPORT_SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (report_option(&o->report, c, optarg, err, errlen)) {
 		case 1:
 			continue;
@@ -267,6 +274,16 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 				return usage_error(err, errlen,
 						   "invalid duration '%s' (seconds, more than 0)",
 						   optarg);
+			break;
+		case OPT_INTERVAL:
+			if (report_parse_age(optarg, &o->interval_ns) || o->interval_ns < 1000000)
+				return usage_error(err, errlen,
+						   "invalid interval '%s' (such as 10s or 1m; at "
+						   "least 1ms)",
+						   optarg);
+			break;
+		case 'q':
+			o->quiet = true;
 			break;
 		case OPT_NO_CHILDREN:
 			o->no_children = true;

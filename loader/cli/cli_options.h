@@ -16,6 +16,8 @@ struct cli_options {
 	const char **libs;    /* -l PATH..., NULL-terminated */
 	size_t nlibs;
 	double duration;      /* -d SEC; 0: until the traced processes exit */
+	unsigned long long interval_ns; /* --interval: reports every so often; 0: at the end only */
+	bool quiet;	      /* -q: no live status line on a terminal */
 	bool no_children;
 	bool system_probes; /* --system-probes: probes in every process, not in traced ones only */
 	bool strict;

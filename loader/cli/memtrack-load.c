@@ -21,6 +21,7 @@
 #include "cli_options.h"
 #include "memtrack.h"
 #include "report_options.h"
+#include "status_line.h"
 
 /* Exit statuses (README, memtrack-load(1)). */
 enum {
@@ -40,10 +41,18 @@ enum {
 #define SIGNAL_GRACE_MS 1000
 
 static volatile sig_atomic_t stop_signal;
+/* SIGUSR1: print the reports now (memleak's and massif's habit of snapshots on demand) */
+static volatile sig_atomic_t snapshot_asked;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_snapshot_signal(int sig)
+{
+	(void)sig;
+	snapshot_asked = 1;
 }
 
 /*
@@ -63,6 +72,8 @@ static void install_signal_handlers(void)
 		/* SIGPIPE: a closed stdout reader makes write() fail with EPIPE instead. */
 		sigaction(sigs[i], &sa, NULL);
 	}
+	sa.sa_handler = on_snapshot_signal;
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 /*
@@ -84,7 +95,12 @@ struct run {
 	int write_error;  /* negative errno from writing the JSONL */
 	bool out_of_memory;
 	bool report_error; /* -T, or the reports, could not be written */
+	unsigned long long interval_ns; /* --interval; 0: reports at the end only */
+	struct status_line status;
 };
+
+/* The status line, for the log callback: it takes the line off before a message. */
+static struct status_line *shown_status;
 
 /* Make the tee; -ENOMEM. */
 static int run_outputs(struct run *r)
@@ -126,6 +142,8 @@ static void run_errors(struct run *r)
 static void on_log(void *ctx, enum memtrack_log_level level, const char *msg)
 {
 	(void)ctx;
+	if (shown_status)
+		status_line_clear(shown_status);
 	fprintf(stderr, "memtrack-load: %s%s\n", level == MEMTRACK_LOG_WARN ? "warning: " : "",
 		msg);
 }
@@ -254,13 +272,64 @@ static bool poll_round(struct memtrack *t, struct run *r, struct child *c)
 }
 
 /*
+ * --interval and SIGUSR1: the reports now, what is live since tracing
+ * began, under a heading that says when (a JSON document of its own with
+ * --json). The files (--folded, --pprof) are written at the end only.
+ */
+static void report_now(struct memtrack *t, struct run *r, unsigned long long started)
+{
+	unsigned long long elapsed = now_ns() - started;
+	time_t now = time(NULL);
+	char msg[512], when[32] = "?";
+	struct tm tm;
+
+	status_line_clear(&r->status);
+	if (memtrack_snapshot(t, 0) < 0) {
+		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
+		return;
+	}
+	run_errors(r);
+	if (r->rep->json) {
+		if (gmtime_r(&now, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(r->report_out, "{\"report\":\"snapshot\",\"time\":\"%s\",\"elapsed_ns\":%llu}\n",
+			when, elapsed);
+	} else {
+		if (localtime_r(&now, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		fprintf(r->report_out, "memtrack: --- %s, %.1fs of tracing ---\n", when,
+			(double)elapsed / 1e9);
+	}
+	if (report_write(r->summary, r->rep, r->report_out, false, msg, sizeof(msg))) {
+		fprintf(stderr, "memtrack-load: %s\n", msg);
+		r->report_error = true;
+	}
+	fflush(r->report_out);
+}
+
+/* The live status line, about once a second (report-only runs: the kernel's totals). */
+static void status_now(struct memtrack *t, struct run *r, unsigned long long now)
+{
+	struct memtrack_counters c;
+	unsigned long long dropped = 0;
+
+	if (!status_line_due(&r->status, now) || memtrack_snapshot(t, MEMTRACK_SNAPSHOT_TOTALS) < 0)
+		return;
+	if (memtrack_read_counters(t, &c) == 0)
+		for (unsigned i = 0; i < MT_DROP_MAX; i++)
+			dropped += c.drops[i];
+	status_line_draw(&r->status, r->summary, dropped, now);
+}
+
+/*
  * Poll until every traced process has exited (unless tracing a scope, which
- * may start more), the duration is over, a signal, or an error.
+ * may start more), the duration is over, a signal, or an error; with
+ * --interval and on SIGUSR1, print the reports on the way.
  */
 static void trace_loop(struct memtrack *t, struct run *r, struct child *c, double duration,
 		       bool scope)
 {
-	unsigned long long start = now_ns(), deadline = 0;
+	unsigned long long start = now_ns(), deadline = 0, next_report = start + r->interval_ns;
 
 	/* -d 1e300: past what a 64-bit count of nanoseconds holds is forever */
 	if (duration > 0)
@@ -269,11 +338,24 @@ static void trace_loop(struct memtrack *t, struct run *r, struct child *c, doubl
 				   : ULLONG_MAX;
 
 	while (!stop_signal && poll_round(t, r, c)) {
+		unsigned long long now = now_ns();
+
+		if (snapshot_asked || (r->interval_ns && now >= next_report)) {
+			snapshot_asked = 0;
+			report_now(t, r, start);
+			/* the next one an interval after this one's time: no catching up in bursts */
+			while (r->interval_ns && next_report <= now)
+				next_report += r->interval_ns;
+		}
+		status_now(t, r, now);
 		if (!scope && memtrack_tracked_count(t) == 0)
-			return; /* a cgroup or the system may have processes again */
-		if (deadline && now_ns() >= deadline)
-			return;
+			break; /* a cgroup or the system may have processes again */
+		if (deadline && now >= deadline)
+			break;
 	}
+	status_line_clear(&r->status);
+	if (!stop_signal)
+		return;
 	/* Ctrl-C reaches the command too: keep tracing while it finishes, for a moment. */
 	if (c->pid > 0 && stop_signal && stop_signal != SIGPIPE) {
 		unsigned long long end = now_ns() + SIGNAL_GRACE_MS * 1000000ull;
@@ -305,7 +387,7 @@ static unsigned long long report(struct memtrack *t, struct run *r)
 	r->out = NULL;
 	if (memtrack_read_counters(t, &counters))
 		fprintf(stderr, "memtrack-load: %s\n", memtrack_last_error(t)->msg);
-	if (report_write(r->summary, r->rep, r->report_out, msg, sizeof(msg))) {
+	if (report_write(r->summary, r->rep, r->report_out, true, msg, sizeof(msg))) {
 		fprintf(stderr, "memtrack-load: %s\n", msg);
 		r->report_error = true;
 	}
@@ -416,6 +498,10 @@ int main(int argc, char **argv)
 	status = open_report_outputs(&o.report, &r);
 	if (status)
 		goto out;
+	r.interval_ns = o.interval_ns;
+	/* on a terminal; not beside -T's events on the same stream */
+	status_line_init(&r.status, o.quiet || (o.report.trace && r.report_out == stderr));
+	shown_status = &r.status;
 	r.summary = memtrack_summary_new();
 	if (!r.summary || report_setup(r.summary, &o.report) || run_outputs(&r)) {
 		fprintf(stderr, "memtrack-load: out of memory\n");

@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 		status = report_diff(base_run, s, &r, out);
 		goto out;
 	}
-	if (report_write(s, &r, out, msg, sizeof(msg))) {
+	if (report_write(s, &r, out, true, msg, sizeof(msg))) {
 		fprintf(stderr, "memtrack-report: %s\n", msg);
 		status = EXIT_OUTPUT;
 	} else if (report_leaked_too_much(s, &r, "memtrack-report", stderr)) {

@@ -251,7 +251,7 @@ bool report_leaked_too_much(const struct memtrack_summary *s, const struct repor
 }
 
 int report_write(struct memtrack_summary *s, const struct report_options *r, FILE *out,
-		 char *msg, size_t msglen)
+		 bool files, char *msg, size_t msglen)
 {
 	const struct memtrack_report_opts o = {
 		.sz = sizeof(o),
@@ -279,6 +279,8 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 		if (err)
 			snprintf(msg, msglen, "cannot write the reports: %s", strerror(-err));
 	}
+	if (!files)
+		return err;
 	if (!err && r->folded)
 		err = to_file(s, MEMTRACK_REPORT_FOLDED_LIVE, &o, r->folded, msg, msglen);
 	if (!err && r->folded_alloc)

@@ -111,11 +111,11 @@ int report_file_open(const char *path, struct report_file *rf, struct memtrack_e
 int report_file_close(struct report_file *rf, int failed);
 
 /*
- * The reports asked for, to out (summary, stats, largest, leaks), and the
- * folded and pprof files. On failure, msg names what failed; returns
+ * The reports asked for, to out (summary, stats, largest, leaks), and with
+ * files the folded and pprof files. On failure, msg names what failed; returns
  * -errno (-EIO etc. for an output that cannot be written).
  */
 int report_write(struct memtrack_summary *s, const struct report_options *r, FILE *out,
-		 char *msg, size_t msglen);
+		 bool files, char *msg, size_t msglen);
 
 #endif /* MEMTRACK_REPORT_OPTIONS_H */

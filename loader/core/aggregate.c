@@ -156,18 +156,26 @@ static int push_block(const struct push *p, const void *key, const void *value)
 	return err ?: h->on_block ? h->on_block(h->ctx, (pid_t)k->pid, k->addr, b) : 0;
 }
 
-int aggregate_push(struct memtrack *t)
+int aggregate_push(struct memtrack *t, bool totals_only)
 {
 	struct memtrack_bpf *skel = t->skel;
+	const struct memtrack_trace_handler *h = &t->handler;
 	struct push p = { t, 0 };
 	struct timespec now;
-	int err;
+	int err = 0;
 
 	/* blocks of a process still running are aged against now */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	p.read_at = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	if (h->on_snapshot)
+		err = h->on_snapshot(h->ctx, p.read_at);
+	if (err)
+		return tracker_fail(t, MEMTRACK_ERR_RUNTIME, err, "the handler failed: %s",
+				    strerror(-err));
 	/* totals first: they make the entries; then sites, so blocks find theirs */
 	err = map_each(&p, skel->maps.proc_totals, push_totals);
+	if (totals_only)
+		return err;
 	err = err ?: map_each(&p, skel->maps.sites, push_site);
 	return err ?: map_each(&p, skel->maps.live_blocks, push_block);
 }

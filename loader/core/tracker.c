@@ -555,7 +555,7 @@ int memtrack_finish(struct memtrack *t)
 	err = memtrack_stop(t);
 	err = err < 0 ? err : memtrack_drain(t);
 	if (err >= 0 && t->skel->rodata->aggregate)
-		err = aggregate_push(t);
+		err = aggregate_push(t, false);
 	if (t->unwind.on)
 		tracker_log(t, MEMTRACK_LOG_INFO, "unwind tables: %zu rows of %zu (%zu objects)",
 			    t->unwind.used, t->unwind.cap, t->unwind.nobjects);
@@ -571,6 +571,17 @@ int memtrack_finish(struct memtrack *t)
 					   strerror(-e));
 	}
 	return err < 0 ? err : stats_err;
+}
+
+int memtrack_snapshot(struct memtrack *t, unsigned int flags)
+{
+	if (!t->push || t->finished || (flags & ~MEMTRACK_SNAPSHOT_TOTALS))
+		return tracker_fail(t, MEMTRACK_ERR_USAGE, -EINVAL,
+				    "memtrack_snapshot() needs a tracker opened with a handler, "
+				    "not finished, and known flags");
+	if (!t->skel->rodata->aggregate)
+		return 0; /* the handler has had every event polled so far */
+	return aggregate_push(t, flags & MEMTRACK_SNAPSHOT_TOTALS);
 }
 
 struct timespec tracker_deadline(int timeout_ms)

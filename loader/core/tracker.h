@@ -163,7 +163,7 @@ int tracker_fail(struct memtrack *t, enum memtrack_error_kind kind, int code, co
 int aggregate_setup(struct memtrack *t, const struct memtrack_opts *opts);
 int aggregate_fill(struct memtrack *t, unsigned long long *peak, unsigned long long *max);
 /* Hand what the kernel kept to t->handler (memtrack_finish()), with what names it. */
-int aggregate_push(struct memtrack *t);
+int aggregate_push(struct memtrack *t, bool totals_only);
 
 /* CLOCK_REALTIME timeout_ms from now, for pthread_cond_timedwait(). */
 struct timespec tracker_deadline(int timeout_ms);

@@ -128,6 +128,11 @@ static int tee_header(void *ctx, const struct memtrack_header *h)
 	TEE_EACH((struct memtrack_tee *)ctx, on_header, h);
 }
 
+static int tee_snapshot(void *ctx, unsigned long long timestamp)
+{
+	TEE_EACH((struct memtrack_tee *)ctx, on_snapshot, timestamp);
+}
+
 struct memtrack_trace_handler memtrack_tee_handler(struct memtrack_tee *tee)
 {
 	return (struct memtrack_trace_handler){
@@ -141,5 +146,6 @@ struct memtrack_trace_handler memtrack_tee_handler(struct memtrack_tee *tee)
 		.on_site = tee_site,
 		.on_block = tee_block,
 		.on_header = tee_header,
+		.on_snapshot = tee_snapshot,
 	};
 }

@@ -334,6 +334,34 @@ int memtrack_summary_add(struct memtrack_summary *s, const union mt_event *ev)
 }
 
 /*
+ * A report-only run's snapshot begins: the totals, sites and blocks that
+ * follow replace those imported before. Who the processes are (the
+ * stream's Fork, Exec and Exit) and what names their stacks stay.
+ */
+static int start_snapshot(void *ctx, unsigned long long timestamp)
+{
+	struct memtrack_summary *s = ctx;
+
+	(void)timestamp;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct proc_entry *e = &s->procs[i];
+		struct memtrack_proc_stats *st = &e->st;
+
+		st->allocs = st->frees = st->alloc_bytes = st->free_bytes = 0;
+		st->live_bytes = st->live_blocks = st->peak_bytes = st->max_request = 0;
+		st->unknown_frees = 0;
+		memset(e->calls, 0, sizeof(e->calls));
+		e->largest_stack = e->largest_time = e->largest_addr = 0;
+		u64_map_clear(&e->live);
+	}
+	for (size_t i = 0; i < s->nsites; i++)
+		s->sites[i].alloc_count = s->sites[i].alloc_bytes = 0;
+	s->nblocks = 0;
+	s->free_blocks = 0;
+	return 0;
+}
+
+/*
  * The handler's on_totals, on_site and on_block: what a report-only run's
  * kernel kept. Totals are read at read_at: blocks of a process still
  * running age until then.
@@ -462,6 +490,7 @@ struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *
 		.on_totals = import_totals,
 		.on_site = import_site,
 		.on_block = import_block,
+		.on_snapshot = start_snapshot,
 	};
 }
 

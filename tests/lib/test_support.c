@@ -143,14 +143,20 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-void trace_wait_stderr(struct trace *tr, const char *text, int timeout_ms)
+bool trace_stderr_within(struct trace *tr, const char *text, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 
-	while (!strstr(tr->err, text)) {
+	while (!strstr(tr->err, text))
 		if (now_ms() > deadline || !read_err(tr, 100))
-			fail_msg("memtrack-load never said \"%s\"; its stderr:\n%s", text, tr->err);
-	}
+			return false;
+	return true;
+}
+
+void trace_wait_stderr(struct trace *tr, const char *text, int timeout_ms)
+{
+	if (!trace_stderr_within(tr, text, timeout_ms))
+		fail_msg("memtrack-load never said \"%s\"; its stderr:\n%s", text, tr->err);
 }
 
 static void read_events(struct trace *tr)

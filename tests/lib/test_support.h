@@ -94,6 +94,8 @@ void trace_start(struct trace *tr, const char *const *opts, const char *const *c
 		 int flags);
 /* Read its stderr until text appears (fails the test after timeout_ms). */
 void trace_wait_stderr(struct trace *tr, const char *text, int timeout_ms);
+/* The same, but false after timeout_ms instead of failing. */
+bool trace_stderr_within(struct trace *tr, const char *text, int timeout_ms);
 /* Wait for it to exit, then read its stderr and JSONL. */
 void trace_finish(struct trace *tr);
 /* trace_start + trace_finish. */
