@@ -30,7 +30,8 @@ static const char usage_text[] =
 	"  -o, --output FILE        write every event as JSONL to FILE ('-': stdout,\n"
 	"                           and the command's own stdout goes to stderr)\n"
 	"  -p, --pid PID            trace a running process; repeat for several\n"
-	"  -d, --duration SEC       stop tracing after SEC seconds (fractions allowed)\n"
+	"  -d, --duration TIME      stop tracing after TIME: seconds (fractions allowed)\n"
+	"                           or with a unit: 30s, 500ms, 1.5m, 2h\n"
 	"      --cgroup PATH        trace every process of a cgroup (a v2 directory, and\n"
 	"                           those under it), including ones started later\n"
 	"  -a, --all                trace every process of the system\n"
@@ -199,17 +200,29 @@ int cli_parse_uint(const char *s, unsigned int max, unsigned int *out)
 	return 0;
 }
 
-static int parse_duration(const char *s, double *sec)
+int cli_parse_duration(const char *s, unsigned long long *ns)
 {
+	static const struct {
+		const char *suffix;
+		double scale;
+	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 },
+		      { "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 } };
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0)
+	if (errno || end == s || !isfinite(v) || v < 0 || *s == '-')
 		return -EINVAL;
-	*sec = v;
-	return 0;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v * units[i].scale > 1.8e19)
+				return -EINVAL;
+			*ns = (unsigned long long)(v * units[i].scale);
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int push(void *arrp, size_t *n, size_t elem, const void *value, size_t extra)
@@ -232,6 +245,7 @@ static int push(void *arrp, size_t *n, size_t elem, const void *value, size_t ex
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, char *err,
 				size_t errlen)
 {
+	unsigned long long ns;
 	int c;
 	pid_t pid;
 
@@ -262,10 +276,12 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 				return usage_error(err, errlen, "out of memory");
 			break;
 		case 'd':
-			if (parse_duration(optarg, &o->duration))
+			if (cli_parse_duration(optarg, &ns) || !ns)
 				return usage_error(err, errlen,
-						   "invalid duration '%s' (seconds, more than 0)",
+						   "invalid duration '%s' (more than 0: seconds, "
+						   "or with a unit, such as 30s, 500ms, 1.5m or 2h)",
 						   optarg);
+			o->duration = (double)ns / 1e9;
 			break;
 		case OPT_NO_CHILDREN:
 			o->no_children = true;

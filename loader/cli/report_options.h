@@ -72,9 +72,6 @@ extern const char report_options_help[];
  */
 int report_option(struct report_options *r, int c, const char *arg, char *err, size_t errlen);
 
-/* "1.5s", "200ms", "30us", "10ns", "2" (seconds) as ns; -EINVAL if malformed. */
-int report_parse_age(const char *s, unsigned long long *ns);
-
 /* Options that need the summary: sizes and debug directories. 0 or -ENOMEM. */
 int report_setup(struct memtrack_summary *s, const struct report_options *r);
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,9 +223,37 @@ static void duration_accepts_fractions(void **state)
 	cli_options_free(&o);
 }
 
+/* -d reads a time as --min-age does: one parser for both */
+static void duration_takes_s_m_and_h_units(void **state)
+{
+	static const struct {
+		const char *arg;
+		double sec;
+	} good[] = { { "30s", 30 }, { "1.5m", 90 }, { "2h", 7200 }, { "500ms", 0.5 },
+		     { "2min", 120 }, { "250us", 250e-6 } };
+	struct cli_options o;
+	unsigned long long ns;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse(&o, "-d", good[i].arg, "-p", "1", NULL), CLI_RUN);
+		if (fabs(o.duration - good[i].sec) > 1e-9)
+			fail_msg("-d %s: %g seconds, expected %g", good[i].arg, o.duration,
+				 good[i].sec);
+		cli_options_free(&o);
+		assert_int_equal(cli_parse_duration(good[i].arg, &ns), 0);
+		assert_true(fabs((double)ns - good[i].sec * 1e9) < 1);
+	}
+	assert_int_equal(parse(&o, "--min-age", "1.5m", "true", NULL), CLI_RUN);
+	assert_true(o.report.min_age_ns == 90000000000ULL);
+	cli_options_free(&o);
+}
+
 static void duration_rejects_zero_negative_and_garbage(void **state)
 {
-	static const char *const bad[] = { "0", "0.0", "-1", "-0.5", "abc", "5s", "", "inf", "nan" };
+	static const char *const bad[] = { "0",	  "0.0", "-1",	"-0.5", "abc", "5x",
+					   "",	  "inf", "nan", "0s",	"1d",  "5 s",
+					   "s",	  "-1m", "1e30h" };
 	struct cli_options o;
 
 	(void)state;
@@ -414,6 +443,7 @@ int main(void)
 		cmocka_unit_test(ringbuf_size_takes_k_m_and_g_suffixes),
 		cmocka_unit_test(ringbuf_size_rejects_non_powers_of_two_and_garbage),
 		cmocka_unit_test(duration_accepts_fractions),
+		cmocka_unit_test(duration_takes_s_m_and_h_units),
 		cmocka_unit_test(duration_rejects_zero_negative_and_garbage),
 		cmocka_unit_test(an_unknown_short_option_is_a_usage_error_naming_it),
 		cmocka_unit_test(an_unknown_long_option_is_a_usage_error_naming_it),
