@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,7 +22,7 @@
 
 static const char usage_text[] =
 	"Usage: memtrack-load [OPTIONS] [--] COMMAND [ARGS...]\n"
-	"       memtrack-load [OPTIONS] -p PID [-p PID...]\n"
+	"       memtrack-load [OPTIONS] -p PID[,PID...] [-p PID...]\n"
 	"       memtrack-load [OPTIONS] --cgroup PATH | -a\n"
 	"\n"
 	"Trace every heap allocation and free of a command, or of running processes,\n"
@@ -29,7 +30,8 @@ static const char usage_text[] =
 	"\n"
 	"  -o, --output FILE        write every event as JSONL to FILE ('-': stdout,\n"
 	"                           and the command's own stdout goes to stderr)\n"
-	"  -p, --pid PID            trace a running process; repeat for several\n"
+	"  -p, --pid PID[,PID...]   trace running processes; a comma-separated list\n"
+	"                           (as pgrep -d, writes one), or repeat -p\n"
 	"  -d, --duration TIME      stop tracing after TIME: seconds (fractions allowed)\n"
 	"                           or with a unit: 30s, 500ms, 1.5m, 2h\n"
 	"      --cgroup PATH        trace every process of a cgroup (a v2 directory, and\n"
@@ -84,6 +86,7 @@ static const char usage_text[] =
 	"  memtrack-load -o events.jsonl -- make -j2 # every event, as JSONL\n"
 	"  memtrack-load -o - ./app | jq 'select(.size > 65536)'\n"
 	"  memtrack-load -p 1234 -d 30               # a running process, 30 seconds\n"
+	"  memtrack-load -p \"$(pgrep -d, app)\" -d 2m # every process named app\n"
 	"  memtrack-load --strict -o ev.jsonl -- ./bench   # fail if an event is lost\n"
 	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n"
 	"  memtrack-load --source usdt -- ./app     # one cheap probe per call\n"
@@ -174,14 +177,16 @@ int cli_parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static int parse_pid(const char *s, pid_t *pid)
+static int parse_pid(const char *s, size_t len, pid_t *pid)
 {
 	char *end;
 	long v;
 
+	if (!len || !isdigit((unsigned char)*s))
+		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+	if (errno || end != s + len || v <= 0 || v > INT_MAX)
 		return -EINVAL;
 	*pid = (pid_t)v;
 	return 0;
@@ -242,12 +247,40 @@ static int push(void *arrp, size_t *n, size_t elem, const void *value, size_t ex
 	return 0;
 }
 
+/* -p 12, or -p 12,34,56 as pgrep -d, and perf -p write them: each PID kept, in order. */
+static enum cli_parse_result add_pids(struct cli_options *o, const char *arg, char *err,
+				      size_t errlen)
+{
+	const char *at = arg;
+	pid_t pid;
+
+	if (!*arg)
+		return usage_error(err, errlen,
+				   "no PID in -p '' (an empty list: did pgrep find no process?)");
+	for (;;) {
+		size_t len = strcspn(at, ",");
+
+		if (parse_pid(at, len, &pid)) {
+			if (at == arg && !at[len])
+				return usage_error(err, errlen, "invalid PID '%s'", arg);
+			return usage_error(err, errlen,
+					   "invalid PID '%.*s' in '%s' (a list is PIDs "
+					   "separated by commas, such as 12,34)",
+					   (int)len, at, arg);
+		}
+		if (push(&o->pids, &o->npids, sizeof(pid), &pid, 0))
+			return usage_error(err, errlen, "out of memory");
+		if (!at[len])
+			return CLI_RUN;
+		at += len + 1;
+	}
+}
+
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, char *err,
 				size_t errlen)
 {
 	unsigned long long ns;
 	int c;
-	pid_t pid;
 
 	memset(o, 0, sizeof(*o));
 	o->stack_depth = DEFAULT_STACK_DEPTH;
@@ -270,10 +303,8 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			o->output = optarg;
 			break;
 		case 'p':
-			if (parse_pid(optarg, &pid))
-				return usage_error(err, errlen, "invalid PID '%s'", optarg);
-			if (push(&o->pids, &o->npids, sizeof(pid), &pid, 0))
-				return usage_error(err, errlen, "out of memory");
+			if (add_pids(o, optarg, err, errlen) != CLI_RUN)
+				return CLI_USAGE;
 			break;
 		case 'd':
 			if (cli_parse_duration(optarg, &ns) || !ns)

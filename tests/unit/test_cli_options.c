@@ -142,6 +142,39 @@ static void repeated_pids_are_all_kept_in_order(void **state)
 	assert_int_equal(o.npids, 0);
 }
 
+static void a_pid_list_is_comma_separated_as_pgrep_writes_it(void **state)
+{
+	struct cli_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-p", "12,34", "--pid=56", "-p78,90,11", NULL), CLI_RUN);
+	assert_int_equal(o.npids, 6);
+	assert_int_equal(o.pids[0], 12);
+	assert_int_equal(o.pids[1], 34);
+	assert_int_equal(o.pids[2], 56);
+	assert_int_equal(o.pids[3], 78);
+	assert_int_equal(o.pids[4], 90);
+	assert_int_equal(o.pids[5], 11);
+	cli_options_free(&o);
+}
+
+static void a_bad_pid_in_a_list_is_named_with_the_list(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "12,x", "'x' in '12,x'" },   { "12,,34", "'' in '12,,34'" },
+		{ "12,", "'' in '12,'" },      { ",12", "'' in ',12'" },
+		{ "12, 34", "' 34' in" },      { "12,0", "'0' in '12,0'" },
+		{ "12,+3", "'+3' in" },	       { "", "did pgrep find no process" },
+	};
+	struct cli_options o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_usage_naming(parse(&o, "-p", bad[i][0], NULL), bad[i][1]);
+		cli_options_free(&o);
+	}
+}
+
 static void invalid_pids_are_usage_errors(void **state)
 {
 	struct cli_options o;
@@ -438,6 +471,8 @@ int main(void)
 		cmocka_unit_test(options_of_the_command_are_left_to_the_command),
 		cmocka_unit_test(every_flag_and_value_is_parsed),
 		cmocka_unit_test(repeated_pids_are_all_kept_in_order),
+		cmocka_unit_test(a_pid_list_is_comma_separated_as_pgrep_writes_it),
+		cmocka_unit_test(a_bad_pid_in_a_list_is_named_with_the_list),
 		cmocka_unit_test(invalid_pids_are_usage_errors),
 		cmocka_unit_test(repeated_libs_are_all_kept_null_terminated),
 		cmocka_unit_test(ringbuf_size_takes_k_m_and_g_suffixes),
