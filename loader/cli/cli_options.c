@@ -35,7 +35,9 @@ static const char usage_text[] =
 	"  -d, --duration TIME      stop tracing after TIME: seconds (fractions allowed)\n"
 	"                           or with a unit: 30s, 500ms, 1.5m, 2h\n"
 	"      --cgroup PATH        trace every process of a cgroup (a v2 directory, and\n"
-	"                           those under it), including ones started later\n"
+	"                           those under it), including ones started later;\n"
+	"                           PATH is absolute or under the cgroup2 mount\n"
+	"                           (system.slice/foo.service)\n"
 	"  -a, --all                trace every process of the system\n"
 	"      --cgroup-ids         every allocation event carries its cgroup id\n"
 	"      --no-children        do not follow processes started by traced ones\n"
@@ -90,6 +92,7 @@ static const char usage_text[] =
 	"  memtrack-load --strict -o ev.jsonl -- ./bench   # fail if an event is lost\n"
 	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n"
 	"  memtrack-load --source usdt -- ./app     # one cheap probe per call\n"
+	"  memtrack-load --cgroup system.slice/foo.service -d 1m --leaks\n"
 	"  memtrack-load --leaks --top 10 -- ./app  # the ten stacks leaking most\n"
 	"  memtrack-load --folded live.folded -- ./app && flamegraph.pl live.folded\n";
 
