@@ -83,6 +83,12 @@ CLI_OBJS := $(CLI_SRCS:loader/cli/%.c=$(BUILD)/cli/%.o)
 # the option parsing both tools share (and the unit tests test)
 CLI_COMMON_OBJS := $(BUILD)/cli/cli_options.o $(BUILD)/cli/report_options.o
 REPORT_CLI := $(BUILD)/memtrack-report
+# memtrack-plot: a trace's live heap over time as a picture; its drawing in
+# loader/cli/plot/ (PNG with cairo), which sees only the cli role's headers
+PLOT_CLI := $(BUILD)/memtrack-plot
+PLOT_OBJS := $(patsubst loader/cli/%.c,$(BUILD)/cli/%.o,\
+	loader/cli/memtrack-plot.c $(wildcard loader/cli/plot/*.c))
+ROLE_INCLUDES_plot := $(ROLE_INCLUDES_cli) -Iloader/cli/plot
 
 SONAME := libmemtrack.so.1
 LIB_A := $(BUILD)/libmemtrack.a
@@ -124,7 +130,7 @@ TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard test
 all: lib cli shim examples tests
 
 lib: $(LIB_A) $(LIB_INTERNAL_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
-cli: $(CLI) $(REPORT_CLI)
+cli: $(CLI) $(REPORT_CLI) $(PLOT_CLI)
 shim: $(SHIM) $(BUILD)/bench/libmemtrack-usdt-nop1.so
 examples: $(EXAMPLES)
 tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS) \
@@ -195,8 +201,8 @@ $(BUILD)/memtrack.pc: loader/memtrack.pc.in Makefile
 
 $(BUILD)/cli/%.o: loader/cli/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $(ROLE_INCLUDES_cli) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' \
-		-c $< -o $@
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $(ROLE_INCLUDES_cli) $(PLOT_CFLAGS) \
+		-DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' -c $< -o $@
 
 # Both tools link the installed library, memtrack_* only: they are its clients.
 $(CLI): $(CLI_OBJS) $(LIB_A)
@@ -205,6 +211,12 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 $(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_A)
 	$(call msg,LD,$@)$(CC) $(SAN_CFLAGS) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_A) $(LDFLAGS) \
 		$(LIB_LDLIBS) -lm
+
+$(PLOT_OBJS): PLOT_CFLAGS = -Iloader/cli/plot $$($(PKG_CONFIG) --cflags cairo)
+
+$(PLOT_CLI): $(PLOT_OBJS) $(LIB_A)
+	$(call msg,LD,$@)$(CC) $(SAN_CFLAGS) -o $@ $(PLOT_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) \
+		$$($(PKG_CONFIG) --libs cairo) -lm
 
 # --------------------------------------------------------------------------
 # libmemtrack-usdt.so: probes on 5-byte nops; the 1-byte nop build is for bench/
@@ -242,15 +254,6 @@ $(EXAMPLE_CLIENTS): $(BUILD)/examples/%: examples/%.c $(BUILD)/libmemtrack.so
 $(BUILD)/examples/%: examples/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -lpthread
-
-# visualize also has helpers under examples/visualize/, and draws PNG with cairo
-VISUALIZE_SRCS := examples/visualize.c $(wildcard examples/visualize/*.c)
-$(BUILD)/examples/visualize: $(VISUALIZE_SRCS) $(wildcard examples/visualize/*.h) \
-		$(BUILD)/libmemtrack.so
-	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $$($(PKG_CONFIG) --cflags cairo) -o $@ \
-		$(VISUALIZE_SRCS) \
-		-L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lmemtrack $$($(PKG_CONFIG) --libs cairo) -lm
 
 # --------------------------------------------------------------------------
 # Tests: fixtures are plain programs; unit tests link the objects they test
@@ -495,11 +498,13 @@ install: lib cli shim
 	install -m 644 docs/memtrack-load.1 docs/memtrack-report.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] loader/*/*.[ch] include/*.h shim/*.[ch] usdt/*.h examples/*.c \
+	clang-format -i $(wildcard bpf/*.[ch] loader/*/*.[ch] loader/cli/plot/*.[ch] include/*.h \
+		shim/*.[ch] usdt/*.h examples/*.c \
 		tests/*/*.[ch] tests/fixtures/lib/*.c)
 
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/lib/*/*.d $(BUILD)/tests/*/*.d \
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/lib/*/*.d $(BUILD)/cli/plot/*.d \
+	$(BUILD)/tests/*/*.d \
 	$(BUILD)/fuzz/*/*.d $(BUILD)/fuzz/lib/*/*.d)
