@@ -5,94 +5,12 @@
  * option that section names is one --help lists. A man page that forgets
  * a new option, or keeps a removed one, fails here.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "help_options.h"
 #include "test_support.h"
-
-#define MAX_OPTIONS 96
-
-struct options {
-	char *v[MAX_OPTIONS];
-	size_t n;
-};
-
-static void add(struct options *o, const char *name, size_t len)
-{
-	for (size_t i = 0; i < o->n; i++)
-		if (strlen(o->v[i]) == len && strncmp(o->v[i], name, len) == 0)
-			return;
-	assert_true(o->n < MAX_OPTIONS);
-	o->v[o->n] = strndup(name, len);
-	assert_non_null(o->v[o->n]);
-	o->n++;
-}
-
-static bool has(const struct options *o, const char *name)
-{
-	for (size_t i = 0; i < o->n; i++)
-		if (strcmp(o->v[i], name) == 0)
-			return true;
-	return false;
-}
-
-static void options_free(struct options *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		free(o->v[i]);
-	o->n = 0;
-}
-
-/* Every -x and --name in text that stands as a word of its own. */
-static void scan(struct options *o, const char *text)
-{
-	for (const char *p = text; *p; p++) {
-		size_t len;
-
-		if (*p != '-' || (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '-')))
-			continue;
-		if (p[1] == '-' && isalpha((unsigned char)p[2])) {
-			for (len = 2; isalnum((unsigned char)p[len]) || p[len] == '-'; len++)
-				;
-			add(o, p, len);
-			p += len - 1;
-		} else if (isalpha((unsigned char)p[1]) && !isalnum((unsigned char)p[2]) &&
-			   p[2] != '-') {
-			add(o, p, 2);
-			p++;
-		}
-	}
-}
-
-/*
- * --help's options: the lines that start with one, indented two spaces
- * ("  -o, --output FILE") or six ("      --strict"); their descriptions are
- * indented further and not read.
- */
-static void help_options(const char *tool, struct options *o)
-{
-	const char *argv[] = { build_path(tool), "--help", NULL };
-	struct output out;
-	char *save = NULL;
-
-	run_io(argv, NULL, NULL, 0, &out);
-	assert_int_equal(out.status, 0);
-	for (char *line = strtok_r(out.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *dash = line + strspn(line, " "), *gap;
-
-		if (strncmp(line, "  -", 3) != 0 && strncmp(line, "      --", 8) != 0)
-			continue;
-		/* the option and its value's name, before the description */
-		gap = strstr(dash, "  ");
-		if (gap)
-			*gap = '\0';
-		scan(o, dash);
-	}
-	output_free(&out);
-	assert_true(o->n >= 4);
-}
 
 /* roff text with \- as -, and font changes (\fB, \fR...) and quotes left out */
 static void unroff(const char *in, char *out, size_t size)
@@ -116,7 +34,7 @@ static void unroff(const char *in, char *out, size_t size)
  * The man page's options: the tag line of each .TP (and .TQ) entry in the
  * OPTIONS section, where a man page names what it describes.
  */
-static void man_options(const char *tool, struct options *o)
+static void man_options(const char *tool, struct option_set *o)
 {
 	char path[256], line[1024], text[1024];
 	bool in_options = false, tag = false;
@@ -139,7 +57,7 @@ static void man_options(const char *tool, struct options *o)
 		}
 		if (tag) {
 			unroff(line, text, sizeof(text));
-			scan(o, text);
+			option_set_scan(o, text);
 			tag = false;
 		}
 	}
@@ -149,24 +67,17 @@ static void man_options(const char *tool, struct options *o)
 
 static void same_options(const char *tool)
 {
-	struct options help = { 0 }, man = { 0 };
-	char missing[2048] = "";
-	size_t n = 0;
+	struct option_set help = { 0 }, man = { 0 };
+	char page[64], diff[2048];
 
+	snprintf(page, sizeof(page), "docs/%s.1", tool);
 	help_options(tool, &help);
 	man_options(tool, &man);
-	for (size_t i = 0; i < help.n; i++)
-		if (!has(&man, help.v[i]))
-			n += (size_t)snprintf(missing + n, n < sizeof(missing) ? sizeof(missing) - n : 0,
-					      " %s (in --help, not in docs/%s.1)", help.v[i], tool);
-	for (size_t i = 0; i < man.n; i++)
-		if (!has(&help, man.v[i]))
-			n += (size_t)snprintf(missing + n, n < sizeof(missing) ? sizeof(missing) - n : 0,
-					      " %s (in docs/%s.1, not in --help)", man.v[i], tool);
-	options_free(&help);
-	options_free(&man);
-	if (missing[0])
-		fail_msg("%s: the man page and --help differ:%s", tool, missing);
+	option_set_diff(&help, "--help", &man, page, diff, sizeof(diff));
+	option_set_free(&help);
+	option_set_free(&man);
+	if (diff[0])
+		fail_msg("%s: the man page and --help differ:%s", tool, diff);
 }
 
 static void test_memtrack_load(void **state)
@@ -190,20 +101,22 @@ static void test_memtrack_plot(void **state)
 /* the parsers themselves: a man page entry of several options, and a --help line */
 static void test_parsers_read_what_they_should(void **state)
 {
-	struct options o = { 0 };
+	struct option_set o = { 0 };
 	char text[256];
 
 	(void)state;
 	unroff(".BR \\-\\-leaks \", \" \\-T \", \" \\-\\-min\\-size \" \" \\fIBYTES\\fR", text,
 	       sizeof(text));
-	scan(&o, text);
+	option_set_scan(&o, text);
 	assert_int_equal(o.n, 3);
-	assert_true(has(&o, "--leaks") && has(&o, "-T") && has(&o, "--min-size"));
-	options_free(&o);
-	scan(&o, "  -p, --pid PID[,PID...] and-not-this -no --x2 -- -9");
+	assert_true(option_set_has(&o, "--leaks") && option_set_has(&o, "-T") &&
+		    option_set_has(&o, "--min-size"));
+	option_set_free(&o);
+	option_set_scan(&o, "  -p, --pid PID[,PID...] and-not-this -no --x2 -- -9");
 	assert_int_equal(o.n, 3);
-	assert_true(has(&o, "-p") && has(&o, "--pid") && has(&o, "--x2"));
-	options_free(&o);
+	assert_true(option_set_has(&o, "-p") && option_set_has(&o, "--pid") &&
+		    option_set_has(&o, "--x2"));
+	option_set_free(&o);
 }
 
 int main(void)
