@@ -224,9 +224,9 @@ int cli_parse_duration(const char *s, unsigned long long *ns)
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
-			if (v * units[i].scale > 1.8e19)
-				return -EINVAL;
-			*ns = (unsigned long long)(v * units[i].scale);
+			/* past 584 years: longer than anything runs, so forever */
+			*ns = v * units[i].scale >= 1.8e19 ? ULLONG_MAX
+							   : (unsigned long long)(v * units[i].scale);
 			return 0;
 		}
 	}

@@ -51,7 +51,8 @@ int cli_parse_size(const char *s, size_t *out);
 
 /*
  * A duration, for -d and --min-age alike: "2" (seconds), "1.5s", "200ms",
- * "30us", "10ns", "1.5m" (or "min"), "2h", as ns; -EINVAL if malformed.
+ * "30us", "10ns", "1.5m" (or "min"), "2h", as ns (ULLONG_MAX, forever,
+ * past what 64 bits of ns hold: -d 1e300); -EINVAL if malformed.
  */
 int cli_parse_duration(const char *s, unsigned long long *ns);
 
