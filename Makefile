@@ -15,8 +15,9 @@ VERSION := 0.2.0
 SANITIZE ?= 0
 BUILD ?= $(if $(filter 1,$(SANITIZE)),build-san,build)
 SAN_BUILD := build-san
-# BUILD=build-san alone means the sanitizer build too (test_install runs make so)
-ifeq ($(BUILD),$(SAN_BUILD))
+# BUILD=build-san (or a path ending so) alone means the sanitizer build
+# too: test_install runs make so
+ifeq ($(notdir $(abspath $(BUILD))),$(SAN_BUILD))
 SANITIZE := 1
 endif
 PREFIX ?= /usr/local
