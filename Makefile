@@ -4,7 +4,8 @@
 #   make            library, memtrack-load, examples, test programs
 #   make demo       install what is missing, build, trace examples/allocs
 #   make test       install what is missing, build, run every test
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local LIBDIR=$(PREFIX)/lib DESTDIR=
+#   make uninstall  the same variables: removes what install put there
 #   make V=1        show the commands
 #   make SANITIZE=1 the library, both tools, the examples and the tests with
 #                   AddressSanitizer and UBSan (the shim: UBSan only), in
@@ -14,7 +15,22 @@ VERSION := 0.2.0
 SANITIZE ?= 0
 BUILD ?= $(if $(filter 1,$(SANITIZE)),build-san,build)
 SAN_BUILD := build-san
+# BUILD=build-san (or a path ending so) alone means the sanitizer build
+# too: test_install runs make so
+ifeq ($(notdir $(abspath $(BUILD))),$(SAN_BUILD))
+SANITIZE := 1
+endif
 PREFIX ?= /usr/local
+# Where make install puts things (DESTDIR= before each, for staging). LIBDIR
+# is also where memtrack-load looks for the shim and what memtrack.pc says.
+LIBDIR ?= $(PREFIX)/lib
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+SCRIPTDIR ?= $(DATADIR)/memtrack/scripts
+DOCDIR ?= $(DATADIR)/doc/memtrack
 
 CC ?= gcc
 OBJCOPY ?= objcopy
@@ -84,6 +100,12 @@ CLI_OBJS := $(CLI_SRCS:loader/cli/%.c=$(BUILD)/cli/%.o)
 # the option parsing both tools share (and the unit tests test)
 CLI_COMMON_OBJS := $(BUILD)/cli/cli_options.o $(BUILD)/cli/report_options.o
 REPORT_CLI := $(BUILD)/memtrack-report
+# memtrack-plot: a trace's live heap over time as a picture; its drawing in
+# loader/cli/plot/ (PNG with cairo), which sees only the cli role's headers
+PLOT_CLI := $(BUILD)/memtrack-plot
+PLOT_OBJS := $(patsubst loader/cli/%.c,$(BUILD)/cli/%.o,\
+	loader/cli/memtrack-plot.c $(wildcard loader/cli/plot/*.c))
+ROLE_INCLUDES_plot := $(ROLE_INCLUDES_cli) -Iloader/cli/plot
 
 SONAME := libmemtrack.so.1
 LIB_A := $(BUILD)/libmemtrack.a
@@ -121,11 +143,11 @@ TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard test
 # A failed step leaves no half-made file behind to look up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all lib cli shim examples tests bench demo test deps install clean format
+.PHONY: all lib cli shim examples tests bench demo test deps install uninstall clean format FORCE
 all: lib cli shim examples tests
 
 lib: $(LIB_A) $(LIB_INTERNAL_A) $(LIB_SO) $(BUILD)/libmemtrack.so $(BUILD)/memtrack.pc
-cli: $(CLI) $(REPORT_CLI)
+cli: $(CLI) $(REPORT_CLI) $(PLOT_CLI)
 shim: $(SHIM) $(BUILD)/bench/libmemtrack-usdt-nop1.so
 examples: $(EXAMPLES)
 tests: $(FIXTURES) $(FIXTURE_LIBS) $(UNIT_TESTS) $(INTEGRATION_TESTS) \
@@ -188,16 +210,26 @@ $(LIB_SO): $(LIB_OBJS) loader/libmemtrack.map
 $(BUILD)/libmemtrack.so: $(LIB_SO)
 	$(Q)ln -sf $(SONAME) $@
 
-$(BUILD)/memtrack.pc: loader/memtrack.pc.in Makefile
-	$(call msg,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# The install directories memtrack.pc and memtrack-load were made for: both
+# are made again when PREFIX or LIBDIR change, not only when a file does.
+$(BUILD)/install-dirs: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' | cmp -s - $@ || \
+		echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' > $@
+
+$(BUILD)/memtrack.pc: loader/memtrack.pc.in $(BUILD)/install-dirs
+	$(call msg,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 # --------------------------------------------------------------------------
 # memtrack-load: a client of the static library
 
 $(BUILD)/cli/%.o: loader/cli/%.c
 	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $(ROLE_INCLUDES_cli) -DMEMTRACK_LIBDIR='"$(PREFIX)/lib"' \
-		-c $< -o $@
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $(ROLE_INCLUDES_cli) $(PLOT_CFLAGS) \
+		-DMEMTRACK_LIBDIR='"$(LIBDIR)"' -c $< -o $@
+
+$(BUILD)/cli/memtrack-load.o: $(BUILD)/install-dirs
 
 # Both tools link the installed library, memtrack_* only: they are its clients.
 $(CLI): $(CLI_OBJS) $(LIB_A)
@@ -206,6 +238,12 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 $(REPORT_CLI): $(BUILD)/cli/memtrack-report.o $(CLI_COMMON_OBJS) $(LIB_A)
 	$(call msg,LD,$@)$(CC) $(SAN_CFLAGS) -o $@ $< $(CLI_COMMON_OBJS) $(LIB_A) $(LDFLAGS) \
 		$(LIB_LDLIBS) -lm
+
+$(PLOT_OBJS): PLOT_CFLAGS = -Iloader/cli/plot $$($(PKG_CONFIG) --cflags cairo)
+
+$(PLOT_CLI): $(PLOT_OBJS) $(LIB_A)
+	$(call msg,LD,$@)$(CC) $(SAN_CFLAGS) -o $@ $(PLOT_OBJS) $(LIB_A) $(LDFLAGS) $(LIB_LDLIBS) \
+		$$($(PKG_CONFIG) --libs cairo) -lm
 
 # --------------------------------------------------------------------------
 # libmemtrack-usdt.so: probes on 5-byte nops; the 1-byte nop build is for bench/
@@ -243,15 +281,6 @@ $(EXAMPLE_CLIENTS): $(BUILD)/examples/%: examples/%.c $(BUILD)/libmemtrack.so
 $(BUILD)/examples/%: examples/%.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $< -lpthread
-
-# visualize also has helpers under examples/visualize/, and draws PNG with cairo
-VISUALIZE_SRCS := examples/visualize.c $(wildcard examples/visualize/*.c)
-$(BUILD)/examples/visualize: $(VISUALIZE_SRCS) $(wildcard examples/visualize/*.h) \
-		$(BUILD)/libmemtrack.so
-	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SAN_CFLAGS) $$($(PKG_CONFIG) --cflags cairo) -o $@ \
-		$(VISUALIZE_SRCS) \
-		-L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lmemtrack $$($(PKG_CONFIG) --libs cairo) -lm
 
 # --------------------------------------------------------------------------
 # Tests: fixtures are plain programs; unit tests link the objects they test
@@ -485,26 +514,64 @@ test: deps
 
 # --------------------------------------------------------------------------
 
+# What make install puts where; make uninstall removes the same files.
+INSTALL_BIN := $(CLI) $(REPORT_CLI) $(PLOT_CLI)
+INSTALL_LIB := $(LIB_A) $(LIB_SO) $(SHIM)
+INSTALL_HEADERS := include/memtrack.h bpf/memtrack_events.h usdt/memtrack_usdt.h
+# every man page, by its section
+INSTALL_MAN1 := $(wildcard docs/*.1)
+INSTALL_MAN5 := $(wildcard docs/*.5)
+INSTALL_SCRIPTS := $(wildcard scripts/*.bt)
+INSTALL_USDT_SCRIPTS := $(wildcard scripts/usdt/*.bt)
+INSTALL_DOCS := LICENSE LICENSE.LGPL-2.1 LICENSE.BSD-2-Clause
+# bash-completion finds a command's completion by its name
+COMPLETED := memtrack-load memtrack-report memtrack-plot
+
 install: lib cli shim
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(CLI) $(REPORT_CLI) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(SHIM) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmemtrack.so
-	install -m 644 include/memtrack.h bpf/memtrack_events.h usdt/memtrack_usdt.h \
-		$(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/memtrack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 644 docs/memtrack-load.1 docs/memtrack-report.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 docs/memtrack-trace.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SCRIPTDIR)/usdt \
+		$(DESTDIR)$(DOCDIR) $(if $(INSTALL_MAN5),$(DESTDIR)$(MANDIR)/man5)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(SHIM) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmemtrack.so
+	install -m 644 $(INSTALL_HEADERS) $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(BUILD)/memtrack.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 $(INSTALL_MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(if $(INSTALL_MAN5),install -m 644 $(INSTALL_MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	install -m 755 $(INSTALL_SCRIPTS) $(DESTDIR)$(SCRIPTDIR)/
+	install -m 755 $(INSTALL_USDT_SCRIPTS) $(DESTDIR)$(SCRIPTDIR)/usdt/
+	install -m 644 completions/memtrack.bash $(DESTDIR)$(BASHCOMPDIR)/memtrack-load
+	ln -sf memtrack-load $(DESTDIR)$(BASHCOMPDIR)/memtrack-report
+	ln -sf memtrack-load $(DESTDIR)$(BASHCOMPDIR)/memtrack-plot
+	install -m 644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
+
+# Only what install put there: the directories of others (bin, lib, man1)
+# stay, memtrack's own go if nothing else is left in them.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BIN))) \
+		$(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(INSTALL_LIB)) libmemtrack.so) \
+		$(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(INSTALL_HEADERS))) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/memtrack.pc \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(INSTALL_MAN1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(INSTALL_MAN5))) \
+		$(addprefix $(DESTDIR)$(SCRIPTDIR)/,$(notdir $(INSTALL_SCRIPTS))) \
+		$(addprefix $(DESTDIR)$(SCRIPTDIR)/usdt/,$(notdir $(INSTALL_USDT_SCRIPTS))) \
+		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(COMPLETED)) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(INSTALL_DOCS))
+	for d in $(DESTDIR)$(SCRIPTDIR)/usdt $(DESTDIR)$(SCRIPTDIR) $(DESTDIR)$(dir $(SCRIPTDIR)) \
+		$(DESTDIR)$(DOCDIR); do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d" || exit 1; \
+	done
 
 format:
-	clang-format -i $(wildcard bpf/*.[ch] loader/*/*.[ch] include/*.h shim/*.[ch] usdt/*.h examples/*.c \
+	clang-format -i $(wildcard bpf/*.[ch] loader/*/*.[ch] loader/cli/plot/*.[ch] include/*.h \
+		shim/*.[ch] usdt/*.h examples/*.c \
 		tests/*/*.[ch] tests/fixtures/lib/*.c)
 
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/lib/*/*.d $(BUILD)/tests/*/*.d \
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/lib/*/*.d $(BUILD)/cli/plot/*.d \
+	$(BUILD)/tests/*/*.d \
 	$(BUILD)/fuzz/*/*.d $(BUILD)/fuzz/lib/*/*.d)

@@ -127,7 +127,9 @@ struct memtrack_opts {
 	bool mmap;
 	/*
 	 * A scope beyond a process tree: every process of this cgroup (a v2
-	 * directory; its descendants too), or of the whole system (all).
+	 * directory, absolute or relative to the cgroup2 mount, such as
+	 * "system.slice/foo.service"; its descendants too), or of the whole
+	 * system (all).
 	 * Processes that fork or exec in it are traced from then on; add those
 	 * already in it with memtrack_add_scope().
 	 */

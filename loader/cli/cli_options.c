@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,7 +22,7 @@
 
 static const char usage_text[] =
 	"Usage: memtrack-load [OPTIONS] [--] COMMAND [ARGS...]\n"
-	"       memtrack-load [OPTIONS] -p PID [-p PID...]\n"
+	"       memtrack-load [OPTIONS] -p PID[,PID...] [-p PID...]\n"
 	"       memtrack-load [OPTIONS] --cgroup PATH | -a\n"
 	"\n"
 	"Trace every heap allocation and free of a command, or of running processes,\n"
@@ -29,14 +30,19 @@ static const char usage_text[] =
 	"\n"
 	"  -o, --output FILE        write every event as JSONL to FILE ('-': stdout,\n"
 	"                           and the command's own stdout goes to stderr)\n"
-	"  -p, --pid PID            trace a running process; repeat for several\n"
-	"  -d, --duration SEC       stop tracing after SEC seconds (fractions allowed)\n"	"      --interval TIME      print the reports every TIME (10s, 1m) while tracing,\n"
+	"  -p, --pid PID[,PID...]   trace running processes; a comma-separated list\n"
+	"                           (as pgrep -d, writes one), or repeat -p\n"
+	"  -d, --duration TIME      stop tracing after TIME: seconds (fractions allowed)\n"
+	"                           or with a unit: 30s, 500ms, 1.5m, 2h\n"
+	"      --interval TIME      print the reports every TIME (10s, 1m) while tracing,\n"
 	"                           each under a heading with the time; SIGUSR1 prints\n"
 	"                           them at once, --interval or not\n"
 	"  -q, --quiet              no live status line (shown on a terminal: calls/s,\n"
 	"                           processes, what is live, drops)\n"
 	"      --cgroup PATH        trace every process of a cgroup (a v2 directory, and\n"
-	"                           those under it), including ones started later\n"
+	"                           those under it), including ones started later;\n"
+	"                           PATH is absolute or under the cgroup2 mount\n"
+	"                           (system.slice/foo.service)\n"
 	"  -a, --all                trace every process of the system\n"
 	"      --cgroup-ids         every allocation event carries its cgroup id\n"
 	"      --no-children        do not follow processes started by traced ones\n"
@@ -88,9 +94,11 @@ static const char usage_text[] =
 	"  memtrack-load -o events.jsonl -- make -j2 # every event, as JSONL\n"
 	"  memtrack-load -o - ./app | jq 'select(.size > 65536)'\n"
 	"  memtrack-load -p 1234 -d 30               # a running process, 30 seconds\n"
+	"  memtrack-load -p \"$(pgrep -d, app)\" -d 2m # every process named app\n"
 	"  memtrack-load --strict -o ev.jsonl -- ./bench   # fail if an event is lost\n"
 	"  memtrack-load -l /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -- ./app\n"
 	"  memtrack-load --source usdt -- ./app     # one cheap probe per call\n"
+	"  memtrack-load --cgroup system.slice/foo.service -d 1m --leaks\n"
 	"  memtrack-load --leaks --top 10 -- ./app  # the ten stacks leaking most\n"
 	"  memtrack-load --folded live.folded -- ./app && flamegraph.pl live.folded\n";
 
@@ -181,14 +189,16 @@ int cli_parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static int parse_pid(const char *s, pid_t *pid)
+static int parse_pid(const char *s, size_t len, pid_t *pid)
 {
 	char *end;
 	long v;
 
+	if (!len || !isdigit((unsigned char)*s))
+		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+	if (errno || end != s + len || v <= 0 || v > INT_MAX)
 		return -EINVAL;
 	*pid = (pid_t)v;
 	return 0;
@@ -207,17 +217,29 @@ int cli_parse_uint(const char *s, unsigned int max, unsigned int *out)
 	return 0;
 }
 
-static int parse_duration(const char *s, double *sec)
+int cli_parse_duration(const char *s, unsigned long long *ns)
 {
+	static const struct {
+		const char *suffix;
+		double scale;
+	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 },
+		      { "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 } };
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0)
+	if (errno || end == s || !isfinite(v) || v < 0 || *s == '-')
 		return -EINVAL;
-	*sec = v;
-	return 0;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			/* past 584 years: longer than anything runs, so forever */
+			*ns = v * units[i].scale >= 1.8e19 ? ULLONG_MAX
+							   : (unsigned long long)(v * units[i].scale);
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int push(void *arrp, size_t *n, size_t elem, const void *value, size_t extra)
@@ -237,11 +259,40 @@ static int push(void *arrp, size_t *n, size_t elem, const void *value, size_t ex
 	return 0;
 }
 
+/* -p 12, or -p 12,34,56 as pgrep -d, and perf -p write them: each PID kept, in order. */
+static enum cli_parse_result add_pids(struct cli_options *o, const char *arg, char *err,
+				      size_t errlen)
+{
+	const char *at = arg;
+	pid_t pid;
+
+	if (!*arg)
+		return usage_error(err, errlen,
+				   "no PID in -p '' (an empty list: did pgrep find no process?)");
+	for (;;) {
+		size_t len = strcspn(at, ",");
+
+		if (parse_pid(at, len, &pid)) {
+			if (at == arg && !at[len])
+				return usage_error(err, errlen, "invalid PID '%s'", arg);
+			return usage_error(err, errlen,
+					   "invalid PID '%.*s' in '%s' (a list is PIDs "
+					   "separated by commas, such as 12,34)",
+					   (int)len, at, arg);
+		}
+		if (push(&o->pids, &o->npids, sizeof(pid), &pid, 0))
+			return usage_error(err, errlen, "out of memory");
+		if (!at[len])
+			return CLI_RUN;
+		at += len + 1;
+	}
+}
+
 enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, char *err,
 				size_t errlen)
 {
+	unsigned long long ns;
 	int c;
-	pid_t pid;
 
 	memset(o, 0, sizeof(*o));
 	o->stack_depth = DEFAULT_STACK_DEPTH;
@@ -264,19 +315,19 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 			o->output = optarg;
 			break;
 		case 'p':
-			if (parse_pid(optarg, &pid))
-				return usage_error(err, errlen, "invalid PID '%s'", optarg);
-			if (push(&o->pids, &o->npids, sizeof(pid), &pid, 0))
-				return usage_error(err, errlen, "out of memory");
+			if (add_pids(o, optarg, err, errlen) != CLI_RUN)
+				return CLI_USAGE;
 			break;
 		case 'd':
-			if (parse_duration(optarg, &o->duration))
+			if (cli_parse_duration(optarg, &ns) || !ns)
 				return usage_error(err, errlen,
-						   "invalid duration '%s' (seconds, more than 0)",
+						   "invalid duration '%s' (more than 0: seconds, "
+						   "or with a unit, such as 30s, 500ms, 1.5m or 2h)",
 						   optarg);
+			o->duration = (double)ns / 1e9;
 			break;
 		case OPT_INTERVAL:
-			if (report_parse_age(optarg, &o->interval_ns) || o->interval_ns < 1000000)
+			if (cli_parse_duration(optarg, &o->interval_ns) || o->interval_ns < 1000000)
 				return usage_error(err, errlen,
 						   "invalid interval '%s' (such as 10s or 1m; at "
 						   "least 1ms)",

@@ -15,7 +15,7 @@ struct cli_options {
 	size_t npids;
 	const char **libs;    /* -l PATH..., NULL-terminated */
 	size_t nlibs;
-	double duration;      /* -d SEC; 0: until the traced processes exit */
+	double duration;      /* -d TIME, in seconds; 0: until the traced processes exit */
 	unsigned long long interval_ns; /* --interval: reports every so often; 0: at the end only */
 	bool quiet;	      /* -q: no live status line on a terminal */
 	bool no_children;
@@ -50,6 +50,13 @@ void cli_options_free(struct cli_options *o);
 
 /* "4096", "64K", "8M", "1G" as bytes; -EINVAL if malformed. */
 int cli_parse_size(const char *s, size_t *out);
+
+/*
+ * A duration, for -d and --min-age alike: "2" (seconds), "1.5s", "200ms",
+ * "30us", "10ns", "1.5m" (or "min"), "2h", as ns (ULLONG_MAX, forever,
+ * past what 64 bits of ns hold: -d 1e300); -EINVAL if malformed.
+ */
+int cli_parse_duration(const char *s, unsigned long long *ns);
 
 /* A decimal number from 0 to max; -EINVAL if malformed or past it. */
 int cli_parse_uint(const char *s, unsigned int max, unsigned int *out);

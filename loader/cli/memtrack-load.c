@@ -19,22 +19,10 @@
 #include <unistd.h>
 
 #include "cli_options.h"
+#include "exit_status.h"
 #include "memtrack.h"
 #include "report_options.h"
 #include "status_line.h"
-
-/* Exit statuses (README, memtrack-load(1)). */
-enum {
-	EXIT_RUNTIME = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_PROCESS = 3,
-	EXIT_NO_BPF = 4,
-	EXIT_NO_ALLOCATOR = 5,
-	EXIT_OUTPUT = 6,
-	EXIT_DROPPED = 7,
-	EXIT_NOT_EXEC = 126,
-	EXIT_NOT_FOUND = 127,
-};
 
 #define POLL_MS 100
 /* After Ctrl-C, how long the command gets to finish (still traced) before we report. */

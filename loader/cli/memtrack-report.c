@@ -11,20 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exit_status.h"
 #include "memtrack.h"
 #include "report_options.h"
 
 #ifndef MEMTRACK_VERSION
 #define MEMTRACK_VERSION "unknown"
 #endif
-
-/* Exit statuses (README, memtrack-report(1)); the same numbers as memtrack-load's. */
-enum {
-	EXIT_RUNTIME = 1,
-	EXIT_USAGE = 2,
-	EXIT_OUTPUT = 6,
-	EXIT_TRACE = 8,
-};
 
 static const char usage_text[] =
 	"Usage: memtrack-report [OPTIONS] TRACE.jsonl\n"

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,31 +37,6 @@ const char report_options_help[] =
 	"                           .build-id tree or the files' own paths)\n"
 	"      --by-cgroup          the summary's totals by cgroup (v2) too\n"
 	"      --no-summary         leave out the per-process summary\n";
-
-int report_parse_age(const char *s, unsigned long long *ns)
-{
-	static const struct {
-		const char *suffix;
-		double scale;
-	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 },
-		      { "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 } };
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0 || *s == '-')
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) == 0) {
-			if (v * units[i].scale > 1.8e19)
-				return -EINVAL;
-			*ns = (unsigned long long)(v * units[i].scale);
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 /* "invalid age 'soon' (such as 2s, 500ms or 10us)": the value, then a hint. */
 static int invalid(char *err, size_t errlen, const char *what, const char *arg, const char *hint)
@@ -101,7 +75,7 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 		r->fail_leak_bytes = arg ? n : 0;
 		return 1;
 	case OPT_MIN_AGE:
-		if (report_parse_age(arg, &r->min_age_ns))
+		if (cli_parse_duration(arg, &r->min_age_ns))
 			return invalid(err, errlen, "age", arg, "such as 2s, 500ms, 10us or 1h");
 		return 1;
 	case OPT_TOP:

@@ -79,18 +79,12 @@ extern const char report_options_help[];
  */
 int report_option(struct report_options *r, int c, const char *arg, char *err, size_t errlen);
 
-/* The exit status of a run that leaked more than --fail-on-leaks allows (both tools). */
-#define EXIT_LEAKED 9
-
 /*
  * --fail-on-leaks: did more bytes stay live at the end (blocks at least
  * --min-age old) than it allows? If so, says how many on msg, as tool.
  */
 bool report_leaked_too_much(const struct memtrack_summary *s, const struct report_options *r,
 			    const char *tool, FILE *msg);
-
-/* "1.5s", "200ms", "30us", "10ns", "2" (seconds) as ns; -EINVAL if malformed. */
-int report_parse_age(const char *s, unsigned long long *ns);
 
 /* Options that need the summary: sizes and debug directories. 0 or -ENOMEM. */
 int report_setup(struct memtrack_summary *s, const struct report_options *r);

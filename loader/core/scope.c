@@ -4,7 +4,8 @@
  * systemd unit), or of the whole system. The BPF side takes in each
  * process of the scope that forks or execs from then on (scope_cgroups,
  * current_in_scope()); the processes already there when tracing starts
- * are added here, one by one, as -p would add them.
+ * are added here, one by one, as -p would add them. A cgroup's path is
+ * absolute, or relative to the cgroup2 mount.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup_path.h"
 #include "libc_locate.h"
 #include "memtrack.skel.h"
 #include "proc_status.h"
@@ -32,8 +34,21 @@ int scope_setup(struct memtrack *t, const struct memtrack_opts *opts, struct mem
 	t->skel->rodata->scope_all = opts->all;
 	t->skel->rodata->scope_cgroup = opts->cgroup != NULL;
 	t->skel->rodata->self_tgid = (__u32)getpid();
-	if (opts->cgroup && !(t->scope_cgroup = strdup(opts->cgroup)))
-		return error_fail(err, MEMTRACK_ERR_RUNTIME, -ENOMEM, "out of memory");
+	if (opts->cgroup) {
+		int e = cgroup_path_resolve("/proc/self/mounts", opts->cgroup, &t->scope_cgroup);
+
+		if (e == -ENOMEM)
+			return error_fail(err, MEMTRACK_ERR_RUNTIME, e, "out of memory");
+		if (e == -EINVAL)
+			return error_fail(err, MEMTRACK_ERR_USAGE, e, "the cgroup path is empty: give a cgroup v2 "
+					  "directory, absolute or under the cgroup2 mount");
+		if (e)
+			return error_fail(err, MEMTRACK_ERR_USAGE, e,
+					  "cannot find where cgroup v2 is mounted, for the "
+					  "relative cgroup path %s (/proc/self/mounts: %s): give "
+					  "an absolute path",
+					  opts->cgroup, strerror(-e));
+	}
 	t->scope_all = opts->all;
 	return 0;
 }
@@ -56,7 +71,7 @@ int scope_attach(struct memtrack *t, struct memtrack_error *err)
 		return error_fail(err, MEMTRACK_ERR_USAGE, e,
 				  "%s is not a cgroup v2 directory (%s): give one under the "
 				  "cgroup2 mount, such as /sys/fs/cgroup/NAME or "
-				  "/sys/fs/cgroup/unified/NAME",
+				  "/sys/fs/cgroup/unified/NAME, or NAME alone",
 				  t->scope_cgroup, strerror(-e));
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "cgroup_mount.h"
+#include "cgroup_path.h"
 #include "grow_array.h"
 #include "json_put.h"
 #include "report_cgroups.h"
@@ -29,14 +29,9 @@ struct group {
 /* Where cgroup v2 is mounted: "" if nowhere, or if the mount table cannot be read. */
 static void cgroup2_mount(char *dir, size_t size)
 {
-	FILE *f = fopen("/proc/self/mounts", "re");
-
-	dir[0] = '\0';
-	if (!f)
-		return;
 	/* on any error dir is "": the groups are then named by their ids */
-	(void)cgroup2_mount_parse(f, dir, size);
-	fclose(f);
+	if (cgroup_path_mount("/proc/self/mounts", dir, size))
+		dir[0] = '\0';
 }
 
 /* nftw has no context pointer: the walk's state, for one walk at a time. */

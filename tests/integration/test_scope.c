@@ -145,11 +145,15 @@ static void test_cgroup_joined_later(void **state)
 	trace_free(&tr);
 }
 
-/* A process already in the cgroup when tracing starts is added, as -p would add it. */
+/*
+ * A process already in the cgroup when tracing starts is added, as -p would
+ * add it. The cgroup is named relative to the cgroup2 mount, as systemd
+ * names units (system.slice/foo.service).
+ */
 static void test_cgroup_already_running(void **state)
 {
-	char cgroup[512], pid_text[48];
-	const char *opts[] = { "-v", "--cgroup", cgroup, "-d", "4", NULL };
+	char cgroup[512], pid_text[48], relative[64];
+	const char *opts[] = { "-v", "--cgroup", relative, "-d", "4", NULL };
 	struct trace tr;
 	int go[2];
 	pid_t waiter;
@@ -157,6 +161,7 @@ static void test_cgroup_already_running(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	cgroup_make(cgroup, sizeof(cgroup));
+	snprintf(relative, sizeof(relative), "%s", strrchr(cgroup, '/') + 1);
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
 	waiter = start_in_cgroup(cgroup, "tests/fixtures/waiter", go[0]);
 	close(go[0]);
@@ -252,6 +257,10 @@ static void test_bad_scopes(void **state)
 				  "-d", "1", NULL };
 	const char *not_v2[] = { build_path("memtrack-load"), "--cgroup", "/proc", "-d", "1",
 				 NULL };
+	const char *relative_missing[] = { build_path("memtrack-load"), "--cgroup",
+					   "memtrack-no-such-cgroup/x", "-d", "1", NULL };
+	const char *empty[] = { build_path("memtrack-load"), "--cgroup", "", "-d", "1", NULL };
+	char mount[512], expected[600];
 
 	(void)state;
 	expect_usage_error(with_command, "no command or -p with them");
@@ -259,6 +268,14 @@ static void test_bad_scopes(void **state)
 	REQUIRE_BPF();
 	expect_usage_error(missing, "cannot open cgroup /nonexistent/cg");
 	expect_usage_error(not_v2, "/proc is not a cgroup v2 directory");
+	expect_usage_error(empty, "the cgroup path is empty");
+	/* a relative path is under the cgroup2 mount, and named in full */
+	cgroup_make(mount, sizeof(mount));
+	rmdir(mount);
+	*strrchr(mount, '/') = '\0';
+	snprintf(expected, sizeof(expected), "cannot open cgroup %s/memtrack-no-such-cgroup/x",
+		 mount);
+	expect_usage_error(relative_missing, expected);
 }
 
 int main(void)

@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,39 @@ static void repeated_pids_are_all_kept_in_order(void **state)
 	assert_int_equal(o.npids, 0);
 }
 
+static void a_pid_list_is_comma_separated_as_pgrep_writes_it(void **state)
+{
+	struct cli_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-p", "12,34", "--pid=56", "-p78,90,11", NULL), CLI_RUN);
+	assert_int_equal(o.npids, 6);
+	assert_int_equal(o.pids[0], 12);
+	assert_int_equal(o.pids[1], 34);
+	assert_int_equal(o.pids[2], 56);
+	assert_int_equal(o.pids[3], 78);
+	assert_int_equal(o.pids[4], 90);
+	assert_int_equal(o.pids[5], 11);
+	cli_options_free(&o);
+}
+
+static void a_bad_pid_in_a_list_is_named_with_the_list(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "12,x", "'x' in '12,x'" },   { "12,,34", "'' in '12,,34'" },
+		{ "12,", "'' in '12,'" },      { ",12", "'' in ',12'" },
+		{ "12, 34", "' 34' in" },      { "12,0", "'0' in '12,0'" },
+		{ "12,+3", "'+3' in" },	       { "", "did pgrep find no process" },
+	};
+	struct cli_options o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_usage_naming(parse(&o, "-p", bad[i][0], NULL), bad[i][1]);
+		cli_options_free(&o);
+	}
+}
+
 static void invalid_pids_are_usage_errors(void **state)
 {
 	struct cli_options o;
@@ -222,9 +257,43 @@ static void duration_accepts_fractions(void **state)
 	cli_options_free(&o);
 }
 
+/* -d reads a time as --min-age does: one parser for both */
+static void duration_takes_s_m_and_h_units(void **state)
+{
+	static const struct {
+		const char *arg;
+		double sec;
+	} good[] = { { "30s", 30 }, { "1.5m", 90 }, { "2h", 7200 }, { "500ms", 0.5 },
+		     { "2min", 120 }, { "250us", 250e-6 } };
+	struct cli_options o;
+	unsigned long long ns;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse(&o, "-d", good[i].arg, "-p", "1", NULL), CLI_RUN);
+		if (fabs(o.duration - good[i].sec) > 1e-9)
+			fail_msg("-d %s: %g seconds, expected %g", good[i].arg, o.duration,
+				 good[i].sec);
+		cli_options_free(&o);
+		assert_int_equal(cli_parse_duration(good[i].arg, &ns), 0);
+		assert_true(fabs((double)ns - good[i].sec * 1e9) < 1);
+	}
+	/* more than 64 bits of ns hold is forever, not an overflow */
+	assert_int_equal(cli_parse_duration("1e30h", &ns), 0);
+	assert_true(ns == ULLONG_MAX);
+	assert_int_equal(parse(&o, "-d", "1e300", "-p", "1", NULL), CLI_RUN);
+	assert_true(o.duration > 1e10);
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, "--min-age", "1.5m", "true", NULL), CLI_RUN);
+	assert_true(o.report.min_age_ns == 90000000000ULL);
+	cli_options_free(&o);
+}
+
 static void duration_rejects_zero_negative_and_garbage(void **state)
 {
-	static const char *const bad[] = { "0", "0.0", "-1", "-0.5", "abc", "5s", "", "inf", "nan" };
+	static const char *const bad[] = { "0",	  "0.0", "-1",	"-0.5", "abc", "5x",
+					   "",	  "inf", "nan", "0s",	"1d",  "5 s",
+					   "s",	  "-1m" };
 	struct cli_options o;
 
 	(void)state;
@@ -245,7 +314,7 @@ static void an_unknown_short_option_is_a_usage_error_naming_it(void **state)
 	assert_usage_naming(parse(&o, "-x", "ls", NULL), "-x");
 	cli_options_free(&o);
 	/* at the end of a cluster of valid ones */
-	assert_usage_naming(parse(&o, "-vq", "ls", NULL), "-q");
+	assert_usage_naming(parse(&o, "-vj", "ls", NULL), "-j");
 	cli_options_free(&o);
 }
 
@@ -318,13 +387,13 @@ static void each_v_adds_a_level_of_verbosity(void **state)
 	cli_options_free(&o);
 }
 
-/* A parse that stopped inside "-qv" must not hand its leftover "v" to the next one. */
+/* A parse that stopped inside "-jv" must not hand its leftover "v" to the next one. */
 static void a_parse_starts_afresh_after_one_that_stopped_mid_cluster(void **state)
 {
 	struct cli_options o;
 
 	(void)state;
-	assert_int_equal(parse(&o, "-qv", "ls", NULL), CLI_USAGE);
+	assert_int_equal(parse(&o, "-jv", "ls", NULL), CLI_USAGE);
 	cli_options_free(&o);
 	assert_int_equal(parse(&o, "ls", NULL), CLI_RUN);
 	assert_int_equal(o.verbose, 0);
@@ -409,11 +478,14 @@ int main(void)
 		cmocka_unit_test(options_of_the_command_are_left_to_the_command),
 		cmocka_unit_test(every_flag_and_value_is_parsed),
 		cmocka_unit_test(repeated_pids_are_all_kept_in_order),
+		cmocka_unit_test(a_pid_list_is_comma_separated_as_pgrep_writes_it),
+		cmocka_unit_test(a_bad_pid_in_a_list_is_named_with_the_list),
 		cmocka_unit_test(invalid_pids_are_usage_errors),
 		cmocka_unit_test(repeated_libs_are_all_kept_null_terminated),
 		cmocka_unit_test(ringbuf_size_takes_k_m_and_g_suffixes),
 		cmocka_unit_test(ringbuf_size_rejects_non_powers_of_two_and_garbage),
 		cmocka_unit_test(duration_accepts_fractions),
+		cmocka_unit_test(duration_takes_s_m_and_h_units),
 		cmocka_unit_test(duration_rejects_zero_negative_and_garbage),
 		cmocka_unit_test(an_unknown_short_option_is_a_usage_error_naming_it),
 		cmocka_unit_test(an_unknown_long_option_is_a_usage_error_naming_it),

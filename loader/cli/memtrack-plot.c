@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * visualize: a picture of a trace. Live heap bytes over time, one step
+ * memtrack-plot: a picture of a trace. Live heap bytes over time, one step
  * line per process, each peak marked, as SVG or PNG, from the JSONL that
  * memtrack-load -o writes. A client of libmemtrack's public API only: the
  * trace is read with memtrack_trace_read() and every event accounted by a
  * memtrack_summary, whose live bytes after each event make the lines.
  *
  *	sudo build/memtrack-load -o trace.jsonl -- build/examples/spawn
- *	build/examples/visualize -o heap.svg trace.jsonl
+ *	build/memtrack-plot -o heap.svg trace.jsonl
  *
- * examples/visualize/: series.c keeps the lines, plot.c lays the picture
+ * plot/: series.c keeps the lines, plot.c lays the picture
  * out once, canvas_svg.c and canvas_png.c (cairo) draw it.
  */
 #include <errno.h>
@@ -22,19 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <memtrack.h>
-
-#include "visualize/canvas.h"
-#include "visualize/plot.h"
-#include "visualize/series.h"
-
-/* Exit statuses: memtrack-report's numbers, for the same failures. */
-enum {
-	EXIT_RUNTIME = 1,
-	EXIT_USAGE = 2,
-	EXIT_OUTPUT = 6,
-	EXIT_TRACE = 8,
-};
+#include "canvas.h"
+#include "exit_status.h"
+#include "memtrack.h"
+#include "plot.h"
+#include "series.h"
 
 enum format { FORMAT_SVG, FORMAT_PNG };
 
@@ -47,7 +39,7 @@ struct options {
 };
 
 static const char usage_text[] =
-	"Usage: visualize [OPTIONS] TRACE.jsonl\n"
+	"Usage: memtrack-plot [OPTIONS] TRACE.jsonl\n"
 	"\n"
 	"Draw the live heap bytes of every process of a trace written by\n"
 	"memtrack-load -o ('-': standard input) over time: one step line per\n"
@@ -60,6 +52,7 @@ static const char usage_text[] =
 	"      --height N      height in pixels, 240 to 8192 (default 540)\n"
 	"      --title TEXT    the title (default: \"Live heap over time: TRACE\")\n"
 	"  -h, --help          show this help\n"
+	"  -V, --version       show the version\n"
 	"\n"
 	"In the SVG, each process is a <g class=\"series\" data-pid=\"PID\"\n"
 	"data-comm=\"COMM\" data-peak-bytes=\"N\" data-peak-ns=\"T\">.\n"
@@ -69,9 +62,9 @@ static const char usage_text[] =
 	"\n"
 	"Examples:\n"
 	"  sudo memtrack-load -o trace.jsonl -- build/examples/spawn\n"
-	"  visualize -o heap.svg trace.jsonl\n"
-	"  visualize -o heap.png --width 1600 --height 900 --title 'spawn' trace.jsonl\n"
-	"  sudo memtrack-load -o - -- ./app 2>/dev/null | visualize - > heap.svg\n";
+	"  memtrack-plot -o heap.svg trace.jsonl\n"
+	"  memtrack-plot -o heap.png --width 1600 --height 900 --title 'spawn' trace.jsonl\n"
+	"  sudo memtrack-load -o - -- ./app 2>/dev/null | memtrack-plot - > heap.svg\n";
 
 enum { OPT_WIDTH = 256, OPT_HEIGHT, OPT_TITLE };
 
@@ -81,6 +74,7 @@ static const struct option long_options[] = {
 	{ "height", required_argument, NULL, OPT_HEIGHT },
 	{ "title", required_argument, NULL, OPT_TITLE },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -96,8 +90,8 @@ static bool parse_pixels(const char *what, const char *s, int min, int *out)
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > MAX_PIXELS) {
 		fprintf(stderr,
-			"visualize: the %s is a number of pixels from %d to %d, not '%s' (see "
-			"visualize --help)\n",
+			"memtrack-plot: the %s is a number of pixels from %d to %d, not '%s' "
+			"(see memtrack-plot --help)\n",
 			what, min, MAX_PIXELS, s);
 		return false;
 	}
@@ -121,7 +115,7 @@ static bool output_format(const char *path, enum format *f)
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "visualize: %s%s%s%s (see visualize --help)\n", what, arg ? " '" : "",
+	fprintf(stderr, "memtrack-plot: %s%s%s%s (see memtrack-plot --help)\n", what, arg ? " '" : "",
 		arg ? arg : "", arg ? "'" : "");
 	return EXIT_USAGE;
 }
@@ -133,7 +127,7 @@ static int parse(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .format = FORMAT_SVG, .width = 960, .height = 540 };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -155,6 +149,9 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("memtrack-plot %s\n", MEMTRACK_VERSION);
 			return 0;
 		case ':':
 			return usage_error("this option needs a value:", argv[optind - 1]);
@@ -184,7 +181,7 @@ static int read_trace(struct series_set *set, const char *path)
 	struct memtrack_error err = { 0 };
 
 	if (memtrack_trace_read(path, &h, &err)) {
-		fprintf(stderr, "visualize: %s%s\n", err.msg[0] ? err.msg : "cannot read the trace",
+		fprintf(stderr, "memtrack-plot: %s%s\n", err.msg[0] ? err.msg : "cannot read the trace",
 			err.code == -EINVAL ? " (give a trace written by memtrack-load -o)" : "");
 		return err.kind == MEMTRACK_ERR_RUNTIME || err.kind == MEMTRACK_ERR_OUTPUT
 			       ? EXIT_RUNTIME
@@ -192,7 +189,7 @@ static int read_trace(struct series_set *set, const char *path)
 	}
 	if (!set->events) {
 		fprintf(stderr,
-			"visualize: %s: no events to draw (give a trace written by "
+			"memtrack-plot: %s: no events to draw (give a trace written by "
 			"memtrack-load -o)\n",
 			path);
 		return EXIT_TRACE;
@@ -210,7 +207,7 @@ static int draw(const struct options *o, const struct series_set *set, FILE *out
 	int err;
 
 	if (!c) {
-		fprintf(stderr, "visualize: out of memory\n");
+		fprintf(stderr, "memtrack-plot: out of memory\n");
 		return EXIT_RUNTIME;
 	}
 	if (!o->title) {
@@ -221,14 +218,14 @@ static int draw(const struct options *o, const struct series_set *set, FILE *out
 	}
 	err = plot_draw(c, set, o->title ? o->title : title);
 	if (err) {
-		fprintf(stderr, "visualize: out of memory\n");
+		fprintf(stderr, "memtrack-plot: out of memory\n");
 		c->ops->destroy(c);
 		return EXIT_RUNTIME;
 	}
 	err = c->ops->finish(c);
 	c->ops->destroy(c);
 	if (err) {
-		fprintf(stderr, "visualize: cannot write %s: %s\n", out_name, strerror(-err));
+		fprintf(stderr, "memtrack-plot: cannot write %s: %s\n", out_name, strerror(-err));
 		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_OUTPUT;
 	}
 	return 0;
@@ -252,14 +249,14 @@ int main(int argc, char **argv)
 	if (!to_stdout) {
 		out = fopen(o.output, "we");
 		if (!out) {
-			fprintf(stderr, "visualize: cannot write %s: %s (choose another -o path)\n",
+			fprintf(stderr, "memtrack-plot: cannot write %s: %s (choose another -o path)\n",
 				o.output, strerror(errno));
 			return EXIT_OUTPUT;
 		}
 	}
 	/* Two slots per pixel column: the lines lose nothing a pixel could show. */
 	if (series_init(&set, 2 * (size_t)o.width)) {
-		fprintf(stderr, "visualize: out of memory\n");
+		fprintf(stderr, "memtrack-plot: out of memory\n");
 		status = EXIT_RUNTIME;
 	} else {
 		status = read_trace(&set, o.trace);
@@ -268,7 +265,7 @@ int main(int argc, char **argv)
 	}
 	series_free(&set);
 	if (!to_stdout && fclose(out) && !status) {
-		fprintf(stderr, "visualize: cannot write %s: %s\n", out_name, strerror(errno));
+		fprintf(stderr, "memtrack-plot: cannot write %s: %s\n", out_name, strerror(errno));
 		status = EXIT_OUTPUT;
 	}
 	/* no half picture left behind (only a plain file: -o may name a device or a link) */

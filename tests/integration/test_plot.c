@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * examples/visualize: the picture of a trace. On tests/fixtures/two_procs.jsonl,
+ * memtrack-plot: the picture of a trace. On tests/fixtures/two_procs.jsonl,
  * a hand-written trace whose numbers are known: parent 4100 (two_procs)
  * peaks at 5048 bytes 6 ms after the first event; its child 4101 peaks at
  * 16384 at 7 ms, then execs (worker), which releases everything. Then on a
@@ -14,13 +14,13 @@
 
 #define FIXTURE "tests/fixtures/two_procs.jsonl"
 
-/* visualize with args (NULL-terminated), input on its stdin. */
-static void visualize(struct output *o, const char *const *args, const char *input)
+/* memtrack-plot with args (NULL-terminated), input on its stdin. */
+static void plot(struct output *o, const char *const *args, const char *input)
 {
 	const char *argv[16];
 	int n = 0;
 
-	argv[n++] = build_path("examples/visualize");
+	argv[n++] = build_path("memtrack-plot");
 	for (size_t i = 0; args[i]; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -138,7 +138,7 @@ static void check_fixture_svg(const char *svg)
 }
 
 /*
- * visualize opts -o FILE FIXTURE, FILE a temporary file ending in suffix,
+ * memtrack-plot opts -o FILE FIXTURE, FILE a temporary file ending in suffix,
  * which must succeed silently; FILE's content (an SVG: checked by xmllint).
  */
 static char *draw_fixture(const char *const *opts, const char *suffix, size_t *len)
@@ -155,7 +155,7 @@ static char *draw_fixture(const char *const *opts, const char *suffix, size_t *l
 	args[n++] = path;
 	args[n++] = FIXTURE;
 	args[n] = NULL;
-	visualize(&o, args, NULL);
+	plot(&o, args, NULL);
 	if (o.status != 0 || o.err_len)
 		fail_msg("exit %d: %s", o.status, o.err);
 	if (strcmp(suffix, ".svg") == 0)
@@ -186,7 +186,7 @@ static void test_stdin_to_stdout(void **state)
 	struct output o;
 
 	(void)state;
-	visualize(&o, args, trace);
+	plot(&o, args, trace);
 	if (o.status != 0)
 		fail_msg("exit %d: %s", o.status, o.err);
 	assert_true(strncmp(o.out, "<?xml ", 6) == 0);
@@ -225,13 +225,13 @@ static void expect_refusal(const char *const *args, const char *input, int statu
 {
 	struct output o;
 
-	visualize(&o, args, input);
+	plot(&o, args, input);
 	if (o.status != status)
 		fail_msg("expected exit %d, got %d; stderr:\n%s", status, o.status, o.err);
 	if (!strstr(o.err, words))
 		fail_msg("stderr does not say \"%s\":\n%s", words, o.err);
-	if (strncmp(o.err, "visualize: ", 11) != 0 || strchr(o.err, '\n') != o.err + o.err_len - 1)
-		fail_msg("expected one line starting 'visualize: ', got:\n%s", o.err);
+	if (strncmp(o.err, "memtrack-plot: ", 15) != 0 || strchr(o.err, '\n') != o.err + o.err_len - 1)
+		fail_msg("expected one line starting 'memtrack-plot: ', got:\n%s", o.err);
 	assert_int_equal(o.out_len, 0);
 	output_free(&o);
 }
@@ -279,9 +279,9 @@ static void test_usage_and_output_errors(void **state)
 	expect_refusal(bad_width, NULL, 2, "'12x'");
 	expect_refusal(unwritable, NULL, 6, "cannot write /nonexistent/dir/heap.svg");
 
-	visualize(&o, help, NULL);
+	plot(&o, help, NULL);
 	assert_int_equal(o.status, 0);
-	assert_true(strncmp(o.out, "Usage: visualize ", 17) == 0);
+	assert_true(strncmp(o.out, "Usage: memtrack-plot ", 21) == 0);
 	output_free(&o);
 }
 
@@ -309,7 +309,7 @@ static void test_real_trace(void **state)
 			pids[npids++] = pid;
 	}
 	args[0] = tr.out_path;
-	visualize(&o, args, NULL);
+	plot(&o, args, NULL);
 	if (o.status != 0)
 		fail_msg("exit %d: %s", o.status, o.err);
 	assert_int_equal(count(o.out, "<g class=\"series\""), npids);
@@ -334,5 +334,5 @@ int main(void)
 		cmocka_unit_test(test_real_trace),
 	};
 
-	return cmocka_run_group_tests_name("visualize", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("plot", tests, NULL, NULL);
 }
