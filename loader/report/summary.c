@@ -9,6 +9,8 @@
  * bpf/memtrack_events.h, which report-only runs apply in the kernel.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,14 @@ struct symbolizer *summary_symbolizer(struct memtrack_summary *s)
 uint64_t summary_end_time(const struct memtrack_summary *s, const struct proc_entry *e)
 {
 	return e->end_time ? e->end_time : s->last_time;
+}
+
+long long summary_wall_ns(const struct memtrack_summary *s, uint64_t mono)
+{
+	if (!s->have_anchor)
+		return 0;
+	/* unsigned: a time before the anchor, or a damaged one, wraps instead of overflowing */
+	return (long long)((unsigned long long)s->anchor_wall_ns + (mono - s->anchor_mono));
 }
 
 void summary_live_each(const struct memtrack_summary *s, const struct proc_entry *e,
@@ -444,6 +454,35 @@ static int feed_event(void *ctx, const union mt_event *ev)
 	return memtrack_summary_add(ctx, ev);
 }
 
+/* The Header: the clock anchor and the command, for the profiles' times and names. */
+static int feed_header(void *ctx, const struct memtrack_header *h)
+{
+	struct memtrack_summary *s = ctx;
+	char *cmd = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* a damaged trace's clock is no clock (and must not overflow the sum) */
+	s->have_anchor = h->realtime_sec >= 0 && h->realtime_sec < LLONG_MAX / 1000000000LL - 1 &&
+			 h->realtime_nsec >= 0 && h->realtime_nsec < 1000000000L;
+	s->anchor_mono = h->monotonic_ns;
+	s->anchor_wall_ns = s->have_anchor ? h->realtime_sec * 1000000000LL + h->realtime_nsec : 0;
+	if (!h->command || !h->command[0])
+		return 0;
+	f = open_memstream(&cmd, &len);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; h->command[i]; i++)
+		fprintf(f, "%s%s", i ? " " : "", h->command[i]);
+	if (fclose(f)) {
+		free(cmd);
+		return -ENOMEM;
+	}
+	free(s->command);
+	s->command = cmd;
+	return 0;
+}
+
 static int feed_stats(void *ctx, const struct memtrack_counters *c)
 {
 	memtrack_summary_set_counters(ctx, c);
@@ -462,6 +501,7 @@ struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *
 		.on_totals = import_totals,
 		.on_site = import_site,
 		.on_block = import_block,
+		.on_header = feed_header,
 	};
 }
 
@@ -498,5 +538,6 @@ void memtrack_summary_free(struct memtrack_summary *s)
 	as_free(&s->spaces);
 	symbolizer_free(s->sym);
 	free(s->debug_dirs);
+	free(s->command);
 	free(s);
 }

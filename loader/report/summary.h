@@ -68,6 +68,12 @@ struct memtrack_summary {
 
 	struct memtrack_counters counters;
 	bool have_counters;
+
+	/* The Header's: when the trace began, on both clocks, and the command traced. */
+	bool have_anchor;
+	uint64_t anchor_mono;	  /* CLOCK_MONOTONIC ns */
+	long long anchor_wall_ns; /* CLOCK_REALTIME ns at anchor_mono */
+	char *command;		  /* its arguments joined by spaces; NULL: none */
 };
 
 /* The symbolizer, made the first time; NULL without memory. */
@@ -75,6 +81,12 @@ struct symbolizer *summary_symbolizer(struct memtrack_summary *s);
 
 /* The time a process's live blocks are aged against: its end, else the last event. */
 uint64_t summary_end_time(const struct memtrack_summary *s, const struct proc_entry *e);
+
+/*
+ * The wall-clock time (ns since the epoch) of a CLOCK_MONOTONIC time, by
+ * the Header's anchor; 0 if the trace had no Header.
+ */
+long long summary_wall_ns(const struct memtrack_summary *s, uint64_t mono);
 
 /* Call fn for each live block of e in the size range, with its age at e's end. */
 void summary_live_each(const struct memtrack_summary *s, const struct proc_entry *e,
