@@ -591,13 +591,18 @@ enum memtrack_report_kind {
 	MEMTRACK_REPORT_FOLDED_LIVE,  /* folded stacks of live bytes (flamegraph.pl) */
 	MEMTRACK_REPORT_FOLDED_ALLOC, /* folded stacks of allocated bytes */
 	MEMTRACK_REPORT_CGROUPS,      /* the summary's totals by cgroup */
+	/*
+	 * per process, what was live when its live bytes were highest, by
+	 * allocation stack (not known from a report-only run's totals)
+	 */
+	MEMTRACK_REPORT_PEAK,
 };
 
 struct memtrack_report_opts {
 	size_t sz; /* sizeof(struct memtrack_report_opts) */
 	/* Leaks: only blocks at least this old (ns) at the end of their process. */
 	unsigned long long min_age_ns;
-	/* Leaks: the first top stacks; 0: all. */
+	/* Leaks and peak: the first top stacks (of each process, for peak); 0: all. */
 	size_t top;
 	/* A JSON document on one line instead of text (not for the folded formats). */
 	bool json;

@@ -441,7 +441,7 @@ int main(int argc, char **argv)
 		.free_stacks = o.free_stacks,
 		.max_stacks = o.max_stacks,
 		/* reports only: the kernel keeps the totals, no event crosses over */
-		.aggregate = !o.output && !o.report.trace && !o.no_aggregate,
+		.aggregate = cli_report_only(&o),
 		.max_live = o.max_live,
 		.min_size = o.report.min_size,
 		.max_size = o.report.max_size,

@@ -14,7 +14,10 @@ const char report_options_help[] =
 	"      --leaks              blocks still live at the end, grouped by\n"
 	"                           allocation stack, most bytes first\n"
 	"      --min-age AGE        leaks: only blocks at least AGE old (2s, 500ms)\n"
-	"      --top N              leaks: only the N stacks with the most bytes\n"
+	"      --top N              leaks, peak: only the N stacks with the most bytes\n"
+	"      --peak               per process, the blocks live when its live bytes\n"
+	"                           were highest, by allocation stack (needs every\n"
+	"                           event: memtrack-load with -o or --no-aggregate)\n"
 	"  -T, --trace              every allocation and free with its stack, as it\n"
 	"                           happens\n"
 	"  -m, --largest            the stack of each process's largest request\n"
@@ -78,6 +81,7 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 	case OPT_JSON: r->json = true; return 1;
 	case OPT_NO_SUMMARY: r->no_summary = true; return 1;
 	case OPT_BY_CGROUP: r->by_cgroup = true; return 1;
+	case OPT_PEAK: r->peak = true; return 1;
 	case OPT_FOLDED: r->folded = arg; return 1;
 	case OPT_FOLDED_ALLOC: r->folded_alloc = arg; return 1;
 	case OPT_PPROF: r->pprof = arg; return 1;
@@ -111,6 +115,11 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 	default:
 		return 0;
 	}
+}
+
+const char *report_needs_events(const struct report_options *r)
+{
+	return r->peak ? "--peak" : NULL;
 }
 
 /*
@@ -230,6 +239,7 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 		{ r->stats, MEMTRACK_REPORT_STATS },
 		{ r->largest, MEMTRACK_REPORT_LARGEST },
 		{ r->leaks, MEMTRACK_REPORT_LEAKS },
+		{ r->peak, MEMTRACK_REPORT_PEAK },
 	};
 	int err = 0;
 

@@ -14,7 +14,7 @@
 #include "memtrack.h"
 
 struct report_options {
-	bool leaks, trace, largest, stats, json, no_summary, by_cgroup;
+	bool leaks, trace, largest, stats, json, no_summary, by_cgroup, peak;
 	unsigned long long min_age_ns, min_size, max_size; /* 0: no bound */
 	size_t top;					   /* 0: all */
 	const char *folded, *folded_alloc, *pprof;	   /* files; "-": standard output */
@@ -37,6 +37,7 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_NO_SUMMARY,
 	OPT_BY_CGROUP,
+	OPT_PEAK,
 	OPT_REPORT_LAST,
 };
 
@@ -60,7 +61,8 @@ enum {
 	{ "report-file", required_argument, NULL, OPT_REPORT_FILE },          \
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },              \
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },                  \
-	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP }
+	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP },                    \
+	{ "peak", no_argument, NULL, OPT_PEAK }
 
 /* The help text of those options. */
 extern const char report_options_help[];
@@ -71,6 +73,12 @@ extern const char report_options_help[];
  * (err says why).
  */
 int report_option(struct report_options *r, int c, const char *arg, char *err, size_t errlen);
+
+/*
+ * The reports that need every event, which a report-only run (the kernel
+ * keeps totals) does not stream: the option that asks for one, or NULL.
+ */
+const char *report_needs_events(const struct report_options *r);
 
 /* "1.5s", "200ms", "30us", "10ns", "2" (seconds) as ns; -EINVAL if malformed. */
 int report_parse_age(const char *s, unsigned long long *ns);

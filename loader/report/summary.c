@@ -163,11 +163,19 @@ static struct site *site_of(struct memtrack_summary *s, size_t proc, uint64_t st
 			return st;
 		key = key * 31 + 1;
 	}
-	if (GROW_ARRAY(s->sites, s->nsites, s->cap_sites, 256))
+	struct proc_entry *e = &s->procs[proc];
+
+	if (GROW_ARRAY(s->sites, s->nsites, s->cap_sites, 256) ||
+	    GROW_ARRAY(e->site_list, e->nsite_list, e->site_list_cap, 16) ||
+	    e->nsite_list >= UINT32_MAX)
 		return NULL;
 	if (u64_map_put(&s->site_index, key, s->nsites + 1))
 		return NULL;
-	s->sites[s->nsites] = (struct site){ .proc = proc, .stack_id = stack_id, .first = time };
+	s->sites[s->nsites] = (struct site){ .proc = proc,
+					     .stack_id = stack_id,
+					     .first = time,
+					     .pos = (uint32_t)e->nsite_list };
+	e->site_list[e->nsite_list++] = s->nsites;
 	return &s->sites[s->nsites++];
 }
 
@@ -185,6 +193,13 @@ static void forget(struct memtrack_summary *s, struct proc_entry *e, uint64_t id
 		e->st.free_bytes += b->size;
 		e->st.live_bytes -= b->size;
 		e->st.live_blocks--;
+	}
+	if (!b->filtered && b->site) {
+		struct site *site = &s->sites[b->site - 1];
+
+		site->live_bytes -= b->size;
+		site->live_count--;
+		peak_change(s, e, site, -(int64_t)b->size, -1);
 	}
 	block_release(s, idx);
 }
@@ -256,8 +271,6 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 	e->st.alloc_bytes += a->size;
 	e->st.live_bytes += a->size;
 	e->st.live_blocks++;
-	if (e->st.live_bytes > e->st.peak_bytes)
-		e->st.peak_bytes = e->st.live_bytes;
 	if (a->size > e->st.max_request || !e->largest_time) {
 		e->st.max_request = a->size;
 		e->largest_stack = a->stack_id;
@@ -269,7 +282,14 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 		return -ENOMEM;
 	site->alloc_count++;
 	site->alloc_bytes += a->size;
+	site->live_count++;
+	site->live_bytes += a->size;
 	s->blocks[idx - 1].site = (uint64_t)(site - s->sites) + 1;
+	peak_change(s, e, site, (int64_t)a->size, 1);
+	if (e->st.live_bytes > e->st.peak_bytes) {
+		e->st.peak_bytes = e->st.live_bytes;
+		peak_reached(e, a->hdr.timestamp);
+	}
 	return 0;
 }
 
@@ -358,6 +378,7 @@ static int import_totals(void *ctx, pid_t pid, unsigned long long read_at,
 		return -ENOMEM;
 	if (read_at > s->last_time)
 		s->last_time = read_at;
+	e->aggregated = true;
 	e->st.allocs += t->allocs;
 	e->st.frees += t->frees;
 	e->st.alloc_bytes += t->alloc_bytes;
@@ -416,6 +437,8 @@ static int import_block(void *ctx, pid_t pid, unsigned long long addr, const str
 					     .stack_id = b->stack_id,
 					     .time = b->time,
 					     .site = (uint64_t)(site - s->sites) + 1 };
+	site->live_count++;
+	site->live_bytes += b->size;
 	return 0;
 }
 
@@ -527,8 +550,11 @@ void memtrack_summary_free(struct memtrack_summary *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nprocs; i++)
+	for (size_t i = 0; i < s->nprocs; i++) {
 		u64_map_free(&s->procs[i].live);
+		free(s->procs[i].site_list);
+		peak_free(&s->procs[i].peak);
+	}
 	free(s->procs);
 	u64_map_free(&s->by_pid);
 	free(s->blocks);

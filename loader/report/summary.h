@@ -13,6 +13,7 @@
 
 #include "memtrack.h"
 #include "address_space.h"
+#include "peak.h"
 #include "stack_cache.h"
 #include "symbolize.h"
 #include "u64_map.h"
@@ -34,6 +35,8 @@ struct site {
 	uint64_t stack_id;
 	uint64_t first; /* the time of its first allocation: which mappings name it */
 	uint64_t alloc_count, alloc_bytes;
+	uint64_t live_count, live_bytes; /* of its blocks, now */
+	uint32_t pos;			 /* its place in its process's site_list */
 };
 
 struct proc_entry {
@@ -43,6 +46,10 @@ struct proc_entry {
 	uint64_t largest_stack, largest_time, largest_addr; /* of the Req.max request */
 	uint64_t end_time; /* when it exited or exec'd away its blocks (0: still ran at the end) */
 	uint64_t former_life; /* the entry of the pid's life before this one: index + 1, or 0 */
+	size_t *site_list;    /* its sites: indexes in sites[] */
+	size_t nsite_list, site_list_cap;
+	struct peak_state peak; /* what was live at its peak (peak.h) */
+	bool aggregated;	/* its totals are a report-only run's: no events, no peak's stacks */
 };
 
 struct memtrack_summary {

@@ -352,6 +352,55 @@ static void test_pprof_totals(void **state)
 	trace_free(&tr);
 }
 
+/*
+ * --peak on tests/fixtures/peak_then_free, whose heap peaks before its
+ * end: live (it needs --no-aggregate) and from its trace, the same stacks.
+ */
+static void check_peak(struct json_object *doc)
+{
+	struct json_object *procs = json_object_object_get(doc, "processes"), *p, *list, *top;
+
+	assert_non_null(procs);
+	assert_int_equal(json_object_array_length(procs), 1);
+	p = json_object_array_get_idx(procs, 0);
+	assert_int_equal(jint(p, "peak_bytes"), 8500);
+	assert_int_equal(jint(p, "peak_blocks"), 9);
+	assert_int_equal(jint(p, "stacks"), 2);
+	list = json_object_object_get(p, "peak");
+	assert_int_equal(json_object_array_length(list), 2);
+	top = json_object_array_get_idx(list, 0);
+	assert_int_equal(jint(top, "bytes"), 8000);
+	assert_int_equal(jint(top, "count"), 8);
+	top = json_object_array_get_idx(json_object_object_get(top, "stack"), 0);
+	assert_string_equal(jstr(top, "function"), "held");
+	assert_int_equal(jint(top, "line"), source_line("tests/fixtures/peak_then_free.c",
+							"PEAK_HELD"));
+	top = json_object_array_get_idx(list, 1);
+	assert_int_equal(jint(top, "bytes"), 500);
+	top = json_object_array_get_idx(json_object_object_get(top, "stack"), 0);
+	assert_string_equal(jstr(top, "function"), "kept");
+}
+
+static void test_peak(void **state)
+{
+	const char *opts[] = { "--no-aggregate", "--peak", "--json", "--no-summary", NULL };
+	const char *args[] = { "--peak", "--json", "--no-summary", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/peak_then_free"), NULL };
+	struct json_object *doc;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_command(&tr, opts, cmd);
+	doc = trace_report(&tr, "peak");
+	check_peak(doc);
+	json_object_put(doc);
+	doc = report_json(tr.out_path, args, "peak");
+	check_peak(doc);
+	json_object_put(doc);
+	trace_free(&tr);
+}
+
 /* -m, -s and -T, live. */
 static void test_largest_stats_and_trace(void **state)
 {
@@ -866,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_summary_json),
 		cmocka_unit_test(test_folded_totals),
 		cmocka_unit_test(test_pprof_totals),
+		cmocka_unit_test(test_peak),
 		cmocka_unit_test(test_largest_stats_and_trace),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_stripped_binary_with_debug_file),
