@@ -637,6 +637,16 @@ void memtrack_event_printer_free(struct memtrack_event_printer *p);
  */
 int memtrack_report_pprof(struct memtrack_summary *s, const char *path);
 
+/*
+ * valgrind massif's output (massif.out, for ms_print and massif-visualizer)
+ * at path: the first process's heap over time (ms since the trace began),
+ * with its allocation tree at its peak (heap_tree=peak) and at the end.
+ * Each "%p" in path is replaced by a pid, and then every process that
+ * allocated gets its own file. -ENODATA for a report-only run's totals
+ * (no events to make a timeline of).
+ */
+int memtrack_report_massif(struct memtrack_summary *s, const char *path);
+
 void memtrack_summary_free(struct memtrack_summary *s);
 
 #ifdef __cplusplus

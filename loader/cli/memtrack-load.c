@@ -322,7 +322,7 @@ static unsigned long long report(struct memtrack *t, struct run *r)
  */
 static int open_report_outputs(const struct report_options *rep, struct run *r)
 {
-	const char *files[] = { rep->folded, rep->folded_alloc, rep->pprof };
+	const char *files[] = { rep->folded, rep->folded_alloc, rep->pprof, rep->massif };
 	struct memtrack_error err = { 0 };
 
 	r->report_out = stderr;

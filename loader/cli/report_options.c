@@ -30,6 +30,10 @@ const char report_options_help[] =
 	"      --folded-alloc FILE  folded stacks of all bytes allocated\n"
 	"      --pprof FILE         a pprof heap profile (gzip'd protobuf) with\n"
 	"                           alloc_space/objects and inuse_space/objects\n"
+	"      --massif FILE        valgrind massif's format (ms_print, massif-visualizer):\n"
+	"                           the command's heap over time, its stacks at the\n"
+	"                           peak; %p in FILE: one file per process, by pid\n"
+	"                           (needs every event, as --peak)\n"
 	"      --json               reports as one JSON document each, one per line\n"
 	"      --report-file FILE   write the reports to FILE\n"
 	"      --debug-dir DIR      look for separate debug files under DIR too (a\n"
@@ -82,6 +86,7 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 	case OPT_NO_SUMMARY: r->no_summary = true; return 1;
 	case OPT_BY_CGROUP: r->by_cgroup = true; return 1;
 	case OPT_PEAK: r->peak = true; return 1;
+	case OPT_MASSIF: r->massif = arg; return 1;
 	case OPT_FOLDED: r->folded = arg; return 1;
 	case OPT_FOLDED_ALLOC: r->folded_alloc = arg; return 1;
 	case OPT_PPROF: r->pprof = arg; return 1;
@@ -119,7 +124,7 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 
 const char *report_needs_events(const struct report_options *r)
 {
-	return r->peak ? "--peak" : NULL;
+	return r->peak ? "--peak" : r->massif ? "--massif" : NULL;
 }
 
 /*
@@ -254,6 +259,16 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 		err = to_file(s, MEMTRACK_REPORT_FOLDED_LIVE, r->folded, msg, msglen);
 	if (!err && r->folded_alloc)
 		err = to_file(s, MEMTRACK_REPORT_FOLDED_ALLOC, r->folded_alloc, msg, msglen);
+	if (!err && r->massif) {
+		err = memtrack_report_massif(s, r->massif);
+		if (err == -ENODATA)
+			snprintf(msg, msglen, "cannot write the massif profile %s: a report-only run "
+					      "keeps no timeline (trace with --no-aggregate or -o)",
+				 r->massif);
+		else if (err)
+			snprintf(msg, msglen, "cannot write the massif profile %s: %s", r->massif,
+				 strerror(-err));
+	}
 	if (!err && r->pprof) {
 		err = memtrack_report_pprof(s, r->pprof);
 		if (err)

@@ -18,6 +18,7 @@ struct report_options {
 	unsigned long long min_age_ns, min_size, max_size; /* 0: no bound */
 	size_t top;					   /* 0: all */
 	const char *folded, *folded_alloc, *pprof;	   /* files; "-": standard output */
+	const char *massif; /* massif.out file ("%p": one per process, by pid) */
 	const char *report_file; /* NULL: the tool's default stream */
 	const char *debug_dirs;	 /* NULL: elfutils' default */
 };
@@ -38,6 +39,7 @@ enum {
 	OPT_NO_SUMMARY,
 	OPT_BY_CGROUP,
 	OPT_PEAK,
+	OPT_MASSIF,
 	OPT_REPORT_LAST,
 };
 
@@ -62,7 +64,8 @@ enum {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },              \
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },                  \
 	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP },                    \
-	{ "peak", no_argument, NULL, OPT_PEAK }
+	{ "peak", no_argument, NULL, OPT_PEAK },                              \
+	{ "massif", required_argument, NULL, OPT_MASSIF }
 
 /* The help text of those options. */
 extern const char report_options_help[];

@@ -200,6 +200,8 @@ static void forget(struct memtrack_summary *s, struct proc_entry *e, uint64_t id
 		site->live_bytes -= b->size;
 		site->live_count--;
 		peak_change(s, e, site, -(int64_t)b->size, -1);
+		if (e->timeline)
+			timeline_note(e->timeline, s->last_time, e->st.live_bytes);
 	}
 	block_release(s, idx);
 }
@@ -286,6 +288,11 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 	site->live_bytes += a->size;
 	s->blocks[idx - 1].site = (uint64_t)(site - s->sites) + 1;
 	peak_change(s, e, site, (int64_t)a->size, 1);
+	if (!e->timeline)
+		e->timeline = calloc(1, sizeof(*e->timeline));
+	if (!e->timeline)
+		return -ENOMEM;
+	timeline_note(e->timeline, a->hdr.timestamp, e->st.live_bytes);
 	if (e->st.live_bytes > e->st.peak_bytes) {
 		e->st.peak_bytes = e->st.live_bytes;
 		peak_reached(e, a->hdr.timestamp);
@@ -553,6 +560,7 @@ void memtrack_summary_free(struct memtrack_summary *s)
 	for (size_t i = 0; i < s->nprocs; i++) {
 		u64_map_free(&s->procs[i].live);
 		free(s->procs[i].site_list);
+		free(s->procs[i].timeline);
 		peak_free(&s->procs[i].peak);
 	}
 	free(s->procs);

@@ -13,6 +13,7 @@
 
 #include "memtrack.h"
 #include "address_space.h"
+#include "massif.h"
 #include "peak.h"
 #include "stack_cache.h"
 #include "symbolize.h"
@@ -49,6 +50,7 @@ struct proc_entry {
 	size_t *site_list;    /* its sites: indexes in sites[] */
 	size_t nsite_list, site_list_cap;
 	struct peak_state peak; /* what was live at its peak (peak.h) */
+	struct timeline *timeline; /* its live bytes over time, for massif (made on first use) */
 	bool aggregated;	/* its totals are a report-only run's: no events, no peak's stacks */
 };
 

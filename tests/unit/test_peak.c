@@ -3,7 +3,9 @@
  * --peak (loader/report/peak.c): what each process had live, by stack,
  * when its live bytes were highest, read back from the JSON report. A
  * model that copies its whole per-stack table at every new peak is the
- * reference; the summary must agree with it without doing that.
+ * reference; the summary must agree with it without doing that. And
+ * --massif (loader/report/massif.c), which shows that peak and the heap
+ * over time as valgrind's massif does: its files read by ms_print.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memtrack.h"
 #include "test_support.h"
@@ -23,13 +26,14 @@
 #define PID 4242
 #define NSTACKS 24
 
-static unsigned long long clock_ns;
+static unsigned long long clock_ns, step_ns = 1; /* events are step_ns apart */
 
 static int setup(void **state)
 {
 	struct memtrack_summary *s = memtrack_summary_new();
 
 	clock_ns = 1000;
+	step_ns = 1;
 	*state = s;
 	return s ? 0 : -1;
 }
@@ -46,7 +50,8 @@ static void event(struct memtrack_summary *s, unsigned type, unsigned long long 
 	union mt_event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.alloc.hdr.timestamp = ++clock_ns;
+	clock_ns += step_ns;
+	ev.alloc.hdr.timestamp = clock_ns;
 	ev.alloc.hdr.type = type;
 	ev.alloc.hdr.pid = PID;
 	ev.alloc.hdr.tid = PID;
@@ -319,6 +324,132 @@ static void a_million_events_with_a_peak_every_few_stay_cheap(void **state)
 		assert_true(secs < 5.0);
 }
 
+/* ---- --massif: massif.out files, read by valgrind's own ms_print ---- */
+
+/* A stack of one frame at ip, so that each stack id is its own tree node. */
+static void stack(struct memtrack_summary *s, unsigned long long id, unsigned long long ip)
+{
+	struct mt_stack st = { .nr = 1 };
+
+	st.ip[0] = ip;
+	assert_int_equal(memtrack_summary_stack(s, id, &st), 0);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = calloc(1, 1 << 20);
+	size_t n;
+
+	assert_non_null(f);
+	assert_non_null(text);
+	n = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(n > 0 && n < (1 << 20) - 1);
+	return text;
+}
+
+/* How many snapshots the file has; their times must never go back. */
+static unsigned snapshots_in_order(const char *text)
+{
+	unsigned long long last = 0;
+	unsigned n = 0;
+
+	for (size_t at = 0; strstr(text + at, "\ntime="); at++) {
+		unsigned long long t;
+
+		at = (size_t)(strstr(text + at, "\ntime=") - text);
+		t = strtoull(text + at + 6, NULL, 10);
+		if (t < last)
+			fail_msg("snapshot %u at %llu ms, after one at %llu", n, t, last);
+		last = t;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * 9,000 bytes from one stack, 150 bytes from 150 others, then all freed
+ * but 1,000, over thousands of events: ms_print reads it, the peak is
+ * 9,150 bytes, and the small stacks are one "in 150 places" line.
+ */
+static void ms_print_reads_the_peak_and_the_folded_small_stacks(void **state)
+{
+	char path[] = "/tmp/memtrack-massif-XXXXXX";
+	const char *argv[] = { "/usr/bin/ms_print", path, NULL };
+	struct memtrack_summary *s = *state;
+	unsigned snapshots;
+	struct output o;
+	char *text;
+
+	step_ns = 1000000; /* a millisecond apart */
+	close(mkstemp(path));
+	stack(s, 1, 0x401000);
+	for (unsigned i = 0; i < 150; i++)
+		stack(s, 100 + i, 0x402000 + i * 16);
+	for (unsigned i = 0; i < 9; i++)
+		event(s, MT_EV_MALLOC, 0x10000 + i * 0x1000, 1000, 1);
+	for (unsigned i = 0; i < 150; i++)
+		event(s, MT_EV_MALLOC, 0x100000 + i * 0x100, 1, 100 + i);
+	event(s, MT_EV_FREE, 0x10000 + 8 * 0x1000, 0, 0); /* the peak is past */
+	for (unsigned i = 0; i < 3000; i++) { /* churn: the timeline is thinned */
+		event(s, MT_EV_MALLOC, 0x900000, 8, 1);
+		event(s, MT_EV_FREE, 0x900000, 0, 0);
+	}
+	for (unsigned i = 1; i < 8; i++)
+		event(s, MT_EV_FREE, 0x10000 + i * 0x1000, 0, 0);
+	for (unsigned i = 0; i < 150; i++)
+		event(s, MT_EV_FREE, 0x100000 + i * 0x100, 0, 0);
+	assert_int_equal(memtrack_report_massif(s, path), 0);
+
+	text = slurp(path);
+	assert_true(strncmp(text, "desc: ", 6) == 0);
+	assert_non_null(strstr(text, "\ntime_unit: ms\n"));
+	assert_non_null(strstr(text, "\nheap_tree=peak\nn2: 9150 (heap allocation functions)"));
+	assert_non_null(strstr(text, "\n n0: 9000 0x401000: ???\n"));
+	assert_non_null(strstr(text, "\n n0: 150 in 150 places, all below massif's threshold (1.00%)\n"));
+	/* a bounded number of snapshots, in time order */
+	snapshots = snapshots_in_order(text);
+	print_message("# %u snapshots\n", snapshots);
+	assert_in_range(snapshots, 50, 110);
+	free(text);
+
+	run_io(argv, NULL, NULL, 0, &o);
+	if (o.status != 0)
+		fail_msg("ms_print failed (%d): %s", o.status, o.err);
+	assert_non_null(strstr(o.out, "100.00% (9,150B) (heap allocation functions)"));
+	assert_non_null(strstr(o.out, "(peak)"));
+	assert_non_null(strstr(o.out, "100.00% (1,000B) (heap allocation functions)"));
+	output_free(&o);
+	unlink(path);
+}
+
+/* "%p": a file per process that allocated, named by its pid; none for the others. */
+static void a_percent_p_path_makes_one_file_per_process(void **state)
+{
+	char dir[] = "/tmp/memtrack-massif-XXXXXX", path[64], file[64];
+	struct memtrack_summary *s = *state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.%%p.out", dir);
+	event(s, MT_EV_MALLOC, 0x1000, 10, 0);
+	assert_int_equal(memtrack_report_massif(s, path), 0);
+	snprintf(file, sizeof(file), "%s/m.%d.out", dir, PID);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* A report-only run's totals have no timeline: refused, and nothing written. */
+static void kept_totals_are_refused_for_massif(void **state)
+{
+	struct memtrack_summary *s = *state;
+	const struct memtrack_trace_handler h = memtrack_summary_handler(s);
+	struct mt_proc_totals t = { .allocs = 1, .alloc_bytes = 10, .peak_bytes = 10 };
+
+	assert_int_equal(h.on_totals(h.ctx, PID, 5000, &t), 0);
+	assert_int_equal(memtrack_report_massif(s, "/nonexistent-memtrack/massif.out"), -ENODATA);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -328,7 +459,10 @@ int main(void)
 		T(random_runs_agree_with_a_model_that_copies_at_every_peak),
 		T(kept_totals_say_why_there_are_no_stacks),
 		T(a_million_events_with_a_peak_every_few_stay_cheap),
+		T(ms_print_reads_the_peak_and_the_folded_small_stacks),
+		T(a_percent_p_path_makes_one_file_per_process),
+		T(kept_totals_are_refused_for_massif),
 	};
 
-	return cmocka_run_group_tests_name("peak", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("peak and massif", tests, NULL, NULL);
 }
