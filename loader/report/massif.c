@@ -184,7 +184,8 @@ static int tree_print(const struct tree *t, size_t i, unsigned indent, uint64_t 
 	nkids = 0;
 	for (size_t c = t->v[i].first_child; c; c = t->v[c - 1].next_sibling)
 		kids[nkids++] = c - 1;
-	qsort_r(kids, nkids, sizeof(*kids), node_cmp, t->v);
+	if (nkids)
+		qsort_r(kids, nkids, sizeof(*kids), node_cmp, t->v);
 	for (size_t k = 0; k < nkids; k++) {
 		if (t->v[kids[k]].bytes * 100 >= total)
 			shown++;

@@ -104,7 +104,7 @@ int peak_stacks(const struct memtrack_summary *s, const struct proc_entry *e,
 		*out = NULL;
 		return -ENOMEM;
 	}
-	if (p->snapped) /* sites made since the snapshot had nothing live at the peak */
+	if (p->snapped && p->nsnap) /* sites made since the snapshot had nothing live at the peak */
 		memcpy(v, p->snap, p->nsnap * sizeof(*v));
 	else
 		peak_values(s, e, v);
