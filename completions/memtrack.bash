@@ -8,9 +8,9 @@
 
 # options that take a value, and those that do not (keep to each tool's --help)
 _memtrack_report_valued='--min-age --top --min-size --max-size --folded --folded-alloc
-	--pprof --report-file --debug-dir --group-by'
+	--pprof --report-file --debug-dir --group-by --massif'
 _memtrack_report_flags='--leaks -T --trace -m --largest -s --stats --json --by-cgroup
-	--no-summary --fail-on-leaks'
+	--no-summary --fail-on-leaks --peak'
 _memtrack_load_valued="-o --output -p --pid -d --duration --interval --cgroup -l --lib --ringbuf-size
 	--source --stack-depth --unwind --max-stacks --max-live $_memtrack_report_valued"
 _memtrack_load_flags="-a --all --cgroup-ids --no-children --system-probes --strict -q --quiet
@@ -78,7 +78,8 @@ _memtrack_cgroups()
 _memtrack_value()
 {
 	case $1 in
-	-o | --output | --folded | --folded-alloc | --pprof | --report-file | -l | --lib | --diff)
+	-o | --output | --folded | --folded-alloc | --pprof | --massif | --report-file | -l | --lib | \
+		--diff)
 		_memtrack_files "$2" ;;
 	--debug-dir) _memtrack_files -d "$2" ;;
 	-p | --pid) _memtrack_pids "$2" ;;

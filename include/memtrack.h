@@ -611,13 +611,18 @@ enum memtrack_report_kind {
 	MEMTRACK_REPORT_FOLDED_LIVE,  /* folded stacks of live bytes (flamegraph.pl) */
 	MEMTRACK_REPORT_FOLDED_ALLOC, /* folded stacks of allocated bytes */
 	MEMTRACK_REPORT_CGROUPS,      /* the summary's totals by cgroup */
+	/*
+	 * per process, what was live when its live bytes were highest, by
+	 * allocation stack (not known from a report-only run's totals)
+	 */
+	MEMTRACK_REPORT_PEAK,
 };
 
 struct memtrack_report_opts {
 	size_t sz; /* sizeof(struct memtrack_report_opts) */
 	/* Leaks: only blocks at least this old (ns) at the end of their process. */
 	unsigned long long min_age_ns;
-	/* Leaks: the first top stacks; 0: all. */
+	/* Leaks and peak: the first top stacks (of each process, for peak); 0: all. */
 	size_t top;
 	/* A JSON document on one line instead of text (not for the folded formats). */
 	bool json;
@@ -676,6 +681,16 @@ void memtrack_event_printer_free(struct memtrack_event_printer *p);
  * alloc_space, inuse_objects, inuse_space) at path ("-": standard output).
  */
 int memtrack_report_pprof(struct memtrack_summary *s, const char *path);
+
+/*
+ * valgrind massif's output (massif.out, for ms_print and massif-visualizer)
+ * at path: the first process's heap over time (ms since the trace began),
+ * with its allocation tree at its peak (heap_tree=peak) and at the end.
+ * Each "%p" in path is replaced by a pid, and then every process that
+ * allocated gets its own file. -ENODATA for a report-only run's totals
+ * (no events to make a timeline of).
+ */
+int memtrack_report_massif(struct memtrack_summary *s, const char *path);
 
 void memtrack_summary_free(struct memtrack_summary *s);
 

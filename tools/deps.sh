@@ -7,7 +7,7 @@ PACKAGES="make gcc binutils clang llvm pkg-config libbpf-dev libelf-dev libdw-de
 bpftool systemtap-sdt-dev bpftrace libcmocka-dev libjson-c-dev libcapstone-dev libclang-rt-14-dev
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libxml2-utils libcairo2-dev
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 g++ valgrind
-python3 perl git gzip gdb debuginfod xz-utils libpython3.11-testsuite jq"
+python3 perl git gzip gdb debuginfod xz-utils libpython3.11-testsuite jq golang-go"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -443,7 +443,18 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 		return usage_error(err, errlen, "give a command or -p PID, not both");
 	if (!o->argv && !o->npids && !o->cgroup && !o->all)
 		return usage_error(err, errlen, "no command to run and no -p PID to trace");
+	/* a report-only run's kernel keeps totals, not the history these are made of */
+	if (report_needs_events(&o->report) && cli_report_only(o))
+		return usage_error(err, errlen,
+				   "%s needs every event, which a report-only run keeps in the "
+				   "kernel as totals: add --no-aggregate (or -o FILE)",
+				   report_needs_events(&o->report));
 	return CLI_RUN;
+}
+
+bool cli_report_only(const struct cli_options *o)
+{
+	return !o->output && !o->report.trace && !o->no_aggregate;
 }
 
 void cli_options_free(struct cli_options *o)

@@ -48,6 +48,12 @@ enum cli_parse_result cli_parse(int argc, char **argv, struct cli_options *o, ch
 				size_t errlen);
 void cli_options_free(struct cli_options *o);
 
+/*
+ * A report-only run: no -o, no -T, no --no-aggregate. The kernel then
+ * keeps the totals and live blocks, and no allocation event is streamed.
+ */
+bool cli_report_only(const struct cli_options *o);
+
 /* "4096", "64K", "8M", "1G" as bytes; -EINVAL if malformed. */
 int cli_parse_size(const char *s, size_t *out);
 

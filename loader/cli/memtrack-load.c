@@ -392,7 +392,7 @@ static unsigned long long report(struct memtrack *t, struct run *r)
  */
 static int open_report_outputs(const struct report_options *rep, struct run *r)
 {
-	const char *files[] = { rep->folded, rep->folded_alloc, rep->pprof };
+	const char *files[] = { rep->folded, rep->folded_alloc, rep->pprof, rep->massif };
 	struct memtrack_error err = { 0 };
 
 	r->report_out = stderr;
@@ -515,7 +515,7 @@ int main(int argc, char **argv)
 		.free_stacks = o.free_stacks,
 		.max_stacks = o.max_stacks,
 		/* reports only: the kernel keeps the totals, no event crosses over */
-		.aggregate = !o.output && !o.report.trace && !o.no_aggregate,
+		.aggregate = cli_report_only(&o),
 		.max_live = o.max_live,
 		.min_size = o.report.min_size,
 		.max_size = o.report.max_size,

@@ -13,12 +13,16 @@ const char report_options_help[] =
 	"      --leaks              blocks still live at the end, grouped by\n"
 	"                           allocation site, most bytes first\n"
 	"      --min-age AGE        leaks: only blocks at least AGE old (2s, 500ms)\n"
-	"      --top N              leaks: only the N sites with the most bytes\n"
+	"      --top N              leaks, peak: only the N sites with the most bytes\n"
 	"      --group-by HOW       what one site of leaks and folded stacks is:\n"
 	"                           location (each frame's function and file:line,\n"
-	"                           the default) or address (the stack as recorded)\n"	"      --fail-on-leaks[=BYTES]  exit 9 if more than BYTES (default 0) are\n"
+	"                           the default) or address (the stack as recorded)\n"
+	"      --fail-on-leaks[=BYTES]  exit 9 if more than BYTES (default 0) are\n"
 	"                           still live at the end, counting only blocks at\n"
 	"                           least --min-age old\n"
+	"      --peak               per process, the blocks live when its live bytes\n"
+	"                           were highest, by allocation stack (needs every\n"
+	"                           event: memtrack-load with -o or --no-aggregate)\n"
 	"  -T, --trace              every allocation and free with its stack, as it\n"
 	"                           happens\n"
 	"  -m, --largest            the stack of each process's largest request\n"
@@ -31,6 +35,10 @@ const char report_options_help[] =
 	"      --folded-alloc FILE  folded stacks of all bytes allocated\n"
 	"      --pprof FILE         a pprof heap profile (gzip'd protobuf) with\n"
 	"                           alloc_space/objects and inuse_space/objects\n"
+	"      --massif FILE        valgrind massif's format (ms_print, massif-visualizer):\n"
+	"                           the command's heap over time, its stacks at the\n"
+	"                           peak; %p in FILE: one file per process, by pid\n"
+	"                           (needs every event, as --peak)\n"
 	"      --json               reports as one JSON document each, one per line\n"
 	"      --report-file FILE   write the reports to FILE\n"
 	"      --debug-dir DIR      look for separate debug files under DIR too (a\n"
@@ -57,6 +65,8 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 	case OPT_JSON: r->json = true; return 1;
 	case OPT_NO_SUMMARY: r->no_summary = true; return 1;
 	case OPT_BY_CGROUP: r->by_cgroup = true; return 1;
+	case OPT_PEAK: r->peak = true; return 1;
+	case OPT_MASSIF: r->massif = arg; return 1;
 	case OPT_FOLDED: r->folded = arg; return 1;
 	case OPT_FOLDED_ALLOC: r->folded_alloc = arg; return 1;
 	case OPT_PPROF: r->pprof = arg; return 1;
@@ -102,6 +112,11 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
 	default:
 		return 0;
 	}
+}
+
+const char *report_needs_events(const struct report_options *r)
+{
+	return r->peak ? "--peak" : r->massif ? "--massif" : NULL;
 }
 
 /*
@@ -243,6 +258,7 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 		{ r->stats, MEMTRACK_REPORT_STATS },
 		{ r->largest, MEMTRACK_REPORT_LARGEST },
 		{ r->leaks, MEMTRACK_REPORT_LEAKS },
+		{ r->peak, MEMTRACK_REPORT_PEAK },
 	};
 	int err = 0;
 
@@ -259,6 +275,16 @@ int report_write(struct memtrack_summary *s, const struct report_options *r, FIL
 		err = to_file(s, MEMTRACK_REPORT_FOLDED_LIVE, &o, r->folded, msg, msglen);
 	if (!err && r->folded_alloc)
 		err = to_file(s, MEMTRACK_REPORT_FOLDED_ALLOC, &o, r->folded_alloc, msg, msglen);
+	if (!err && r->massif) {
+		err = memtrack_report_massif(s, r->massif);
+		if (err == -ENODATA)
+			snprintf(msg, msglen, "cannot write the massif profile %s: a report-only run "
+					      "keeps no timeline (trace with --no-aggregate or -o)",
+				 r->massif);
+		else if (err)
+			snprintf(msg, msglen, "cannot write the massif profile %s: %s", r->massif,
+				 strerror(-err));
+	}
 	if (!err && r->pprof) {
 		err = memtrack_report_pprof(s, r->pprof);
 		if (err)

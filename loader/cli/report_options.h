@@ -14,13 +14,14 @@
 #include "memtrack.h"
 
 struct report_options {
-	bool leaks, trace, largest, stats, json, no_summary, by_cgroup;
+	bool leaks, trace, largest, stats, json, no_summary, by_cgroup, peak;
 	bool group_by_address; /* --group-by address: leaks and folded stacks by stack as recorded */
 	bool fail_on_leaks;    /* --fail-on-leaks[=BYTES]: a status of its own past fail_leak_bytes */
 	unsigned long long fail_leak_bytes;
 	unsigned long long min_age_ns, min_size, max_size; /* 0: no bound */
 	size_t top;					   /* 0: all */
 	const char *folded, *folded_alloc, *pprof;	   /* files; "-": standard output */
+	const char *massif; /* massif.out file ("%p": one per process, by pid) */
 	const char *report_file; /* NULL: the tool's default stream */
 	const char *debug_dirs;	 /* NULL: elfutils' default */
 };
@@ -42,6 +43,8 @@ enum {
 	OPT_BY_CGROUP,
 	OPT_GROUP_BY,
 	OPT_FAIL_ON_LEAKS,
+	OPT_PEAK,
+	OPT_MASSIF,
 	OPT_REPORT_LAST,
 };
 
@@ -67,7 +70,9 @@ enum {
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },                  \
 	{ "by-cgroup", no_argument, NULL, OPT_BY_CGROUP },                    \
 	{ "group-by", required_argument, NULL, OPT_GROUP_BY },                \
-	{ "fail-on-leaks", optional_argument, NULL, OPT_FAIL_ON_LEAKS }
+	{ "fail-on-leaks", optional_argument, NULL, OPT_FAIL_ON_LEAKS },      \
+	{ "peak", no_argument, NULL, OPT_PEAK },                              \
+	{ "massif", required_argument, NULL, OPT_MASSIF }
 
 /* The help text of those options. */
 extern const char report_options_help[];
@@ -85,6 +90,13 @@ int report_option(struct report_options *r, int c, const char *arg, char *err, s
  */
 bool report_leaked_too_much(const struct memtrack_summary *s, const struct report_options *r,
 			    const char *tool, FILE *msg);
+
+/*
+ * The reports that need every event, which a report-only run (the kernel
+ * keeps totals) does not stream: the option that asks for one, or NULL.
+ */
+const char *report_needs_events(const struct report_options *r);
+
 
 /* Options that need the summary: sizes and debug directories. 0 or -ENOMEM. */
 int report_setup(struct memtrack_summary *s, const struct report_options *r);

@@ -39,6 +39,7 @@ struct pp_function {
 
 struct pp_mapping {
 	uint64_t file, build_id; /* string indexes */
+	uint64_t start, limit, offset;
 };
 
 struct pp_line {
@@ -246,10 +247,14 @@ static int function_of(struct pprof_builder *b, const struct pprof_frame *f, uin
 	return 0;
 }
 
-/* The id of the frame's mapping (by file and build-id); 0 if neither is known. */
+/*
+ * The id of the frame's mapping (by file, build-id and address range: one
+ * library mapped at other addresses in two processes is two mappings); 0
+ * if neither file nor build-id is known.
+ */
 static int mapping_of(struct pprof_builder *b, const struct pprof_frame *f, uint64_t *id)
 {
-	struct pp_mapping m;
+	struct pp_mapping m = { .start = f->map_start, .limit = f->map_limit, .offset = f->map_offset };
 	uint64_t h;
 	int err;
 
@@ -262,11 +267,14 @@ static int mapping_of(struct pprof_builder *b, const struct pprof_frame *f, uint
 		*id = 0;
 		return 0;
 	}
-	h = hash_add(hash_add(0, m.file), m.build_id);
+	h = hash_add(hash_add(hash_add(hash_add(hash_add(0, m.file), m.build_id), m.start),
+				       m.limit),
+		     m.offset);
 	for (size_t pos = dedup_first(&b->map_ix, h); pos; pos = dedup_next(&b->map_ix, pos)) {
 		const struct pp_mapping *o = &b->maps[pos - 1];
 
-		if (o->file == m.file && o->build_id == m.build_id) {
+		if (o->file == m.file && o->build_id == m.build_id && o->start == m.start &&
+		    o->limit == m.limit && o->offset == m.offset) {
 			*id = pos;
 			return 0;
 		}
@@ -588,6 +596,9 @@ static int pb_build(const struct pprof_builder *b, struct pb *pb, long long time
 		pb->maps[i].id = i + 1;
 		pb->maps[i].filename = (int64_t)b->maps[i].file;
 		pb->maps[i].build_id = (int64_t)b->maps[i].build_id;
+		pb->maps[i].memory_start = b->maps[i].start;
+		pb->maps[i].memory_limit = b->maps[i].limit;
+		pb->maps[i].file_offset = b->maps[i].offset;
 		pb->map_ptrs[i] = &pb->maps[i];
 	}
 	set_mapping_flags(b, pb);

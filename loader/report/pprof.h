@@ -21,6 +21,8 @@ struct pprof_frame {
 	const char *module;	    /* the mapped file (NULL if unknown) */
 	const char *build_id;	    /* its build-id in hex, "" or NULL if unknown */
 	bool inlined;		    /* inlined into the next frame (same address) */
+	/* the module's mapping in the process: [map_start, map_limit) from file offset map_offset */
+	unsigned long long map_start, map_limit, map_offset;
 };
 
 /* The order of the values of each stack, as the profile's sample types. */
@@ -50,8 +52,8 @@ int pprof_add(struct pprof_builder *b, const struct pprof_frame *frames, size_t 
 
 /*
  * Serialize, gzip and write the profile to path ("-": standard output);
- * time_ns is when the profile was taken (since the epoch), duration_ns how
- * long it covers. The builder is unchanged and can take more stacks. 0 or a
+ * time_ns is when what it profiles began (ns since the epoch; 0: not
+ * known), duration_ns how long it covers. The builder is unchanged and can take more stacks. 0 or a
  * negative errno; a file left half-written is removed.
  */
 int pprof_write(struct pprof_builder *b, const char *path, long long time_ns,

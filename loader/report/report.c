@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "json_put.h"
@@ -16,6 +17,7 @@
 #include "opts.h"
 #include "folded.h"
 #include "leaks.h"
+#include "peak.h"
 #include "report_cgroups.h"
 #include "report_stack.h"
 #include "summary.h"
@@ -195,6 +197,14 @@ static struct json_object *named_counts(const unsigned long long *v, unsigned in
 }
 
 
+/* A report's document and the list emit_list() will hang on it: 0 or -ENOMEM. */
+static int new_report_list(const char *name, struct json_object **doc, struct json_object **list)
+{
+	*doc = json_new_report(name);
+	*list = json_object_new_array();
+	return *doc && *list ? 0 : -ENOMEM;
+}
+
 static int proc_json(const struct memtrack_summary *s, const struct proc_entry *e,
 		     struct json_object *o)
 {
@@ -343,6 +353,162 @@ static int report_leaks(struct memtrack_summary *s, const struct memtrack_report
 	return err;
 }
 
+/* ---- what was live at each process's peak ---- */
+
+/* "2026-12-01 03:32:07.790 UTC" of a CLOCK_MONOTONIC time, if the trace has a Header. */
+static const char *wall_text(const struct memtrack_summary *s, uint64_t mono, char *buf,
+			     size_t size)
+{
+	long long ns = summary_wall_ns(s, mono);
+	time_t sec = (time_t)(ns / 1000000000LL);
+	struct tm tm;
+	size_t n;
+
+	buf[0] = '\0';
+	if (!s->have_anchor || ns < 0 || !gmtime_r(&sec, &tm))
+		return buf;
+	n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	if (n)
+		snprintf(buf + n, size - n, ".%03lld UTC", ns % 1000000000LL / 1000000);
+	return buf;
+}
+
+/* The time of the peak since the trace began: its Header, else its first event. */
+static uint64_t since_start(const struct memtrack_summary *s, uint64_t t)
+{
+	uint64_t start = s->have_anchor ? s->anchor_mono : s->first_time;
+
+	return t > start ? t - start : 0;
+}
+
+/* Why a process has no stacks at its peak; NULL if it has them. */
+static const char *peak_unknown(const struct proc_entry *e, int err)
+{
+	if (e->aggregated)
+		return "a report-only run keeps totals in the kernel, not the events: trace with "
+		       "--no-aggregate (or -o FILE) for the stacks at the peak";
+	if (err == -ENODATA)
+		return "memtrack ran out of memory while keeping them";
+	return NULL;
+}
+
+static int peak_text(struct memtrack_summary *s, const struct proc_entry *e,
+		     const struct peak_stack *v, size_t n, size_t shown, int why, FILE *out)
+{
+	const struct memtrack_proc_stats *st = &e->st;
+	char comm[MT_COMM_LEN + 1], at[16], wall[64];
+	const char *unknown = peak_unknown(e, why);
+	uint64_t blocks = 0;
+
+	for (size_t i = 0; i < n; i++)
+		blocks += v[i].count;
+	comm_text(st, comm, sizeof(comm));
+	if (unknown) {
+		fprintf(out, "memtrack: peak of pid %d (%s): %llu bytes; no stacks: %s\n",
+			(int)st->pid, comm, st->peak_bytes, unknown);
+		return 0;
+	}
+	wall_text(s, e->peak.time, wall, sizeof(wall));
+	fprintf(out,
+		"memtrack: peak of pid %d (%s): %llu bytes in %llu block%s, %s into the "
+		"trace%s%s%s, from %zu stack%s\n",
+		(int)st->pid, comm, st->peak_bytes, (unsigned long long)blocks, plural(blocks),
+		duration(since_start(s, e->peak.time), true, at, sizeof(at)), wall[0] ? " (" : "",
+		wall, wall[0] ? ")" : "", n, plural(n));
+	for (size_t i = 0; i < shown; i++) {
+		const struct site *site = &s->sites[v[i].site];
+		int err;
+
+		fprintf(out, "%llu bytes in %llu block%s at the peak of pid %d:\n",
+			(unsigned long long)v[i].bytes, (unsigned long long)v[i].count,
+			plural(v[i].count), (int)st->pid);
+		err = report_stack_text(s, st->pid, site->stack_id, site->first, "\t", out);
+		if (err)
+			return err;
+	}
+	if (shown < n)
+		fprintf(out, "memtrack: %zu more stacks not shown (--top)\n", n - shown);
+	return 0;
+}
+
+static int peak_json(struct memtrack_summary *s, const struct proc_entry *e,
+		     const struct peak_stack *v, size_t n, size_t shown, int why,
+		     struct json_object *o)
+{
+	const struct memtrack_proc_stats *st = &e->st;
+	const char *unknown = peak_unknown(e, why);
+	struct json_object *list;
+	char comm[MT_COMM_LEN + 1], wall[64];
+	uint64_t blocks = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++)
+		blocks += v[i].count;
+	err = err ?: json_put_u64(o, "pid", (uint64_t)st->pid);
+	err = err ?: json_put_text(o, "comm", comm_of(st, comm, sizeof(comm)));
+	err = err ?: json_put_u64(o, "peak_bytes", st->peak_bytes);
+	if (unknown)
+		return err ?: json_put_str(o, "no_stacks", unknown);
+	err = err ?: json_put_u64(o, "peak_blocks", blocks);
+	err = err ?: json_put_u64(o, "timestamp", e->peak.time);
+	if (!err && *wall_text(s, e->peak.time, wall, sizeof(wall)))
+		err = json_put_str(o, "realtime", wall);
+	err = err ?: json_put_u64(o, "stacks", n);
+	list = err ? NULL : json_object_new_array();
+	err = err ?: list ? 0 : -ENOMEM;
+	for (size_t i = 0; !err && i < shown; i++) {
+		const struct site *site = &s->sites[v[i].site];
+		struct json_object *k = json_object_new_object();
+
+		err = k ? 0 : -ENOMEM;
+		err = err ?: json_put_u64(k, "bytes", v[i].bytes);
+		err = err ?: json_put_u64(k, "count", v[i].count);
+		err = err ?: json_put_u64(k, "stack_id", site->stack_id);
+		err = err ?: json_put(k, "stack",
+				      report_stack_json(s, st->pid, site->stack_id, site->first));
+		err = err ? (json_object_put(k), err) : json_push(list, k);
+	}
+	if (err) {
+		json_object_put(list);
+		return err;
+	}
+	return json_put(o, "peak", list);
+}
+
+static int report_peak(struct memtrack_summary *s, const struct memtrack_report_opts *o, FILE *out)
+{
+	struct json_object *doc = NULL, *list = NULL;
+	int err = o->json ? new_report_list("peak", &doc, &list) : 0;
+
+	for (size_t p = 0; !err && p < s->nprocs; p++) {
+		const struct proc_entry *e = &s->procs[p];
+		struct peak_stack *v;
+		struct json_object *j;
+		size_t n, shown;
+		int why;
+
+		if (!e->st.peak_bytes)
+			continue; /* nothing was ever live (in the size range) */
+		why = peak_stacks(s, e, &v, &n);
+		if (why == -ENOMEM) {
+			err = why;
+			break;
+		}
+		shown = o->top && o->top < n ? o->top : n;
+		if (!o->json) {
+			err = peak_text(s, e, v, n, shown, why, out);
+		} else {
+			j = json_object_new_object();
+			err = j ? peak_json(s, e, v, n, shown, why, j) : -ENOMEM;
+			err = err ? (json_object_put(j), err) : json_push(list, j);
+		}
+		free(v);
+	}
+	if (!o->json)
+		return err;
+	return json_emit_list(doc, "processes", list, err, out);
+}
+
 /* ---- the largest request of each process ---- */
 
 static int report_largest(struct memtrack_summary *s, const struct memtrack_report_opts *o,
@@ -350,14 +516,8 @@ static int report_largest(struct memtrack_summary *s, const struct memtrack_repo
 {
 	struct json_object *doc = NULL, *list = NULL;
 	char comm[MT_COMM_LEN + 1];
-	int err = 0;
+	int err = o->json ? new_report_list("largest", &doc, &list) : 0;
 
-	if (o->json) {
-		doc = json_new_report("largest");
-		list = json_object_new_array();
-		if (!doc || !list)
-			err = -ENOMEM;
-	}
 	for (size_t p = 0; !err && p < s->nprocs; p++) {
 		const struct proc_entry *e = &s->procs[p];
 		const struct memtrack_proc_stats *st = &e->st;
@@ -487,6 +647,9 @@ int memtrack_report(struct memtrack_summary *s, enum memtrack_report_kind kind,
 		break;
 	case MEMTRACK_REPORT_LARGEST:
 		err = report_largest(s, &o, out);
+		break;
+	case MEMTRACK_REPORT_PEAK:
+		err = report_peak(s, &o, out);
 		break;
 	case MEMTRACK_REPORT_STATS:
 		calls_by_function(s, calls);

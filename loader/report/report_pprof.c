@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "leaks.h"
 #include "pprof.h"
@@ -34,6 +33,9 @@ static int add_frame(void *ctx, const struct sym_frame *f, uint64_t ip,
 		.module = m ? m->path : f->module,
 		.build_id = m ? m->build_id : NULL,
 		.inlined = f->inlined,
+		.map_start = m ? m->start : 0,
+		.map_limit = m ? m->end : 0,
+		.map_offset = m ? m->offset : 0,
 	};
 	return 0;
 }
@@ -56,7 +58,8 @@ int memtrack_report_pprof(struct memtrack_summary *s, const char *path)
 	struct pprof_builder *b = pprof_new();
 	struct frames fr = { 0 };
 	struct leaks l = { 0 };
-	struct timespec now;
+	/* what the trace covers: from its Header (when it began) to its last event */
+	uint64_t begin = s->have_anchor ? s->anchor_mono : s->first_time;
 	int err = b ? 0 : -ENOMEM;
 
 	/* equal stacks of a process are summed into one sample: allocations, then what lives */
@@ -76,10 +79,9 @@ int memtrack_report_pprof(struct memtrack_summary *s, const char *path)
 		v[PPROF_INUSE_SPACE] = (long long)l.v[i].bytes;
 		err = add_stack(s, b, &fr, l.v[i].proc, l.v[i].stack_id, l.v[i].first_time, v);
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
 	if (!err)
-		err = pprof_write(b, path, (long long)now.tv_sec * 1000000000LL + now.tv_nsec,
-				  (long long)(s->last_time - s->first_time));
+		err = pprof_write(b, path, summary_wall_ns(s, begin),
+				  s->last_time > begin ? (long long)(s->last_time - begin) : 0);
 	leaks_free(&l);
 	free(fr.v);
 	pprof_free(b);

@@ -9,6 +9,8 @@
  * bpf/memtrack_events.h, which report-only runs apply in the kernel.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,14 @@ struct symbolizer *summary_symbolizer(struct memtrack_summary *s)
 uint64_t summary_end_time(const struct memtrack_summary *s, const struct proc_entry *e)
 {
 	return e->end_time ? e->end_time : s->last_time;
+}
+
+long long summary_wall_ns(const struct memtrack_summary *s, uint64_t mono)
+{
+	if (!s->have_anchor)
+		return 0;
+	/* unsigned: a time before the anchor, or a damaged one, wraps instead of overflowing */
+	return (long long)((unsigned long long)s->anchor_wall_ns + (mono - s->anchor_mono));
 }
 
 void summary_live_each(const struct memtrack_summary *s, const struct proc_entry *e,
@@ -153,11 +163,19 @@ static struct site *site_of(struct memtrack_summary *s, size_t proc, uint64_t st
 			return st;
 		key = key * 31 + 1;
 	}
-	if (GROW_ARRAY(s->sites, s->nsites, s->cap_sites, 256))
+	struct proc_entry *e = &s->procs[proc];
+
+	if (GROW_ARRAY(s->sites, s->nsites, s->cap_sites, 256) ||
+	    GROW_ARRAY(e->site_list, e->nsite_list, e->site_list_cap, 16) ||
+	    e->nsite_list >= UINT32_MAX)
 		return NULL;
 	if (u64_map_put(&s->site_index, key, s->nsites + 1))
 		return NULL;
-	s->sites[s->nsites] = (struct site){ .proc = proc, .stack_id = stack_id, .first = time };
+	s->sites[s->nsites] = (struct site){ .proc = proc,
+					     .stack_id = stack_id,
+					     .first = time,
+					     .pos = (uint32_t)e->nsite_list };
+	e->site_list[e->nsite_list++] = s->nsites;
 	return &s->sites[s->nsites++];
 }
 
@@ -175,6 +193,15 @@ static void forget(struct memtrack_summary *s, struct proc_entry *e, uint64_t id
 		e->st.free_bytes += b->size;
 		e->st.live_bytes -= b->size;
 		e->st.live_blocks--;
+	}
+	if (!b->filtered && b->site) {
+		struct site *site = &s->sites[b->site - 1];
+
+		site->live_bytes -= b->size;
+		site->live_count--;
+		peak_change(s, e, site, -(int64_t)b->size, -1);
+		if (e->timeline)
+			timeline_note(e->timeline, s->last_time, e->st.live_bytes);
 	}
 	block_release(s, idx);
 }
@@ -246,8 +273,6 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 	e->st.alloc_bytes += a->size;
 	e->st.live_bytes += a->size;
 	e->st.live_blocks++;
-	if (e->st.live_bytes > e->st.peak_bytes)
-		e->st.peak_bytes = e->st.live_bytes;
 	if (a->size > e->st.max_request || !e->largest_time) {
 		e->st.max_request = a->size;
 		e->largest_stack = a->stack_id;
@@ -259,7 +284,19 @@ static int allocate(struct memtrack_summary *s, struct proc_entry *e,
 		return -ENOMEM;
 	site->alloc_count++;
 	site->alloc_bytes += a->size;
+	site->live_count++;
+	site->live_bytes += a->size;
 	s->blocks[idx - 1].site = (uint64_t)(site - s->sites) + 1;
+	peak_change(s, e, site, (int64_t)a->size, 1);
+	if (!e->timeline)
+		e->timeline = calloc(1, sizeof(*e->timeline));
+	if (!e->timeline)
+		return -ENOMEM;
+	timeline_note(e->timeline, a->hdr.timestamp, e->st.live_bytes);
+	if (e->st.live_bytes > e->st.peak_bytes) {
+		e->st.peak_bytes = e->st.live_bytes;
+		peak_reached(e, a->hdr.timestamp);
+	}
 	return 0;
 }
 
@@ -376,6 +413,7 @@ static int import_totals(void *ctx, pid_t pid, unsigned long long read_at,
 		return -ENOMEM;
 	if (read_at > s->last_time)
 		s->last_time = read_at;
+	e->aggregated = true;
 	e->st.allocs += t->allocs;
 	e->st.frees += t->frees;
 	e->st.alloc_bytes += t->alloc_bytes;
@@ -434,6 +472,8 @@ static int import_block(void *ctx, pid_t pid, unsigned long long addr, const str
 					     .stack_id = b->stack_id,
 					     .time = b->time,
 					     .site = (uint64_t)(site - s->sites) + 1 };
+	site->live_count++;
+	site->live_bytes += b->size;
 	return 0;
 }
 
@@ -472,6 +512,35 @@ static int feed_event(void *ctx, const union mt_event *ev)
 	return memtrack_summary_add(ctx, ev);
 }
 
+/* The Header: the clock anchor and the command, for the profiles' times and names. */
+static int feed_header(void *ctx, const struct memtrack_header *h)
+{
+	struct memtrack_summary *s = ctx;
+	char *cmd = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* a damaged trace's clock is no clock (and must not overflow the sum) */
+	s->have_anchor = h->realtime_sec >= 0 && h->realtime_sec < LLONG_MAX / 1000000000LL - 1 &&
+			 h->realtime_nsec >= 0 && h->realtime_nsec < 1000000000L;
+	s->anchor_mono = h->monotonic_ns;
+	s->anchor_wall_ns = s->have_anchor ? h->realtime_sec * 1000000000LL + h->realtime_nsec : 0;
+	if (!h->command || !h->command[0])
+		return 0;
+	f = open_memstream(&cmd, &len);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; h->command[i]; i++)
+		fprintf(f, "%s%s", i ? " " : "", h->command[i]);
+	if (fclose(f)) {
+		free(cmd);
+		return -ENOMEM;
+	}
+	free(s->command);
+	s->command = cmd;
+	return 0;
+}
+
 static int feed_stats(void *ctx, const struct memtrack_counters *c)
 {
 	memtrack_summary_set_counters(ctx, c);
@@ -491,6 +560,7 @@ struct memtrack_trace_handler memtrack_summary_handler(struct memtrack_summary *
 		.on_site = import_site,
 		.on_block = import_block,
 		.on_snapshot = start_snapshot,
+		.on_header = feed_header,
 	};
 }
 
@@ -516,8 +586,12 @@ void memtrack_summary_free(struct memtrack_summary *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nprocs; i++)
+	for (size_t i = 0; i < s->nprocs; i++) {
 		u64_map_free(&s->procs[i].live);
+		free(s->procs[i].site_list);
+		free(s->procs[i].timeline);
+		peak_free(&s->procs[i].peak);
+	}
 	free(s->procs);
 	u64_map_free(&s->by_pid);
 	free(s->blocks);
@@ -527,5 +601,6 @@ void memtrack_summary_free(struct memtrack_summary *s)
 	as_free(&s->spaces);
 	symbolizer_free(s->sym);
 	free(s->debug_dirs);
+	free(s->command);
 	free(s);
 }

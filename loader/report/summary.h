@@ -13,6 +13,8 @@
 
 #include "memtrack.h"
 #include "address_space.h"
+#include "massif.h"
+#include "peak.h"
 #include "stack_cache.h"
 #include "symbolize.h"
 #include "u64_map.h"
@@ -34,6 +36,8 @@ struct site {
 	uint64_t stack_id;
 	uint64_t first; /* the time of its first allocation: which mappings name it */
 	uint64_t alloc_count, alloc_bytes;
+	uint64_t live_count, live_bytes; /* of its blocks, now */
+	uint32_t pos;			 /* its place in its process's site_list */
 };
 
 struct proc_entry {
@@ -43,6 +47,11 @@ struct proc_entry {
 	uint64_t largest_stack, largest_time, largest_addr; /* of the Req.max request */
 	uint64_t end_time; /* when it exited or exec'd away its blocks (0: still ran at the end) */
 	uint64_t former_life; /* the entry of the pid's life before this one: index + 1, or 0 */
+	size_t *site_list;    /* its sites: indexes in sites[] */
+	size_t nsite_list, site_list_cap;
+	struct peak_state peak; /* what was live at its peak (peak.h) */
+	struct timeline *timeline; /* its live bytes over time, for massif (made on first use) */
+	bool aggregated;	/* its totals are a report-only run's: no events, no peak's stacks */
 };
 
 struct memtrack_summary {
@@ -68,6 +77,12 @@ struct memtrack_summary {
 
 	struct memtrack_counters counters;
 	bool have_counters;
+
+	/* The Header's: when the trace began, on both clocks, and the command traced. */
+	bool have_anchor;
+	uint64_t anchor_mono;	  /* CLOCK_MONOTONIC ns */
+	long long anchor_wall_ns; /* CLOCK_REALTIME ns at anchor_mono */
+	char *command;		  /* its arguments joined by spaces; NULL: none */
 };
 
 /* The symbolizer, made the first time; NULL without memory. */
@@ -75,6 +90,12 @@ struct symbolizer *summary_symbolizer(struct memtrack_summary *s);
 
 /* The time a process's live blocks are aged against: its end, else the last event. */
 uint64_t summary_end_time(const struct memtrack_summary *s, const struct proc_entry *e);
+
+/*
+ * The wall-clock time (ns since the epoch) of a CLOCK_MONOTONIC time, by
+ * the Header's anchor; 0 if the trace had no Header.
+ */
+long long summary_wall_ns(const struct memtrack_summary *s, uint64_t mono);
 
 /* Call fn for each live block of e in the size range, with its age at e's end. */
 void summary_live_each(const struct memtrack_summary *s, const struct proc_entry *e,

@@ -538,6 +538,111 @@ static void test_pprof_totals(void **state)
 	trace_free(&tr);
 }
 
+/*
+ * --peak on tests/fixtures/peak_then_free, whose heap peaks before its
+ * end: live (it needs --no-aggregate) and from its trace, the same stacks.
+ */
+static void check_peak(struct json_object *doc)
+{
+	struct json_object *procs = json_object_object_get(doc, "processes"), *p, *list, *top;
+
+	assert_non_null(procs);
+	assert_int_equal(json_object_array_length(procs), 1);
+	p = json_object_array_get_idx(procs, 0);
+	assert_int_equal(jint(p, "peak_bytes"), 8500);
+	assert_int_equal(jint(p, "peak_blocks"), 9);
+	assert_int_equal(jint(p, "stacks"), 2);
+	list = json_object_object_get(p, "peak");
+	assert_int_equal(json_object_array_length(list), 2);
+	top = json_object_array_get_idx(list, 0);
+	assert_int_equal(jint(top, "bytes"), 8000);
+	assert_int_equal(jint(top, "count"), 8);
+	top = json_object_array_get_idx(json_object_object_get(top, "stack"), 0);
+	assert_string_equal(jstr(top, "function"), "held");
+	assert_int_equal(jint(top, "line"), source_line("tests/fixtures/peak_then_free.c",
+							"PEAK_HELD"));
+	top = json_object_array_get_idx(list, 1);
+	assert_int_equal(jint(top, "bytes"), 500);
+	top = json_object_array_get_idx(json_object_object_get(top, "stack"), 0);
+	assert_string_equal(jstr(top, "function"), "kept");
+}
+
+static void test_peak(void **state)
+{
+	const char *opts[] = { "--no-aggregate", "--peak", "--json", "--no-summary", NULL };
+	const char *args[] = { "--peak", "--json", "--no-summary", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/peak_then_free"), NULL };
+	struct json_object *doc;
+	struct trace tr;
+
+	(void)state;
+	REQUIRE_BPF();
+	trace_command(&tr, opts, cmd);
+	doc = trace_report(&tr, "peak");
+	check_peak(doc);
+	json_object_put(doc);
+	doc = report_json(tr.out_path, args, "peak");
+	check_peak(doc);
+	json_object_put(doc);
+	trace_free(&tr);
+}
+
+/*
+ * --massif, read by valgrind's own ms_print: the peak is the detailed
+ * snapshot marked (peak), with held()'s stack at its top, and "%p" makes
+ * one file per process.
+ */
+static void check_massif(const char *path)
+{
+	const char *argv[] = { "/usr/bin/ms_print", path, NULL };
+	char want[128];
+	struct output o;
+
+	run_io(argv, NULL, NULL, 0, &o);
+	if (o.status != 0)
+		fail_msg("ms_print %s failed (%d): %s", path, o.status, o.err);
+	assert_non_null(strstr(o.out, "Command:            "));
+	assert_non_null(strstr(o.out, " (peak)"));
+	assert_non_null(strstr(o.out, "\n100.00% (8,500B) (heap allocation functions)"));
+	snprintf(want, sizeof(want), "\n->94.12%% (8,000B) 0x");
+	assert_non_null(strstr(o.out, want));
+	snprintf(want, sizeof(want), ": held (tests/fixtures/peak_then_free.c:%d)\n",
+		 source_line("tests/fixtures/peak_then_free.c", "PEAK_HELD"));
+	if (!strstr(o.out, want))
+		fail_msg("no '%s' in ms_print's output:\n%s", want, o.out);
+	/* the end: kept() and after() */
+	assert_non_null(strstr(o.out, "\n100.00% (3,500B) (heap allocation functions)"));
+	output_free(&o);
+}
+
+static void test_massif(void **state)
+{
+	char dir[] = "/tmp/memtrack-massif-XXXXXX", path[64], each[64], file[64];
+	const char *opts[] = { "--no-aggregate", "--massif", path, "--no-summary", NULL };
+	const char *args[] = { "--massif", each, "--no-summary", NULL };
+	const char *cmd[] = { build_path("tests/fixtures/peak_then_free"), NULL };
+	struct output o;
+	struct trace tr;
+	long pid;
+
+	(void)state;
+	REQUIRE_BPF();
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/massif.out", dir);
+	snprintf(each, sizeof(each), "%s/massif.out.%%p", dir);
+	pid = trace_command(&tr, opts, cmd);
+	check_massif(path);
+	unlink(path);
+	report(&o, tr.out_path, args);
+	assert_int_equal(o.status, 0);
+	snprintf(file, sizeof(file), "%s/massif.out.%ld", dir, pid);
+	check_massif(file);
+	unlink(file);
+	output_free(&o);
+	trace_free(&tr);
+	assert_int_equal(rmdir(dir), 0); /* nothing else was written */
+}
+
 /* -m, -s and -T, live. */
 static void test_largest_stats_and_trace(void **state)
 {
@@ -1055,6 +1160,8 @@ int main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_folded_totals),
 		cmocka_unit_test(test_pprof_totals),
+		cmocka_unit_test(test_peak),
+		cmocka_unit_test(test_massif),
 		cmocka_unit_test(test_largest_stats_and_trace),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_stripped_binary_with_debug_file),

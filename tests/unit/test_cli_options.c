@@ -363,6 +363,30 @@ static void a_command_and_a_pid_together_are_a_usage_error(void **state)
 	cli_options_free(&o);
 }
 
+/*
+ * --peak and --massif need the events a report-only run keeps in the
+ * kernel as totals: refused, with the fix named.
+ */
+static void peak_or_massif_in_a_report_only_run_is_a_usage_error_naming_the_fix(void **state)
+{
+	struct cli_options o;
+
+	(void)state;
+	assert_usage_naming(parse(&o, "--peak", "ls", NULL), "--no-aggregate");
+	assert_non_null(strstr(err, "--peak"));
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, "--peak", "--no-aggregate", "ls", NULL), CLI_RUN);
+	assert_true(o.report.peak && !cli_report_only(&o));
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, "--peak", "-o", "x", "ls", NULL), CLI_RUN);
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, "--peak", "-T", "ls", NULL), CLI_RUN);
+	cli_options_free(&o);
+	assert_usage_naming(parse(&o, "--massif", "m.out", "ls", NULL), "--no-aggregate");
+	assert_non_null(strstr(err, "--massif"));
+	cli_options_free(&o);
+}
+
 static void neither_a_command_nor_a_pid_is_a_usage_error(void **state)
 {
 	struct cli_options o;
@@ -493,6 +517,7 @@ int main(void)
 		cmocka_unit_test(a_missing_value_is_a_usage_error_naming_the_option),
 		cmocka_unit_test(a_command_and_a_pid_together_are_a_usage_error),
 		cmocka_unit_test(neither_a_command_nor_a_pid_is_a_usage_error),
+		cmocka_unit_test(peak_or_massif_in_a_report_only_run_is_a_usage_error_naming_the_fix),
 		cmocka_unit_test(each_v_adds_a_level_of_verbosity),
 		cmocka_unit_test(a_parse_starts_afresh_after_one_that_stopped_mid_cluster),
 		cmocka_unit_test(help_and_version_are_printed_to_stdout_and_done),

@@ -144,17 +144,20 @@ static int64_t total(const Profile *p, size_t type)
 #define APP "/usr/bin/app"
 #define APP_BUILD_ID "abcdef0123456789"
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+/* where each is mapped: start, limit, file offset */
+#define APP_MAP 0x400000, 0x402000, 0x0
+#define LIBC_MAP 0x7f0000000000, 0x7f0000160000, 0x28000
 
 static const struct pprof_frame stack_a[] = {
-	{ "malloc", NULL, 0, 0x7f0000001000, LIBC, NULL, false },
-	{ "make_node", "node.h", 12, 0x401000, APP, APP_BUILD_ID, true },
-	{ "build_tree", "tree.c", 40, 0x401000, APP, APP_BUILD_ID, false },
-	{ "main", "main.c", 5, 0x400500, APP, APP_BUILD_ID, false },
+	{ "malloc", NULL, 0, 0x7f0000001000, LIBC, NULL, false, LIBC_MAP },
+	{ "make_node", "node.h", 12, 0x401000, APP, APP_BUILD_ID, true, APP_MAP },
+	{ "build_tree", "tree.c", 40, 0x401000, APP, APP_BUILD_ID, false, APP_MAP },
+	{ "main", "main.c", 5, 0x400500, APP, APP_BUILD_ID, false, APP_MAP },
 };
 
 static const struct pprof_frame stack_b[] = {
-	{ "malloc", NULL, 0, 0x7f0000001000, LIBC, "", false },
-	{ "main", "main.c", 7, 0x400520, APP, APP_BUILD_ID, false },
+	{ "malloc", NULL, 0, 0x7f0000001000, LIBC, "", false, LIBC_MAP },
+	{ "main", "main.c", 7, 0x400520, APP, APP_BUILD_ID, false, APP_MAP },
 };
 
 #define NFRAMES(s) (sizeof(s) / sizeof((s)[0]))
@@ -301,6 +304,12 @@ static void mappings_carry_file_and_build_id_and_say_what_their_frames_know(void
 	assert_int_equal(p->n_mapping, 2);
 	assert_string_equal(str_at(p, app->filename), APP);
 	assert_string_equal(str_at(p, app->build_id), APP_BUILD_ID);
+	assert_int_equal(app->memory_start, 0x400000);
+	assert_int_equal(app->memory_limit, 0x402000);
+	assert_int_equal(app->file_offset, 0);
+	assert_int_equal(libc->memory_start, 0x7f0000000000);
+	assert_int_equal(libc->memory_limit, 0x7f0000160000);
+	assert_int_equal(libc->file_offset, 0x28000);
 	assert_true(app->has_functions && app->has_filenames && app->has_line_numbers &&
 		    app->has_inline_frames);
 	/* NULL and "" build-ids are both unknown: one libc mapping, name only */
@@ -321,8 +330,8 @@ static void time_and_duration_are_written(void **state)
 static void an_inlined_flag_does_not_join_frames_at_different_addresses(void **state)
 {
 	static const struct pprof_frame frames[] = {
-		{ "inner", "a.c", 1, 0x1000, APP, NULL, true },
-		{ "outer", "a.c", 2, 0x2000, APP, NULL, false },
+		{ "inner", "a.c", 1, 0x1000, APP, NULL, true, APP_MAP },
+		{ "outer", "a.c", 2, 0x2000, APP, NULL, false, APP_MAP },
 	};
 	static const long long v[4] = { 1, 8, 1, 8 };
 	struct pprof_builder *pb = pprof_new();
@@ -339,6 +348,44 @@ static void an_inlined_flag_does_not_join_frames_at_different_addresses(void **s
 	assert_int_equal(p->n_location, 2);
 	assert_int_equal(p->location[0]->n_line, 1);
 	assert_int_equal(p->location[1]->n_line, 1);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+}
+
+/* ASLR: one library at two addresses, in two processes, is two mappings, each with its range. */
+static void a_file_mapped_at_two_addresses_is_two_mappings(void **state)
+{
+	static const struct pprof_frame one[] = {
+		{ "malloc", NULL, 0, 0x7f0000001000, LIBC, "ff", false, LIBC_MAP },
+	};
+	static const struct pprof_frame other[] = {
+		{ "malloc", NULL, 0, 0x7e0000001000, LIBC, "ff", false, 0x7e0000000000,
+		  0x7e0000160000, 0x28000 },
+	};
+	static const long long v[4] = { 1, 8, 1, 8 };
+	struct pprof_builder *pb = pprof_new();
+	char *path = temp_path();
+	const Mapping *m1, *m2;
+	Profile *p;
+
+	(void)state;
+	assert_non_null(pb);
+	assert_int_equal(pprof_add(pb, one, 1, v, 1, "a"), 0);
+	assert_int_equal(pprof_add(pb, other, 1, v, 2, "b"), 0);
+	assert_int_equal(pprof_add(pb, one, 1, v, 3, "c"), 0);
+	assert_int_equal(pprof_write(pb, path, 0, 0), 0);
+	pprof_free(pb);
+	p = read_profile(path);
+	free(path);
+	assert_int_equal(p->n_mapping, 2);
+	m1 = mapping_by_id(p, location_by_id(p, sample_of(p, 1, 1)->location_id[0])->mapping_id);
+	m2 = mapping_by_id(p, location_by_id(p, sample_of(p, 2, 1)->location_id[0])->mapping_id);
+	assert_int_equal(m1->memory_start, 0x7f0000000000);
+	assert_int_equal(m2->memory_start, 0x7e0000000000);
+	assert_int_equal(m2->memory_limit, 0x7e0000160000);
+	assert_int_equal(m2->file_offset, 0x28000);
+	/* the address is in its mapping: what a reader symbolizing it needs */
+	assert_true(location_by_id(p, sample_of(p, 2, 1)->location_id[0])->address >= m2->memory_start);
+	assert_int_equal(sample_of(p, 3, 1)->location_id[0], sample_of(p, 1, 1)->location_id[0]);
 	perftools__profiles__profile__free_unpacked(p, NULL);
 }
 
@@ -460,6 +507,7 @@ int main(void)
 		K(mappings_carry_file_and_build_id_and_say_what_their_frames_know),
 		K(time_and_duration_are_written),
 		cmocka_unit_test(an_inlined_flag_does_not_join_frames_at_different_addresses),
+		cmocka_unit_test(a_file_mapped_at_two_addresses_is_two_mappings),
 		cmocka_unit_test(an_empty_profile_still_has_its_sample_types),
 		cmocka_unit_test(a_write_that_cannot_open_its_file_fails_with_its_errno),
 		cmocka_unit_test(bad_arguments_are_einval),
