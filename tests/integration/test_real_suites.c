@@ -56,8 +56,13 @@ struct suite {
 	long long min_allocs; /* the traced run sees at least this many */
 };
 
+/*
+ * --timeout: a test module still running after this long is hung (the
+ * slowest, test_subprocess, takes 40 s traced): its process is killed with
+ * a traceback, and the run fails, to be run again (run_passing()).
+ */
 static const char *const python_core[] = {
-	PYTHON, "-m", "test", "--timeout", "600",
+	PYTHON, "-m", "test", "--timeout", "300",
 	"test_threading", "test_subprocess", "test_signal",
 	"test_dict", "test_list", "test_json", "test_re",
 	/* test_signal: its 3 tests wait out 34 s of timeouts, allocating nothing */
@@ -80,7 +85,7 @@ static const char *const python_core[] = {
  * probes (shim/probe_sites.c).
  */
 static const char *const python_multiprocessing[] = {
-	PYTHON, "-m", "test", "--timeout", "600", "test_multiprocessing_fork",
+	PYTHON, "-m", "test", "--timeout", "180", "test_multiprocessing_fork",
 	"-m", "WithProcessesTestProcess", "-m", "WithProcessesTestPool",
 	"-m", "WithProcessesTestQueue", "-m", "WithProcessesTestConnection",
 	"-m", "WithProcessesTestLock",
@@ -186,21 +191,35 @@ static int run_logged(const char *const *argv, char *const *envp, const char *lo
 	return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
 }
 
-/* One run that must pass: how long it took. */
+/*
+ * One run that must pass: how long it took. A run that fails is run once
+ * more, and must pass then: Python's own suites hang or fail now and then
+ * with nothing of memtrack's in them (test_multiprocessing_fork's pools
+ * deadlocked once in a plain run, shim and tracer nowhere). The first
+ * run's log is kept and named; a failure that comes back is a failure.
+ */
 static double run_passing(const struct suite *s, const char *how, const char *const *argv,
 			  char *const *envp)
 {
-	char log[128];
+	char log[128], first[160];
 	double secs;
 	int status;
 
 	snprintf(log, sizeof(log), "%s/%s-%s.log", workdir, s->name, how);
 	status = run_logged(argv, envp, log, &secs);
-	if (status != 0 || (s->success && !log_holds(log, s->success))) {
-		keep_logs = true;
-		fail_msg("%s %s: exit status %d after %.1f s; its log, %s, ends:\n%s", s->name, how,
-			 status, secs, log, log_tail(log));
-	}
+	if (status == 0 && (!s->success || log_holds(log, s->success)))
+		return secs;
+	snprintf(first, sizeof(first), "%s/%s-%s-first.log", workdir, s->name, how);
+	if (rename(log, first))
+		fail_msg("cannot keep %s as %s: %s", log, first, strerror(errno));
+	keep_logs = true;
+	print_message("%s %s: exit status %d after %.1f s (log %s); run once more\n", s->name, how,
+		      status, secs, first);
+	status = run_logged(argv, envp, log, &secs);
+	if (status != 0 || (s->success && !log_holds(log, s->success)))
+		fail_msg("%s %s: exit status %d after %.1f s, the second time too; its log, %s, "
+			 "ends:\n%s",
+			 s->name, how, status, secs, log, log_tail(log));
 	return secs;
 }
 
