@@ -12,6 +12,7 @@
 # Not a test (it runs for 20 minutes by default); root.
 #
 #   bench/soak.sh [SECONDS [THREADS]]       default 600 2
+#   SOAK_MODES="streaming" bench/soak.sh    one of the two runs only
 set -u
 
 BUILD=${BUILD:-build}
@@ -69,7 +70,12 @@ soak() {
 }
 
 echo "memtrack soak, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $THREADS threads"
-soak "report-only" 
-soak "streaming (-o /dev/null)" -o /dev/null
+for mode in ${SOAK_MODES:-report-only streaming}; do
+	case $mode in
+	report-only) soak "report-only" ;;
+	streaming) soak "streaming (-o /dev/null)" -o /dev/null ;;
+	*) echo "soak: unknown mode '$mode' (report-only, streaming)" >&2; exit 2 ;;
+	esac
+done
 [ "$status" -eq 0 ] && echo "soak: passed" || echo "soak: FAILED"
 exit "$status"
