@@ -3,13 +3,16 @@
  * soak: a multi-threaded, allocation-heavy program that counts its own
  * calls, for bench/soak.sh to compare memtrack's accounting with.
  *
- *	soak THREADS SECONDS
+ *	soak THREADS SECONDS [RATE]
  *
  * Each thread keeps up to 512 blocks live in a ring and, flat out until
  * SECONDS have passed, replaces one of them: malloc, calloc or realloc of
  * a size in [5000, 6000) (sizes nothing else in the process asks for, so
  * that --min-size 5000 --max-size 5999 counts only these), and free of the
- * block it replaces. At the end each thread leaves its ring live, and the
+ * block it replaces; with RATE (calls per second, all threads together),
+ * no faster than that: a pace a tracer is to keep up with, where flat out
+ * the program's threads take every CPU from it. At the end each thread
+ * leaves its ring live, and the
  * program prints its totals as one JSON line on stdout: allocations
  * (realloc counted as a free and an allocation, as memtrack and valgrind
  * count it), frees, bytes allocated, live blocks and bytes at exit.
@@ -28,6 +31,7 @@ struct totals {
 };
 
 static double seconds;
+static double calls_per_thread_s; /* 0: flat out */
 static struct totals all;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -50,9 +54,23 @@ static void *worker(void *arg)
 	double end = now() + seconds;
 	unsigned long i = 0;
 
+	double start = now();
+
 	while ((i & 1023) || now() < end) {
 		size_t k = i++ % RING, size = 5000 + (size_t)(rand_r(&seed) % 1000);
 		void *p;
+
+		/* every 256 replacements (a replacement is two calls), back to the pace */
+		if (calls_per_thread_s > 0 && !(i & 255)) {
+			double ahead = start + (double)(t.allocs + t.frees) / calls_per_thread_s - now();
+
+			if (ahead > 0) {
+				struct timespec nap = { (time_t)ahead,
+							(long)((ahead - (double)(time_t)ahead) * 1e9) };
+
+				nanosleep(&nap, NULL);
+			}
+		}
 
 		switch (rand_r(&seed) % 4) {
 		case 0: /* realloc: the old block freed, a new one allocated */
@@ -67,7 +85,8 @@ static void *worker(void *arg)
 				ring[k].size = size;
 				continue;
 			}
-			/* fall through: nothing to resize */
+			/* nothing to resize: a fresh block instead */
+			/* fall through */
 		case 1:
 			p = calloc(1, size);
 			break;
@@ -109,10 +128,12 @@ int main(int argc, char **argv)
 	pthread_t tid[64];
 
 	seconds = argc > 2 ? atof(argv[2]) : 10;
-	if (threads < 1 || threads > 64 || seconds <= 0) {
-		fprintf(stderr, "usage: soak THREADS SECONDS\n");
+	calls_per_thread_s = argc > 3 ? atof(argv[3]) : 0;
+	if (threads < 1 || threads > 64 || seconds <= 0 || calls_per_thread_s < 0) {
+		fprintf(stderr, "usage: soak THREADS SECONDS [CALLS_PER_SECOND]\n");
 		return 2;
 	}
+	calls_per_thread_s /= threads;
 	for (int i = 0; i < threads; i++)
 		if (pthread_create(&tid[i], NULL, worker, (void *)(uintptr_t)(i + 1))) {
 			perror("soak: pthread_create");

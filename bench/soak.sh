@@ -13,6 +13,8 @@
 #
 #   bench/soak.sh [SECONDS [THREADS]]       default 600 2
 #   SOAK_MODES="streaming" bench/soak.sh    one of the two runs only
+#   SOAK_RATE=125000 bench/soak.sh          allocator calls a second, all threads
+#                                           together (default: flat out)
 set -u
 
 BUILD=${BUILD:-build}
@@ -33,7 +35,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 soak() {
 	local label=$1 pid samples=() warm end rss max_after=0 at_warm=0 t=0
 	shift
-	"$LOAD" --min-size 5000 --max-size 5999 --json "$@" -- "$SOAK" "$THREADS" "$SECS" \
+	"$LOAD" --min-size 5000 --max-size 5999 --json "$@" -- "$SOAK" "$THREADS" "$SECS" ${SOAK_RATE:-} \
 		>"$T/own.json" 2>"$T/err" &
 	pid=$!
 	warm=$((SECS / 10 > 10 ? SECS / 10 : 10)) # start-up (tables, probes) is over by then
@@ -69,7 +71,8 @@ soak() {
 	[ "$max_after" -gt $((at_warm * 11 / 10 + 2048)) ] && status=1
 }
 
-echo "memtrack soak, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $THREADS threads"
+echo "memtrack soak, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $THREADS threads," \
+	"${SOAK_RATE:-flat out} calls/s"
 for mode in ${SOAK_MODES:-report-only streaming}; do
 	case $mode in
 	report-only) soak "report-only" ;;
