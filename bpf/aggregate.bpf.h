@@ -236,9 +236,10 @@ static __always_inline void agg_release_old(struct mt_proc_totals *t,
 
 /* One allocation event, accounted here instead of streamed (the event's own fields). */
 static __always_inline void agg_event(__u32 type, __u32 func, __u64 addr, __u64 size,
-				      __u64 old_addr, __u64 entered, __u32 pid, __u64 stack_id)
+				      __u64 old_addr, __u64 entered, __u32 pid, __u32 life,
+				      __u64 stack_id)
 {
-	struct mt_life_key lk = { .pid = pid, .life = life_of(pid) };
+	struct mt_life_key lk = { .pid = pid, .life = life };
 	struct mt_proc_totals *t = totals_of(&lk);
 
 	if (!t)

@@ -80,6 +80,8 @@ struct call {
 	__u32 func;    /* enum mt_func */
 	__u32 depth;   /* allocator calls currently open on this thread */
 	__u64 start;   /* when the call began: a Realloc's entered (R10) */
+	__u32 life;    /* its process's, from the lookup that let it in (R11) */
+	__u32 _pad;
 };
 
 /* Allocator calls in flight. Key: tid. Value: struct call. */
@@ -184,7 +186,10 @@ static __always_inline bool tgid_tracked(__u32 tgid)
 	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
 }
 
-/* The life of a traced process (0 if it is not traced, or no longer). */
+/*
+ * The life of a traced process, 0 if it is not traced (or no longer): the
+ * one lookup a call's probe makes to know both (a life is never 0).
+ */
 static __always_inline __u32 life_of(__u32 tgid)
 {
 	__u32 *life = bpf_map_lookup_elem(&tracked, &tgid);
@@ -207,7 +212,11 @@ static __always_inline bool track(__u32 tgid)
 {
 	/* a new life: whatever a former process of this pid left in the maps is not its */
 	__u32 life = (__sync_fetch_and_add(&last_life, 1) + 1) & (MT_LIFE_ADDED - 1);
-	long err = bpf_map_update_elem(&tracked, &tgid, &life, BPF_ANY);
+	long err;
+
+	if (!life) /* 0 is "not traced" (life_of()) */
+		life = 1;
+	err = bpf_map_update_elem(&tracked, &tgid, &life, BPF_ANY);
 
 	if (err)
 		count_update_error(err);
@@ -297,10 +306,11 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	__u64 sp = PT_REGS_SP(ctx);
+	__u32 life = life_of(id >> 32);
 	struct call *open;
 	long err;
 
-	if (!tgid_tracked(id >> 32))
+	if (!life)
 		return SKIP_RETURN;
 
 	open = bpf_map_lookup_elem(&calls, &tid);
@@ -319,6 +329,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 		.func = func,
 		.depth = 1,
 		.start = bpf_ktime_get_ns(),
+		.life = life,
 	};
 	c.ip = PT_REGS_IP(ctx);
 	err = bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
@@ -332,13 +343,13 @@ static __always_inline int call_enter(struct pt_regs *ctx, enum mt_func func, __
 #include "stack_walk.bpf.h"
 
 static __always_inline void emit_alloc(__u32 type, __u32 func, __u64 addr, __u64 size,
-				       __u64 old_addr, __u64 align, __u32 pid, __u32 tid,
+				       __u64 old_addr, __u64 align, __u32 pid, __u32 life, __u32 tid,
 				       __u64 stack_id)
 {
 	struct mt_alloc_event *e;
 
 	if (aggregate) {
-		agg_event(type, func, addr, size, old_addr, align, pid, stack_id);
+		agg_event(type, func, addr, size, old_addr, align, pid, life, stack_id);
 		return;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -436,7 +447,8 @@ static __always_inline void call_record(void *ctx, const struct call *c, __u64 r
 	if (lf && lf->ptr == addr)
 		bpf_map_delete_elem(&frees, &tid);
 	/* at the return: the top frame is the caller, where the call returns to */
-	emit_alloc(type, c->func, addr, size, old_addr, align, pid, tid, stack_capture(ctx, false, 0));
+	emit_alloc(type, c->func, addr, size, old_addr, align, pid, c->life, tid,
+		   stack_capture(ctx, false, 0));
 }
 
 static __always_inline int call_exit(struct pt_regs *ctx, __u64 ret)
@@ -482,11 +494,13 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 	__u64 sp = PT_REGS_SP(ctx);
 	struct last_free *lf, now = { (__u64)ptr, sp };
 	struct call *open;
+	__u32 life;
 	long err;
 
 	if (!ptr) /* free(NULL) is not a free */
 		return SKIP_RETURN;
-	if (!tgid_tracked(id >> 32))
+	life = life_of(id >> 32);
+	if (!life)
 		return SKIP_RETURN;
 	open = bpf_map_lookup_elem(&calls, &tid);
 	if (open && inside_open_call(open, sp))
@@ -502,7 +516,7 @@ static __always_inline int free_call(struct pt_regs *ctx, void *ptr, __u32 func)
 
 	if (free_stacks && !bpf_probe_read_user(&caller, sizeof(caller), (void *)sp))
 		stack_id = stack_capture(ctx, false, caller);
-	emit_alloc(MT_EV_FREE, func, (__u64)ptr, 0, 0, 0, id >> 32, tid, stack_id);
+	emit_alloc(MT_EV_FREE, func, (__u64)ptr, 0, 0, 0, id >> 32, life, tid, stack_id);
 	return SKIP_RETURN;
 }
 
@@ -596,10 +610,10 @@ int usdt_call(struct pt_regs *ctx)
 	__u32 func = (__u32)bpf_usdt_cookie(ctx);
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ptr, size, old_ptr = 0, align = 0;
-	__u32 type;
+	__u32 type, life = life_of(id >> 32);
 	bool failed;
 
-	if (!tgid_tracked(id >> 32))
+	if (!life)
 		return 0;
 	ptr = usdt_arg(ctx, 0);
 	size = usdt_arg(ctx, 1);
@@ -635,7 +649,7 @@ int usdt_call(struct pt_regs *ctx)
 		return 0;
 	}
 	/* skip the shim's frame: the next one is the program's caller */
-	emit_alloc(type, func, ptr, size, old_ptr, align, id >> 32, (__u32)id,
+	emit_alloc(type, func, ptr, size, old_ptr, align, id >> 32, life, (__u32)id,
 		   type != MT_EV_FREE || free_stacks ? stack_capture(ctx, true, 0) : 0);
 	return 0;
 }
