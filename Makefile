@@ -92,7 +92,7 @@ ALL_ROLE_INCLUDES := $(foreach r,$(ROLES),-Iloader/$(r)) -I$(BUILD) -I$(BUILD)/p
 
 LIB_SRCS := $(foreach r,$(ROLES),$(wildcard loader/$(r)/*.c))
 CLI_SRCS := loader/cli/memtrack-load.c loader/cli/cli_options.c loader/cli/report_options.c \
-	loader/cli/status_line.c
+	loader/cli/status_line.c loader/cli/human_bytes.c
 # pprof's profile.proto, compiled by protoc-c into $(BUILD)/proto/
 PROTO_C := $(BUILD)/proto/profile.pb-c.c
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/proto/profile.pb-c.o
@@ -104,7 +104,7 @@ REPORT_CLI := $(BUILD)/memtrack-report
 # loader/cli/plot/ (PNG with cairo), which sees only the cli role's headers
 PLOT_CLI := $(BUILD)/memtrack-plot
 PLOT_OBJS := $(patsubst loader/cli/%.c,$(BUILD)/cli/%.o,\
-	loader/cli/memtrack-plot.c $(wildcard loader/cli/plot/*.c))
+	loader/cli/memtrack-plot.c loader/cli/human_bytes.c $(wildcard loader/cli/plot/*.c))
 ROLE_INCLUDES_plot := $(ROLE_INCLUDES_cli) -Iloader/cli/plot
 
 SONAME := libmemtrack.so.1

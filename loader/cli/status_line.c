@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "human_bytes.h"
 #include "status_line.h"
 
 #define REDRAW_NS 1000000000ull
@@ -20,24 +21,6 @@ bool status_line_due(const struct status_line *sl, uint64_t now_ns)
 	return sl->on && now_ns - sl->last_ns >= REDRAW_NS;
 }
 
-/* 1536 as "1.5K": bytes as a person reads them at a glance. */
-static const char *human(unsigned long long n, char *buf, size_t size)
-{
-	static const char units[] = "BKMGTP";
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof(units) - 1) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%lluB", n);
-	else
-		snprintf(buf, size, "%.1f%c", v, units[u]);
-	return buf;
-}
-
 /* The width of the terminal, so that the line never wraps (and so never scrolls). */
 static size_t columns(void)
 {
@@ -52,7 +35,7 @@ void status_line_draw(struct status_line *sl, const struct memtrack_summary *s,
 	const struct memtrack_proc_stats *top[SHOWN_PROCS] = { NULL };
 	unsigned long long calls = 0, live = 0, blocks = 0;
 	size_t n = memtrack_summary_count(s), running = 0, len;
-	char line[512], a[16];
+	char line[512], a[24];
 	double rate;
 
 	if (!sl->on)
@@ -78,16 +61,18 @@ void status_line_draw(struct status_line *sl, const struct memtrack_summary *s,
 	rate = sl->last_ns && now_ns > sl->last_ns && calls >= sl->last_calls
 		       ? (double)(calls - sl->last_calls) * 1e9 / (double)(now_ns - sl->last_ns)
 		       : 0;
+	format_bytes(live, a, sizeof(a));
 	len = (size_t)snprintf(line, sizeof(line),
 			       "memtrack: %.0f calls/s, %zu process%s, live %s in %llu block%s",
-			       rate, running, running == 1 ? "" : "es", human(live, a, sizeof(a)),
+			       rate, running, running == 1 ? "" : "es", a,
 			       blocks, blocks == 1 ? "" : "s");
-	for (size_t k = 0; k < SHOWN_PROCS && top[k] && len < sizeof(line); k++)
+	for (size_t k = 0; k < SHOWN_PROCS && top[k] && len < sizeof(line); k++) {
+		format_bytes(top[k]->live_bytes, a, sizeof(a));
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s %d %.*s %s/%llu",
 					k ? "," : ";", (int)top[k]->pid,
 					(int)strnlen(top[k]->comm, sizeof(top[k]->comm)),
-					top[k]->comm, human(top[k]->live_bytes, a, sizeof(a)),
-					top[k]->live_blocks);
+					top[k]->comm, a, top[k]->live_blocks);
+	}
 	if (len < sizeof(line))
 		snprintf(line + len, sizeof(line) - len, "; %llu dropped", dropped);
 	line[strnlen(line, columns())] = '\0';

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Axes with round ticks, for time in ns and for bytes, and how bytes read. */
+/* Axes with round ticks, for time in ns and for bytes. */
 #ifndef VISUALIZE_AXIS_H
 #define VISUALIZE_AXIS_H
 
@@ -24,8 +24,5 @@ static inline int axis_has(const struct axis *a, double v)
 {
 	return v <= a->max * (1 + 1e-9);
 }
-
-/* "333 B", "4.9 KiB", "16 MiB": bytes as the labels show them. */
-void format_bytes(unsigned long long bytes, char *buf, size_t size);
 
 #endif /* VISUALIZE_AXIS_H */

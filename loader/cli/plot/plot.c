@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "axis.h"
+#include "human_bytes.h"
 #include "labels.h"
 #include "plot.h"
 
