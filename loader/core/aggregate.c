@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "memtrack.skel.h"
+#include "monotonic.h"
 #include "tracker.h"
 
 #define DEFAULT_MAX_LIVE (1u << 20)
@@ -160,13 +161,10 @@ int aggregate_push(struct memtrack *t, bool totals_only)
 {
 	struct memtrack_bpf *skel = t->skel;
 	const struct memtrack_trace_handler *h = &t->handler;
-	struct push p = { t, 0 };
-	struct timespec now;
+	/* blocks of a process still running are aged against now */
+	struct push p = { t, monotonic_ns() };
 	int err = 0;
 
-	/* blocks of a process still running are aged against now */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	p.read_at = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	if (h->on_snapshot)
 		err = h->on_snapshot(h->ctx, p.read_at);
 	if (err)

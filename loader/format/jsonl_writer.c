@@ -14,6 +14,7 @@
 
 #include "memtrack.h"
 #include "error.h"
+#include "monotonic.h"
 
 #define JSONL_BUFFER (64u << 10)
 #define JSONL_LINE_MAX 2048 /* longer than any record's JSON */
@@ -284,11 +285,7 @@ static int write_stack_record(void *ctx, unsigned long long id, const struct mt_
 
 static int write_stats_record(void *ctx, const struct memtrack_counters *c)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return memtrack_jsonl_write_stats(ctx, c, (unsigned long long)now.tv_sec * 1000000000ull +
-							  (unsigned long long)now.tv_nsec);
+	return memtrack_jsonl_write_stats(ctx, c, monotonic_ns());
 }
 
 struct memtrack_trace_handler memtrack_jsonl_handler(struct memtrack_jsonl *w)

@@ -10,14 +10,7 @@
 #include <time.h>
 
 #include "memtrack.h"
-
-static unsigned long long monotonic_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-}
+#include "monotonic.h"
 
 int memtrack_header_init(struct memtrack_header *h)
 {
@@ -36,9 +29,9 @@ int memtrack_header_init(struct memtrack_header *h)
 		snprintf(h->kernel, sizeof(h->kernel), "%s", u.release);
 	}
 	/* the wall clock read between two monotonic reads: the anchor is their middle */
-	before = monotonic_now();
+	before = monotonic_ns();
 	clock_gettime(CLOCK_REALTIME, &real);
-	after = monotonic_now();
+	after = monotonic_ns();
 	h->monotonic_ns = before + (after - before) / 2;
 	h->realtime_sec = (long long)real.tv_sec;
 	h->realtime_nsec = real.tv_nsec;
