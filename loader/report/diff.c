@@ -76,6 +76,20 @@ static struct change *change_at(struct memtrack_summary *s, struct changes *c, i
 	return ch;
 }
 
+/* Add to a location's numbers in one run, and to the totals. */
+static void add_numbers(struct changes *c, struct change *ch, int side, uint64_t alloc_bytes,
+			uint64_t calls, uint64_t live_bytes, uint64_t live_blocks)
+{
+	struct change *to[2] = { ch, &c->total };
+
+	for (size_t i = 0; i < 2; i++) {
+		to[i]->alloc_bytes[side] += alloc_bytes;
+		to[i]->calls[side] += calls;
+		to[i]->live_bytes[side] += live_bytes;
+		to[i]->live_blocks[side] += live_blocks;
+	}
+}
+
 /* One run's sites (allocated bytes and calls) and live blocks, by location. */
 static int add_run(struct memtrack_summary *s, struct changes *c, int side)
 {
@@ -87,27 +101,19 @@ static int add_run(struct memtrack_summary *s, struct changes *c, int side)
 		struct change *ch = change_at(s, c, side, site->proc, site->stack_id, site->first,
 					      site->alloc_bytes);
 
-		if (!ch) {
+		if (ch)
+			add_numbers(c, ch, side, site->alloc_bytes, site->alloc_count, 0, 0);
+		else
 			err = -ENOMEM;
-			break;
-		}
-		ch->alloc_bytes[side] += site->alloc_bytes;
-		ch->calls[side] += site->alloc_count;
-		c->total.alloc_bytes[side] += site->alloc_bytes;
-		c->total.calls[side] += site->alloc_count;
 	}
 	for (size_t i = 0; !err && i < l.n; i++) {
 		const struct leak *k = &l.v[i];
 		struct change *ch = change_at(s, c, side, k->proc, k->stack_id, k->first_time, 0);
 
-		if (!ch) {
+		if (ch)
+			add_numbers(c, ch, side, 0, 0, k->bytes, k->count);
+		else
 			err = -ENOMEM;
-			break;
-		}
-		ch->live_bytes[side] += k->bytes;
-		ch->live_blocks[side] += k->count;
-		c->total.live_bytes[side] += k->bytes;
-		c->total.live_blocks[side] += k->count;
 	}
 	leaks_free(&l);
 	return err;
